@@ -1,0 +1,224 @@
+import NIOCore
+
+/// What the engine found in the bytes it was given.
+public enum WebSocketEvent: Sendable {
+    /// A complete, validated message for the application.
+    case message(WebSocketMessage)
+    /// The peer pinged; the pong is already queued (§5.5.2).
+    case ping(ByteBuffer)
+    /// The peer answered a ping, or sent an unsolicited pong (§5.5.3).
+    case pong(ByteBuffer)
+    /// The peer's close frame arrived. If we had not sent one, the answer is
+    /// queued (§5.5.1). The close handshake is over: a server now closes the
+    /// TCP connection, a client waits for the server to (§7.1.1).
+    case closed(WebSocketCloseFrame)
+    /// The peer broke the protocol. A close frame with the error's code is
+    /// queued; flush it and close the TCP connection (_Fail the WebSocket
+    /// Connection_, §7.1.7). The engine reads nothing more.
+    case failed(WebSocketProtocolError)
+}
+
+/// The protocol of one WebSocket connection, with no I/O (RFC 6455 §5-§7).
+///
+/// Feed it received bytes with ``receive(from:)`` and act on the events it
+/// returns; give it what the application sends and write out what
+/// ``takeOutbound()`` returns. It never blocks, never reads a clock and never
+/// touches a socket, so the same engine drives a TCP connection, a TLS one and
+/// a multiplexed logical channel.
+public struct WebSocketEngine {
+    /// Where the closing handshake stands (§7).
+    public enum CloseState: Sendable, Hashable {
+        /// Messages flow both ways.
+        case open
+        /// We sent a close frame and wait for the peer's.
+        case closeSent
+        /// Both close frames have been exchanged, or the connection failed.
+        case closed
+    }
+
+    public let role: WebSocketRole
+    public private(set) var closeState: CloseState = .open
+    /// Outgoing data messages are split into frames of at most this many bytes; `nil` sends each as one frame.
+    public var maxOutgoingFrameSize: Int?
+
+    private var parser: FrameParser
+    private var assembler: MessageAssembler
+    private var pipeline: ExtensionPipeline
+    private var outbound: ByteBuffer?
+    private var pending: [WebSocketEvent] = []
+    private var pendingHead = 0
+    private let allocator: ByteBufferAllocator
+    private let makeMaskingKey: @Sendable () -> WebSocketMaskingKey
+
+    /// - Parameters:
+    ///   - role: clients mask what they send and require unmasked frames; servers the reverse (§5.1).
+    ///   - limits: frame and message size limits for what the peer sends.
+    ///   - extensions: the negotiated extensions, in the order of the server's response.
+    public init(role: WebSocketRole, limits: WebSocketLimits = .default,
+                extensions: [any WebSocketExtension] = [],
+                allocator: ByteBufferAllocator = ByteBufferAllocator(),
+                maskingKey: @escaping @Sendable () -> WebSocketMaskingKey = WebSocketMaskingKey.random) {
+        self.role = role
+        self.pipeline = ExtensionPipeline(extensions)
+        self.parser = FrameParser(role: role, maxFrameSize: limits.maxFrameSize, allowedReservedBits: pipeline.reservedBits)
+        self.assembler = MessageAssembler(limits: limits)
+        self.allocator = allocator
+        self.makeMaskingKey = maskingKey
+    }
+
+    /// The names of the extensions in use, in pipeline order.
+    public var extensionNames: [String] { pipeline.extensions.map(\.name) }
+
+    // MARK: Receiving
+
+    /// Returns the next event in `buffer`, or `nil` when it needs more bytes.
+    ///
+    /// Call it until it returns `nil`. Bytes of an incomplete frame stay in
+    /// `buffer`; append what arrives next to them.
+    public mutating func receive(from buffer: inout ByteBuffer) -> WebSocketEvent? {
+        if let event = nextPending() { return event }
+        do {
+            while closeState != .closed || pendingHead < pending.count {
+                if let event = nextPending() { return event }
+                switch try parser.next(from: &buffer) {
+                case .needMoreData:
+                    return nil
+                case .partial(let header, let newBytes):
+                    if pipeline.isEmpty && !header.opcode.isControl && closeState == .open {
+                        try assembler.prevalidate(header, newBytes: newBytes)
+                    }
+                case .frame(let frame):
+                    if pipeline.isEmpty {
+                        if let event = try process(frame) { return event }
+                    } else {
+                        let (toApplication, toPeer) = try pipeline.decode(frame)
+                        toPeer.forEach { writeFrame($0) }
+                        for frame in toApplication {
+                            if let event = try process(frame) { pending.append(event) }
+                        }
+                    }
+                }
+            }
+            return nextPending()
+        } catch {
+            return fail(error)
+        }
+    }
+
+    private mutating func nextPending() -> WebSocketEvent? {
+        guard pendingHead < pending.count else { return nil }
+        let event = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        }
+        return event
+    }
+
+    /// Handles one frame that has left the extension pipeline.
+    private mutating func process(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
+        switch frame.opcode {
+        case .ping:
+            guard closeState == .open else { return nil }
+            sendFrame(WebSocketFrame(opcode: .pong, payload: frame.payload))  // §5.5.3: same application data
+            return .ping(frame.payload)
+        case .pong:
+            return .pong(frame.payload)
+        case .close:
+            let close = try WebSocketCloseFrame(parsing: frame.payload)
+            if closeState == .open {
+                // §5.5.1: answer with a close frame, echoing the status code.
+                sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: close.code).payload(allocator: allocator)))
+            }
+            closeState = .closed
+            return .closed(close)
+        default:
+            guard closeState == .open else { return nil }  // §5.5.1: after our close, data is discarded
+            return try assembler.append(frame).map(WebSocketEvent.message)
+        }
+    }
+
+    private mutating func fail(_ error: WebSocketProtocolError) -> WebSocketEvent {
+        if closeState == .open {
+            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: error.closeCode, reason: error.reason).payload(allocator: allocator)))
+        }
+        closeState = .closed
+        pending.removeAll()
+        pendingHead = 0
+        return .failed(error)
+    }
+
+    // MARK: Sending
+
+    /// Queues a message. Throws ``WebSocketError/connectionClosed`` once a close frame was sent or received.
+    public mutating func send(_ message: WebSocketMessage) throws(WebSocketError) {
+        guard closeState == .open else { throw .connectionClosed }
+        let opcode: WebSocketOpcode = message.kind == .text ? .text : .binary
+        guard let limit = maxOutgoingFrameSize, message.data.readableBytes > limit else {
+            sendFrame(WebSocketFrame(opcode: opcode, payload: message.data))
+            return
+        }
+        var data = message.data
+        var first = true
+        while data.readableBytes > 0 || first {
+            let chunk = data.readSlice(length: min(limit, data.readableBytes))!
+            sendFrame(WebSocketFrame(fin: data.readableBytes == 0, opcode: first ? opcode : .continuation, payload: chunk))
+            first = false
+        }
+    }
+
+    /// Queues a ping (§5.5.2). The payload is cut to the 125 bytes a control frame may carry.
+    public mutating func ping(_ payload: ByteBuffer = ByteBuffer()) throws(WebSocketError) {
+        guard closeState == .open else { throw .connectionClosed }
+        sendFrame(WebSocketFrame(opcode: .ping, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
+    }
+
+    /// Queues an unsolicited pong, which a peer may use as a heartbeat (§5.5.3).
+    public mutating func pong(_ payload: ByteBuffer = ByteBuffer()) throws(WebSocketError) {
+        guard closeState == .open else { throw .connectionClosed }
+        sendFrame(WebSocketFrame(opcode: .pong, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
+    }
+
+    /// Starts the closing handshake (§7.1.2). Returns `false` when a close frame was already sent or received.
+    @discardableResult
+    public mutating func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") -> Bool {
+        guard closeState == .open else { return false }
+        sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: code, reason: reason).payload(allocator: allocator)))
+        closeState = .closeSent
+        return true
+    }
+
+    /// The bytes queued for the peer since the last call, as one buffer: write and flush them together.
+    public mutating func takeOutbound() -> ByteBuffer? {
+        defer { outbound = nil }
+        return outbound
+    }
+
+    /// Whether bytes are waiting in ``takeOutbound()``.
+    public var hasOutbound: Bool { outbound != nil }
+
+    private mutating func sendFrame(_ frame: WebSocketFrame) {
+        if pipeline.isEmpty {
+            writeFrame(frame)
+            return
+        }
+        do {
+            let (toPeer, toApplication) = try pipeline.encode(frame)
+            toPeer.forEach { writeFrame($0) }
+            for frame in toApplication {
+                if let event = try process(frame) { pending.append(event) }
+            }
+        } catch {
+            pending.append(fail(error))
+        }
+    }
+
+    private mutating func writeFrame(_ frame: WebSocketFrame) {
+        let key = role == .client ? makeMaskingKey() : nil
+        if outbound == nil {
+            outbound = allocator.buffer(capacity: FrameWriter.headerSize(payloadLength: frame.payload.readableBytes, masked: key != nil) + frame.payload.readableBytes)
+        }
+        FrameWriter.write(frame, maskingKey: key, into: &outbound!)
+    }
+}

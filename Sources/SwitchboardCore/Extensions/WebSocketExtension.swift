@@ -1,0 +1,45 @@
+/// A negotiated extension at work on one connection (RFC 6455 §9).
+///
+/// The engine hands every frame to every extension, control frames included,
+/// in the order the server's `Sec-WebSocket-Extensions` response lists them for
+/// outgoing frames and in the reverse order for incoming ones (§9.1). An
+/// extension is not limited to one frame in, one frame out: it may hold frames
+/// back (to work per message), pass on several, swallow frames addressed to
+/// itself, and send frames of its own to the peer or to the application.
+///
+/// One instance serves one connection and is only called from the connection's
+/// own context, one call at a time.
+public protocol WebSocketExtension {
+    /// The extension token, as in the response header.
+    var name: String { get }
+    /// The reserved bits this extension gives meaning to; the parser accepts
+    /// them on incoming frames only because an extension claims them.
+    var reservedBits: WebSocketFrame.ReservedBits { get }
+
+    /// Processes a frame received from the peer, on its way to the application.
+    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
+
+    /// Processes a frame the application sends, on its way to the peer.
+    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
+}
+
+extension WebSocketExtension {
+    public var reservedBits: WebSocketFrame.ReservedBits { [] }
+}
+
+/// Where an extension puts the frames that come out of it.
+public struct ExtensionOutput: Sendable {
+    /// Frames that continue in the direction the input was going.
+    public internal(set) var forwarded: [WebSocketFrame] = []
+    /// Frames that go back the other way: toward the peer when decoding,
+    /// toward the application when encoding.
+    public internal(set) var replies: [WebSocketFrame] = []
+
+    public init() {}
+
+    /// Passes a frame on in the direction of travel.
+    public mutating func forward(_ frame: WebSocketFrame) { forwarded.append(frame) }
+
+    /// Sends a frame the other way (a decoding extension answering the peer).
+    public mutating func reply(_ frame: WebSocketFrame) { replies.append(frame) }
+}

@@ -1,0 +1,42 @@
+import NIOCore
+
+/// Serializes frames (RFC 6455 §5.2), masking client frames (§5.3).
+public enum FrameWriter {
+    /// The size of the header `write` produces for a payload of `length` bytes.
+    @inlinable
+    public static func headerSize(payloadLength length: Int, masked: Bool) -> Int {
+        (length < 126 ? 2 : length <= 0xFFFF ? 4 : 10) + (masked ? 4 : 0)
+    }
+
+    /// Appends `frame` to `buffer`, using the shortest length form (§5.2 requires it).
+    ///
+    /// With a `maskingKey` the payload is copied and masked while copying; without
+    /// one it is copied as is. Either way there is one copy, into the output.
+    @inlinable
+    public static func write(_ frame: WebSocketFrame, maskingKey: WebSocketMaskingKey?, into buffer: inout ByteBuffer) {
+        let length = frame.payload.readableBytes
+        buffer.reserveCapacity(minimumWritableBytes: headerSize(payloadLength: length, masked: maskingKey != nil) + length)
+        var b0 = frame.opcode.rawValue | frame.reservedBits.rawValue
+        if frame.fin { b0 |= 0x80 }
+        let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
+        if length < 126 {
+            buffer.writeMultipleIntegers(b0, maskBit | UInt8(length))
+        } else if length <= 0xFFFF {
+            buffer.writeMultipleIntegers(b0, maskBit | 126, UInt16(length))
+        } else {
+            buffer.writeMultipleIntegers(b0, maskBit | 127, UInt64(length))
+        }
+        guard let key = maskingKey else {
+            var payload = frame.payload
+            buffer.writeBuffer(&payload)
+            return
+        }
+        buffer.writeMultipleIntegers(key.bytes.0, key.bytes.1, key.bytes.2, key.bytes.3)
+        let offset = buffer.writerIndex - buffer.readerIndex
+        var payload = frame.payload
+        buffer.writeBuffer(&payload)
+        buffer.withUnsafeMutableReadableBytes { all in
+            key.apply(to: UnsafeMutableRawBufferPointer(rebasing: all[offset...]))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// The opening handshake request as a handler sees it (RFC 6455 §4.1).
+public struct HandshakeRequest: Sendable, Hashable {
+    public var method: String
+    /// The HTTP version, e.g. `(1, 1)`; the handshake needs 1.1 or later (§4.1).
+    public var majorVersion: Int
+    public var minorVersion: Int
+    /// The request target: path and query, as sent.
+    public var target: String
+    public var headers: HandshakeHeaders
+    /// The peer's address, as the transport names it (`"127.0.0.1:53210"`); `nil` when there is no socket (tests, mux).
+    public var remoteAddress: String?
+
+    public init(method: String = "GET", target: String, headers: HandshakeHeaders, remoteAddress: String? = nil,
+                majorVersion: Int = 1, minorVersion: Int = 1) {
+        self.method = method
+        self.majorVersion = majorVersion
+        self.minorVersion = minorVersion
+        self.target = target
+        self.headers = headers
+        self.remoteAddress = remoteAddress
+    }
+
+    /// The path, without the query.
+    public var path: String {
+        String(target.prefix { $0 != "?" && $0 != "#" })
+    }
+
+    /// The query string after `?`, not decoded; `nil` when there is none.
+    public var query: String? {
+        guard let q = target.firstIndex(of: "?") else { return nil }
+        return String(target[target.index(after: q)...].prefix { $0 != "#" })
+    }
+
+    /// The query's `name=value` pairs, percent-decoded (`+` as space).
+    public var queryItems: [(name: String, value: String)] {
+        guard let query else { return [] }
+        return query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (percentDecode(parts[0]), parts.count > 1 ? percentDecode(parts[1]) : "")
+        }
+    }
+
+    public static func == (l: Self, r: Self) -> Bool {
+        l.method == r.method && l.majorVersion == r.majorVersion && l.minorVersion == r.minorVersion && l.target == r.target && l.headers == r.headers && l.remoteAddress == r.remoteAddress
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(method); h.combine(majorVersion); h.combine(minorVersion); h.combine(target); h.combine(headers); h.combine(remoteAddress)
+    }
+}
+
+private func percentDecode(_ s: Substring) -> String {
+    var out: [UInt8] = []
+    var bytes = Array(s.utf8)[...]
+    while let b = bytes.popFirst() {
+        if b == UInt8(ascii: "+") {
+            out.append(UInt8(ascii: " "))
+        } else if b == UInt8(ascii: "%"), bytes.count >= 2,
+                  let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+            out.append(v)
+            bytes = bytes.dropFirst(2)
+        } else {
+            out.append(b)
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
