@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Run every test of Switchboard, from the repository root:
+#
+#   scripts/test.sh
+#
+#   1. swift build            (debug)
+#   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins)
+#   3. interop                pytest Tests/Interop against Python `websockets`
+#                             (venv .venv-interop from Tests/Interop/requirements.txt)
+#   4. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
+#                             (every case but 9.*, 12.*, 13.*; the full run is
+#                             scripts/autobahn.sh)
+#
+# Stages 2-4 all run even when one fails; the exit status is non-zero if any failed.
+#
+# Environment:
+#   SKIP_SWIFT=1        skip swift build / swift test (use the existing debug binary)
+#   SKIP_INTEROP=1      skip stage 3
+#   SKIP_AUTOBAHN=1     skip stage 4
+#   AUTOBAHN_CASES      case selection for stage 4 (default quick)
+#   PYTEST_ARGS         extra pytest arguments, split on blanks (no quoting), e.g. "-k subprotocol -x"
+#   PYTHON              interpreter for the venv (default python3; 3.11 is what we test)
+#   SWITCHBOARD_BIN, AUTOBAHN_TOOLS, AUTOBAHN_VENV: see scripts/autobahn.sh
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+PYTHON="${PYTHON:-python3}"
+VENV="$REPO/.venv-interop"
+REQS="$REPO/Tests/Interop/requirements.txt"
+
+say() { printf '\n=== %s ===\n' "$*"; }
+declare -a RESULTS=()
+FAILED=0
+record() {  # record NAME STATUS
+  if [ "$2" -eq 0 ]; then RESULTS+=("$1: ok"); else RESULTS+=("$1: FAILED (exit $2)"); FAILED=1; fi
+}
+
+# --- 1/2: Swift -------------------------------------------------------------
+if [ "${SKIP_SWIFT:-0}" != "1" ]; then
+  say "swift build"
+  swift build   # nothing else can run without it: stop here on failure
+  say "swift test"
+  set +e; swift test; rc=$?; set -e
+  record "swift test" "$rc"
+fi
+BIN="${SWITCHBOARD_BIN:-$REPO/.build/debug/switchboard}"
+[ -x "$BIN" ] || { echo "test.sh: no switchboard binary at $BIN" >&2; exit 1; }
+export SWITCHBOARD_BIN="$BIN"
+
+# --- 3: interop against Python websockets ----------------------------------
+if [ "${SKIP_INTEROP:-0}" != "1" ]; then
+  say "interop tests (pytest, Python websockets)"
+  stamp="$VENV/.requirements.sha256"
+  want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "creating $VENV from $REQS"
+    "$PYTHON" -m venv --clear "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQS"
+    echo "$want" > "$stamp"
+  fi
+  set +e
+  # shellcheck disable=SC2086
+  "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE Tests/Interop ${PYTEST_ARGS:-}
+  rc=$?
+  set -e
+  [ "$rc" -eq 5 ] && echo "test.sh: pytest collected no test" >&2
+  record "interop (pytest)" "$rc"
+fi
+
+# --- 4: Autobahn quick subset, both roles ---------------------------------------
+if [ "${SKIP_AUTOBAHN:-0}" != "1" ]; then
+  say "Autobahn TestSuite (${AUTOBAHN_CASES:-quick}), both roles"
+  set +e
+  TIMEOUT="${TIMEOUT:-1200}" CASE_TIMEOUT="${CASE_TIMEOUT:-60}" \
+    "$REPO/scripts/autobahn.sh" "${AUTOBAHN_CASES:-quick}"
+  rc=$?
+  set -e
+  record "autobahn (${AUTOBAHN_CASES:-quick})" "$rc"
+fi
+
+say "summary"
+for r in "${RESULTS[@]}"; do echo "  $r"; done
+exit "$FAILED"
