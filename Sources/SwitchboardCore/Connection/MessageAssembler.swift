@@ -5,7 +5,7 @@ import NIOCore
 struct MessageAssembler: Sendable {
     private enum State: Sendable {
         case idle
-        case assembling(kind: WebSocketMessage.Kind, data: ByteBuffer, fragments: Int)
+        case assembling(kind: WebSocketMessage.Kind, data: ByteBuffer)
     }
 
     private var state: State = .idle
@@ -17,7 +17,7 @@ struct MessageAssembler: Sendable {
     init(limits: WebSocketLimits) { self.limits = limits }
 
     private var currentKind: WebSocketMessage.Kind? {
-        if case .assembling(let kind, _, _) = state { return kind }
+        if case .assembling(let kind, _) = state { return kind }
         return nil
     }
 
@@ -62,18 +62,15 @@ struct MessageAssembler: Sendable {
         case .idle:
             guard frame.payload.readableBytes <= limits.maxMessageSize else { throw tooBig() }
             if frame.fin { return WebSocketMessage(kind: kind, data: frame.payload) }
-            state = .assembling(kind: kind, data: frame.payload, fragments: 1)
+            state = .assembling(kind: kind, data: frame.payload)
             return nil
-        case .assembling(_, var data, let fragments):
+        case .assembling(_, var data):
             state = .idle  // drop our reference so that `data` is uniquely owned and grows in place
             guard data.readableBytes + frame.payload.readableBytes <= limits.maxMessageSize else { throw tooBig() }
-            guard fragments < limits.maxFragmentCount else {
-                throw WebSocketProtocolError(.messageTooBig, "message of more than \(limits.maxFragmentCount) fragments")
-            }
             var payload = frame.payload
             data.writeBuffer(&payload)
             if frame.fin { return WebSocketMessage(kind: kind, data: data) }
-            state = .assembling(kind: kind, data: data, fragments: fragments + 1)
+            state = .assembling(kind: kind, data: data)
             return nil
         }
     }

@@ -12,9 +12,12 @@ public enum WebSocketEvent: Sendable {
     /// queued (§5.5.1). The close handshake is over: a server now closes the
     /// TCP connection, a client waits for the server to (§7.1.1).
     case closed(WebSocketCloseFrame)
-    /// The peer broke the protocol. A close frame with the error's code is
-    /// queued; flush it and close the TCP connection (_Fail the WebSocket
-    /// Connection_, §7.1.7). The engine reads nothing more.
+    /// The peer broke the protocol (_Fail the WebSocket Connection_, §7.1.7).
+    /// The engine reads nothing more. The transport decides when to send the
+    /// close frame: call ``WebSocketEngine/close(code:reason:)`` with the
+    /// error's code (after the application has answered the messages that
+    /// preceded the fault, if it likes), flush, and close the TCP connection
+    /// without waiting for an answer.
     case failed(WebSocketProtocolError)
 }
 
@@ -30,7 +33,7 @@ public struct WebSocketEngine {
     public enum CloseState: Sendable, Hashable {
         /// Messages flow both ways.
         case open
-        /// We sent a close frame and wait for the peer's.
+        /// We sent a close frame and wait for the peer's; its messages still arrive.
         case closeSent
         /// Both close frames have been exchanged, or the connection failed.
         case closed
@@ -38,6 +41,8 @@ public struct WebSocketEngine {
 
     public let role: WebSocketRole
     public private(set) var closeState: CloseState = .open
+    /// The peer's protocol violation, once one was found; nothing is read after it.
+    public private(set) var failure: WebSocketProtocolError?
     /// Outgoing data messages are split into frames of at most this many bytes; `nil` sends each as one frame.
     public var maxOutgoingFrameSize: Int?
 
@@ -77,6 +82,7 @@ public struct WebSocketEngine {
     /// `buffer`; append what arrives next to them.
     public mutating func receive(from buffer: inout ByteBuffer) -> WebSocketEvent? {
         if let event = nextPending() { return event }
+        guard failure == nil else { return nil }
         do {
             while closeState != .closed || pendingHead < pending.count {
                 if let event = nextPending() { return event }
@@ -84,7 +90,7 @@ public struct WebSocketEngine {
                 case .needMoreData:
                     return nil
                 case .partial(let header, let newBytes):
-                    if pipeline.isEmpty && !header.opcode.isControl && closeState == .open {
+                    if pipeline.isEmpty && !header.opcode.isControl {
                         try assembler.prevalidate(header, newBytes: newBytes)
                     }
                 case .frame(let frame):
@@ -134,16 +140,14 @@ public struct WebSocketEngine {
             closeState = .closed
             return .closed(close)
         default:
-            guard closeState == .open else { return nil }  // §5.5.1: after our close, data is discarded
+            // §5.5.1: after sending a close frame we send no more data, but the peer may still
+            // have been sending; its messages are delivered until its close frame arrives.
             return try assembler.append(frame).map(WebSocketEvent.message)
         }
     }
 
     private mutating func fail(_ error: WebSocketProtocolError) -> WebSocketEvent {
-        if closeState == .open {
-            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: error.closeCode, reason: error.reason).payload(allocator: allocator)))
-        }
-        closeState = .closed
+        failure = error
         pending.removeAll()
         pendingHead = 0
         return .failed(error)
@@ -181,11 +185,14 @@ public struct WebSocketEngine {
     }
 
     /// Starts the closing handshake (§7.1.2). Returns `false` when a close frame was already sent or received.
+    ///
+    /// After a ``WebSocketEvent/failed(_:)``, this sends the failure's close frame and the
+    /// engine is ``CloseState/closed``: no answer is awaited.
     @discardableResult
     public mutating func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") -> Bool {
         guard closeState == .open else { return false }
         sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: code, reason: reason).payload(allocator: allocator)))
-        closeState = .closeSent
+        closeState = failure == nil ? .closeSent : .closed
         return true
     }
 

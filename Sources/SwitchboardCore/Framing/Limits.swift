@@ -15,14 +15,13 @@ public struct WebSocketLimits: Sendable, Hashable {
     /// documents, small enough that 10,000 connections cannot be made to hold
     /// gigabytes.
     public var maxMessageSize: Int
-    /// The number of fragments one message may have. Default 65,536: the
-    /// conformance suite sends that many, and each costs only a frame header.
-    public var maxFragmentCount: Int
 
-    public init(maxFrameSize: Int = 1 << 20, maxMessageSize: Int = 1 << 20, maxFragmentCount: Int = 1 << 16) {
+    // The number of fragments is not limited: an empty fragment costs the peer
+    // as much to send as it costs us to parse, and holds no memory.
+
+    public init(maxFrameSize: Int = 1 << 20, maxMessageSize: Int = 1 << 20) {
         self.maxFrameSize = maxFrameSize
         self.maxMessageSize = maxMessageSize
-        self.maxFragmentCount = maxFragmentCount
     }
 
     public static let `default` = WebSocketLimits()

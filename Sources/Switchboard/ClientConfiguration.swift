@@ -1,0 +1,49 @@
+import NIOCore
+import NIOSSL
+import SwitchboardCore
+
+/// An HTTP proxy reached with `CONNECT` (RFC 9110 §9.3.6).
+public struct HTTPProxy: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    /// Sent as `Proxy-Authorization`, e.g. `Basic dXNlcjpwYXNz`.
+    public var authorization: String?
+
+    public init(host: String, port: Int, authorization: String? = nil) {
+        self.host = host
+        self.port = port
+        self.authorization = authorization
+    }
+}
+
+/// Everything a ``WebSocketClient`` connection needs besides the URL.
+public struct WebSocketClientConfiguration: Sendable {
+    /// Subprotocols to offer, most preferred first.
+    public var subprotocols: [String]
+    /// Extensions to offer.
+    public var extensions: [any WebSocketExtensionFactory]
+    /// Extra request headers, e.g. `Origin` or `Authorization`.
+    public var headers: HandshakeHeaders
+    /// TLS settings for wss; the default verifies the server's certificate against the system's roots.
+    public var tls: TLSConfiguration
+    public var proxy: HTTPProxy?
+    public var connection: WebSocketConnectionConfiguration
+    /// TCP connect, proxy tunnel, TLS and the HTTP upgrade must all finish within this time. Default 10 s.
+    public var handshakeTimeout: TimeAmount
+    /// The response head may not exceed this many bytes. Default 16 KiB.
+    public var maxHandshakeSize: Int
+
+    public init(subprotocols: [String] = [], extensions: [any WebSocketExtensionFactory] = [], headers: HandshakeHeaders = [:],
+                tls: TLSConfiguration = .makeClientConfiguration(), proxy: HTTPProxy? = nil,
+                connection: WebSocketConnectionConfiguration = .init(), handshakeTimeout: TimeAmount = .seconds(10),
+                maxHandshakeSize: Int = 16 * 1024) {
+        self.subprotocols = subprotocols
+        self.extensions = extensions
+        self.headers = headers
+        self.tls = tls
+        self.proxy = proxy
+        self.connection = connection
+        self.handshakeTimeout = handshakeTimeout
+        self.maxHandshakeSize = maxHandshakeSize
+    }
+}

@@ -1,0 +1,51 @@
+import NIOCore
+import SwitchboardCore
+
+/// Timeouts and limits of an established connection, the same for servers and clients.
+public struct WebSocketConnectionConfiguration: Sendable {
+    /// Size limits for what the peer sends.
+    public var limits: WebSocketLimits
+    /// How often to ping the peer; `nil` turns heartbeats off.
+    ///
+    /// Default 20 s, as Python `websockets`: often enough to keep NAT and
+    /// proxy mappings alive (many drop idle TCP after 30-60 s) and to notice a
+    /// vanished peer within a minute, rare enough to cost nothing.
+    public var pingInterval: TimeAmount?
+    /// How long to wait for the pong before closing with 1011. Default 20 s.
+    public var pingTimeout: TimeAmount
+    /// Close with 1001 after this long without a data message either way; `nil` (the default) never does.
+    /// Heartbeats already detect dead peers; this is for servers that want to shed quiet clients.
+    public var idleTimeout: TimeAmount?
+    /// How long to wait for the peer's close frame, or for the server to close TCP, before dropping the connection.
+    /// Default 10 s, as Python `websockets`.
+    public var closeTimeout: TimeAmount
+    /// Outgoing messages larger than this are split into frames of this size; `nil` (the default) sends one frame each.
+    public var maxOutgoingFrameSize: Int?
+    /// Inbound messages buffered for a handler that is not reading before the socket stops being read.
+    /// Default 16: enough to batch per read, small enough that a stalled handler pushes back quickly.
+    public var inboundBufferedMessages: Int
+
+    public init(limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
+                idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
+                inboundBufferedMessages: Int = 16) {
+        self.limits = limits
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
+        self.idleTimeout = idleTimeout
+        self.closeTimeout = closeTimeout
+        self.maxOutgoingFrameSize = maxOutgoingFrameSize
+        self.inboundBufferedMessages = inboundBufferedMessages
+    }
+}
+
+/// What the async side asks of the channel handler.
+enum WebSocketOutboundCommand: Sendable {
+    case message(WebSocketMessage)
+    case ping(ByteBuffer)
+    case close(WebSocketCloseCode, String)
+    /// The handler has returned: close, and drop whatever messages still arrive.
+    case finish(WebSocketCloseCode, String)
+}
+
+/// Sent down a server's connections to start a graceful shutdown (close 1001).
+struct GracefulShutdownEvent: Sendable {}

@@ -1,0 +1,66 @@
+import NIOCore
+import NIOSSL
+import SwitchboardCore
+
+/// A plain HTTP answer, for requests that are not WebSocket handshakes.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HandshakeHeaders
+    public var body: ByteBuffer
+
+    public init(status: Int, headers: HandshakeHeaders = ["Content-Type": "text/plain; charset=utf-8"], body: String) {
+        self.status = status
+        self.headers = headers
+        self.body = ByteBuffer(string: body)
+    }
+
+    public init(status: Int, headers: HandshakeHeaders, body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Everything a ``WebSocketServer`` needs.
+public struct WebSocketServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Paths and their subprotocol registries.
+    public var routes: WebSocketRoutes
+    /// Extensions the server can negotiate, e.g. permessage-deflate.
+    public var extensions: [any WebSocketExtensionFactory]
+    /// Which browser origins may connect. Default: any (set a list for browser-facing servers).
+    public var originPolicy: OriginPolicy
+    /// TLS for wss; `nil` serves plain ws.
+    public var tls: TLSConfiguration?
+    public var connection: WebSocketConnectionConfiguration
+    /// Answers plain HTTP requests (a page, a health check); `nil` or a `nil` answer gives 404.
+    public var httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)?
+    /// The opening handshake must complete within this time. Default 10 s: generous for a slow
+    /// mobile link, short enough that half-open connections do not pile up.
+    public var handshakeTimeout: TimeAmount
+    /// The request line and headers may not exceed this many bytes (HTTP 431). Default 16 KiB:
+    /// browsers send under 2 KiB; cookies can grow it, but not this far.
+    public var maxHandshakeSize: Int
+    /// How long graceful shutdown waits for peers to answer 1001 before dropping them. Default 5 s.
+    public var shutdownTimeout: TimeAmount
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, routes: WebSocketRoutes = WebSocketRoutes(),
+                extensions: [any WebSocketExtensionFactory] = [], originPolicy: OriginPolicy = .any,
+                tls: TLSConfiguration? = nil, connection: WebSocketConnectionConfiguration = .init(),
+                httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)? = nil,
+                handshakeTimeout: TimeAmount = .seconds(10), maxHandshakeSize: Int = 16 * 1024,
+                shutdownTimeout: TimeAmount = .seconds(5)) {
+        self.host = host
+        self.port = port
+        self.routes = routes
+        self.extensions = extensions
+        self.originPolicy = originPolicy
+        self.tls = tls
+        self.connection = connection
+        self.httpHandler = httpHandler
+        self.handshakeTimeout = handshakeTimeout
+        self.maxHandshakeSize = maxHandshakeSize
+        self.shutdownTimeout = shutdownTimeout
+    }
+}

@@ -1,0 +1,279 @@
+import Logging
+import NIOCore
+import SwitchboardCore
+
+/// Runs a ``WebSocketEngine`` on the event loop: the whole hot path (parsing,
+/// unmasking, UTF-8, control frames, extensions) stays here, and messages go
+/// up to the async side a read batch at a time.
+///
+/// Writes produced while handling a read (pongs, close answers) are flushed
+/// once, at `channelReadComplete`.
+final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = WebSocketMessage
+    typealias OutboundIn = WebSocketOutboundCommand
+    typealias OutboundOut = ByteBuffer
+
+    private var engine: WebSocketEngine
+    private let configuration: WebSocketConnectionConfiguration
+    private let logger: Logger
+    private var cumulation: ByteBuffer?
+    private var needsFlush = false
+    /// Once a close is under way, read regardless of whether the application reads, to see the peer's answer.
+    private var draining = false
+    /// The handler has returned; messages that still arrive have no reader.
+    private var applicationDone = false
+    private var receivedClose: WebSocketCloseFrame?
+    private var closeTimer: Scheduled<Void>?
+    private var pingTimer: RepeatedTask?
+    private var pongDeadline: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    private var lastActivity = NIODeadline.now()
+    /// Completed when the channel closes, with the peer's close frame if one arrived.
+    let peerClose: EventLoopPromise<WebSocketCloseFrame?>
+
+    init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, logger: Logger, peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
+        self.engine = engine
+        self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
+        self.configuration = configuration
+        self.logger = logger
+        self.peerClose = peerClose
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        startTimers(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopTimers()
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        // Take the buffer out of the property so it is uniquely referenced: unmasking works in place.
+        var buffer: ByteBuffer
+        if var pending = cumulation {
+            cumulation = nil
+            pending.writeBuffer(&incoming)
+            buffer = pending
+        } else {
+            buffer = incoming
+        }
+        while let event = engine.receive(from: &buffer) {
+            handle(event, context: context)
+        }
+        if buffer.readableBytes > 0 {
+            if buffer.readerIndex > 1 << 16 { buffer.discardReadBytes() }
+            cumulation = buffer
+        }
+        writeOutbound(context: context, promise: nil)
+    }
+
+    private func handle(_ event: WebSocketEvent, context: ChannelHandlerContext) {
+        switch event {
+        case .message(let message):
+            lastActivity = .now()
+            if !applicationDone { context.fireChannelRead(wrapInboundOut(message)) }
+        case .ping:
+            break  // the engine queued the pong
+        case .pong:
+            pongDeadline?.cancel()
+            pongDeadline = nil
+        case .closed(let frame):
+            receivedClose = frame
+            logger.debug("peer closed", metadata: ["code": "\(frame.code.map(String.init(describing:)) ?? "none")", "reason": "\(frame.reason)"])
+            finishClosing(context: context)
+        case .failed(let error):
+            // Messages before the fault are still with the application: end its inbound
+            // stream and send the error's close once it has answered them (or on timeout).
+            logger.info("peer broke the protocol", metadata: ["code": "\(error.closeCode)", "error": "\(error.reason)"])
+            stopTimers()
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            scheduleCloseTimer(context: context)
+        }
+    }
+
+    /// Both close frames are out: a server drops TCP now; a client gives the server `closeTimeout` to do it (§7.1.1).
+    private func finishClosing(context: ChannelHandlerContext) {
+        writeOutbound(context: context, promise: nil)
+        flushIfNeeded(context: context)
+        stopTimers()
+        if engine.role == .server {
+            context.close(promise: nil)
+        } else {
+            draining = true
+            scheduleCloseTimer(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+        if draining { context.read() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stopTimers()
+        closeTimer?.cancel()
+        peerClose.succeed(receivedClose)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracefulShutdownEvent {
+            startClose(code: .goingAway, reason: "server shutting down", context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .message(let message):
+            do {
+                try engine.send(message)
+                lastActivity = .now()
+                writeOutbound(context: context, promise: promise)
+            } catch {
+                promise?.fail(error)
+            }
+        case .ping(let payload):
+            do {
+                try engine.ping(payload)
+                writeOutbound(context: context, promise: promise)
+            } catch {
+                promise?.fail(error)
+            }
+        case .close(let code, let reason):
+            startClose(code: code, reason: reason, context: context)
+            promise?.succeed()
+        case .finish(let code, let reason):
+            applicationDone = true
+            startClose(code: code, reason: reason, context: context)
+            promise?.succeed()
+        }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        needsFlush = false
+        context.flush()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        context.read()
+    }
+
+    private func startClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
+        if let failure = engine.failure {
+            // Fail the connection (§7.1.7): the failure's code, then drop TCP without waiting.
+            engine.close(code: failure.closeCode, reason: failure.reason)
+            writeOutbound(context: context, promise: nil)
+            flushIfNeeded(context: context)
+            context.close(promise: nil)
+            return
+        }
+        guard engine.close(code: code, reason: reason) else { return }
+        writeOutbound(context: context, promise: nil)
+        flushIfNeeded(context: context)
+        draining = true
+        scheduleCloseTimer(context: context)
+        context.read()
+    }
+
+    private func writeOutbound(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard let bytes = engine.takeOutbound() else {
+            promise?.succeed()
+            return
+        }
+        needsFlush = true
+        context.write(wrapOutboundOut(bytes), promise: promise)
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+    }
+
+    // MARK: Timers
+
+    private func scheduleCloseTimer(context: ChannelHandlerContext) {
+        guard closeTimer == nil else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        closeTimer = context.eventLoop.scheduleTask(in: configuration.closeTimeout) {
+            let (handler, context) = bound.value
+            if handler.engine.failure != nil && handler.engine.closeState == .open {
+                handler.logger.info("the handler did not finish after a protocol error; failing the connection now")
+                handler.startClose(code: .protocolError, reason: "", context: context)
+            } else {
+                handler.logger.info("close handshake timed out; dropping the connection")
+            }
+            context.close(promise: nil)
+        }
+    }
+
+    private func startTimers(context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        if let interval = configuration.pingInterval {
+            pingTimer = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                let (handler, context) = bound.value
+                handler.sendHeartbeat(context: context)
+            }
+        }
+        if let idle = configuration.idleTimeout {
+            scheduleIdleCheck(at: .now() + idle, context: context)
+        }
+        _ = bound
+    }
+
+    private func stopTimers() {
+        pingTimer?.cancel()
+        pingTimer = nil
+        pongDeadline?.cancel()
+        pongDeadline = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    private func sendHeartbeat(context: ChannelHandlerContext) {
+        guard engine.closeState == .open, pongDeadline == nil else { return }
+        var payload = context.channel.allocator.buffer(capacity: 8)
+        payload.writeInteger(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))
+        guard (try? engine.ping(payload)) != nil else { return }
+        writeOutbound(context: context, promise: nil)
+        flushIfNeeded(context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        pongDeadline = context.eventLoop.scheduleTask(in: configuration.pingTimeout) {
+            let (handler, context) = bound.value
+            handler.logger.info("no pong within the ping timeout; closing with 1011")
+            handler.pongDeadline = nil
+            handler.startClose(code: .internalServerError, reason: "keepalive ping timeout", context: context)
+        }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            guard let idle = handler.configuration.idleTimeout else { return }
+            let due = handler.lastActivity + idle
+            if due <= .now() {
+                handler.logger.info("idle timeout; closing with 1001")
+                handler.startClose(code: .goingAway, reason: "idle timeout", context: context)
+            } else {
+                handler.scheduleIdleCheck(at: due, context: context)
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import SwitchboardCore
+
+/// Opens client connections to ws:// and wss:// URLs, directly or through an HTTP proxy.
+///
+/// ```swift
+/// let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:8080/echo") { inbound, outbound, context in
+///     try await outbound.send(text: "hello")
+///     for try await message in inbound { print(message.text ?? "binary"); break }
+/// }
+/// ```
+public enum WebSocketClient {
+    /// Connects, runs `handler` on the connection, closes it when the handler
+    /// returns, and returns the peer's close frame (`nil` if the connection
+    /// dropped without one).
+    ///
+    /// Throws ``WebSocketError/handshakeFailed(_:)`` when the server's answer
+    /// fails any check of RFC 6455 §4.1, and connection errors as they come.
+    @discardableResult
+    public static func connect(
+        to url: String,
+        configuration: WebSocketClientConfiguration = .init(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "switchboard.client"),
+        handler: @escaping @Sendable (WebSocketInbound, WebSocketOutbound, WebSocketContext) async throws -> Void
+    ) async throws -> WebSocketCloseFrame? {
+        guard let parsed = WebSocketURL(url) else { throw WebSocketError.handshakeFailed("not a ws:// or wss:// URL: \(url)") }
+        return try await connect(to: parsed, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger,
+                                 handler: ClosureWebSocketHandler(handler))
+    }
+
+    /// Connects to a parsed URL and runs a ``WebSocketHandler``.
+    @discardableResult
+    public static func connect(
+        to url: WebSocketURL,
+        configuration: WebSocketClientConfiguration = .init(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "switchboard.client"),
+        handler: any WebSocketHandler
+    ) async throws -> WebSocketCloseFrame? {
+        let sslContext = try url.isSecure ? NIOSSLContext(configuration: configuration.tls) : nil
+        let (host, port) = configuration.proxy.map { ($0.host, $0.port) } ?? (url.host, url.port)
+        let channel = try await ClientBootstrap(group: eventLoopGroup)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(configuration.handshakeTimeout)
+            .connect(host: host, port: port).get()
+        let deadline = channel.eventLoop.scheduleTask(in: configuration.handshakeTimeout) {
+            channel.close(promise: nil)
+        }
+        do {
+            if let proxy = configuration.proxy {
+                let tunnel = channel.eventLoop.makePromise(of: Void.self)
+                try await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(ProxyConnectHandler(
+                        target: "\(url.hostHeaderForConnect)", authorization: proxy.authorization,
+                        maxHeadSize: configuration.maxHandshakeSize, done: tunnel))
+                }.get()
+                try await tunnel.futureResult.get()
+            }
+            let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target, subprotocols: configuration.subprotocols,
+                                                     extensions: configuration.extensions, headers: configuration.headers)
+            let upgraded = channel.eventLoop.makePromise(of: UpgradedConnection.self)
+            try await channel.eventLoop.submit {
+                let ops = channel.pipeline.syncOperations
+                if let sslContext {
+                    let sni = url.host.isIPAddress ? nil : url.host
+                    try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
+                }
+                let encoder = HTTPRequestEncoder()
+                let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
+                try ops.addHandler(HandshakeSizeLimiter(limit: configuration.maxHandshakeSize, refusal: nil))
+                try ops.addHandler(encoder)
+                try ops.addHandler(decoder)
+                try ops.addHandler(ClientHandshakeHandler(
+                    request: handshake.request, encoder: encoder, decoder: decoder,
+                    upgrade: { status, headers, context in
+                        let accepted = try handshake.validate(status: status, headers: headers)
+                        if let limiter = try? context.pipeline.syncOperations.handler(type: HandshakeSizeLimiter.self) {
+                            context.pipeline.syncOperations.removeHandler(limiter, promise: nil)
+                        }
+                        var logger = logger
+                        logger[metadataKey: "url"] = "\(url)"
+                        let wsContext = WebSocketContext(request: handshake.request, subprotocol: accepted.subprotocol,
+                                                         extensions: accepted.extensions.map(\.name), role: .client, logger: logger)
+                        let engine = WebSocketEngine(role: .client, limits: configuration.connection.limits,
+                                                     extensions: accepted.extensions, allocator: context.channel.allocator)
+                        return try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
+                                                              context: wsContext, handler: handler, position: .after(context.handler))
+                    },
+                    result: upgraded))
+            }.get()
+            let connection = try await upgraded.futureResult.get()
+            deadline.cancel()
+            return await connection.run()
+        } catch {
+            deadline.cancel()
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+}
+
+extension WebSocketURL {
+    /// The authority for `CONNECT`: always with a port (RFC 9110 §9.3.6).
+    var hostHeaderForConnect: String {
+        "\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+}
+
+extension String {
+    /// Whether this is a literal IPv4 or IPv6 address (SNI must not carry one, RFC 6066 §3).
+    var isIPAddress: Bool {
+        (try? SocketAddress(ipAddress: self, port: 0)) != nil
+    }
+}

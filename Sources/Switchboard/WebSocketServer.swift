@@ -1,0 +1,124 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import SwitchboardCore
+
+/// A WebSocket server: HTTP/1.1 upgrade, plain HTTP for everything else, ws or wss.
+///
+/// ```swift
+/// var routes = WebSocketRoutes()
+/// var chat = SubprotocolRegistry()
+/// chat.register("chat.v1") { inbound, outbound, context in
+///     for try await message in inbound { try await outbound.send(message) }
+/// }
+/// routes.add("/chat", chat)
+/// let server = WebSocketServer(configuration: .init(port: 8080, routes: routes))
+/// try await server.run()
+/// ```
+public final class WebSocketServer: Sendable {
+    public let configuration: WebSocketServerConfiguration
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var listener: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var shuttingDown = false
+    }
+
+    public init(configuration: WebSocketServerConfiguration, logger: Logger = Logger(label: "switchboard.server"),
+                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.logger = logger
+        self.group = eventLoopGroup
+    }
+
+    /// Serves until ``shutdown()`` is called or the task is cancelled, then
+    /// closes every connection with 1001 and returns when they are gone.
+    ///
+    /// - Parameter onListening: called with the bound address (useful with port 0).
+    public func run(onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        let handshake = WebSocketServerHandshake(routes: configuration.routes, extensions: configuration.extensions,
+                                                 originPolicy: configuration.originPolicy)
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.configure(channel, handshake: handshake, sslContext: sslContext)
+                }
+            }
+        let (address, alreadyStopping) = state.withLockedValue { state -> (SocketAddress?, Bool) in
+            state.listener = listener.channel
+            return (listener.channel.localAddress, state.shuttingDown)
+        }
+        if alreadyStopping { listener.channel.close(promise: nil) }
+        if let address {
+            logger.info("listening", metadata: ["address": "\(address)"])
+            onListening(address)
+        }
+        try await withTaskCancellationHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await listener.executeThenClose { inbound in
+                    for try await upgraded in inbound {
+                        group.addTask {
+                            guard let connection = try? await upgraded.get() else { return }
+                            await connection.run()
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            self.shutdown()
+        }
+        logger.info("stopped")
+    }
+
+    /// Stops accepting, sends close 1001 to every peer, and drops those that
+    /// have not answered within ``WebSocketServerConfiguration/shutdownTimeout``.
+    public func shutdown() {
+        let (listener, connections) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
+            state.shuttingDown = true
+            return (state.listener, Array(state.connections.values))
+        }
+        listener?.close(promise: nil)
+        for channel in connections {
+            channel.pipeline.fireUserInboundEventTriggered(GracefulShutdownEvent())
+            channel.eventLoop.scheduleTask(in: configuration.shutdownTimeout) { channel.close(promise: nil) }
+        }
+    }
+
+    /// Builds one accepted connection's pipeline; the future says whether it became a WebSocket.
+    private func configure(_ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?) throws
+        -> EventLoopFuture<UpgradedConnection?> {
+        let id = ObjectIdentifier(channel)
+        let refused = state.withLockedValue { state in
+            if !state.shuttingDown { state.connections[id] = channel }
+            return state.shuttingDown
+        }
+        if refused {
+            channel.close(promise: nil)
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        channel.closeFuture.whenComplete { _ in _ = self.state.withLockedValue { $0.connections.removeValue(forKey: id) } }
+
+        let ops = channel.pipeline.syncOperations
+        if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
+        let limiter = HandshakeSizeLimiter(limit: configuration.maxHandshakeSize, refusal: HandshakeSizeLimiter.serverRefusal)
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let encoder = HTTPResponseEncoder()
+        let result = channel.eventLoop.makePromise(of: UpgradedConnection?.self)
+        try ops.addHandler(limiter)
+        try ops.addHandler(decoder)
+        try ops.addHandler(encoder)
+        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger,
+                                                  result: result, encoder: encoder, decoder: decoder, limiter: limiter))
+        return result.futureResult
+    }
+}

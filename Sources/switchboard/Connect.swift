@@ -1,0 +1,105 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import NIOCore
+import NIOSSL
+import Switchboard
+import SwitchboardCore
+import SwitchboardRegistry
+
+struct Connect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Connect to a WebSocket server: stdin lines become text messages, received messages go to stdout."
+    )
+
+    @Argument(help: "ws:// or wss:// URL.") var url: String
+    @Option(name: .customLong("subprotocol"), help: "Offer a subprotocol (repeatable, most preferred first).")
+    var subprotocols: [String] = []
+    @Option(name: .customLong("header"), help: "Add a request header, 'Name: value' (repeatable).")
+    var headers: [String] = []
+    @Flag(help: "Send back every message received until the peer closes (no stdin).") var echo = false
+    @Option(help: "HTTP proxy as host:port, tunnelled with CONNECT.") var proxy: String?
+    @Flag(help: "Do not verify the server's TLS certificate.") var insecure = false
+    @Option(help: "Largest message accepted, in bytes.") var maxMessageSize = 16 * 1024 * 1024
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap(default: .warning)
+        var configuration = WebSocketClientConfiguration(subprotocols: subprotocols)
+        for header in headers {
+            guard let colon = header.firstIndex(of: ":") else { throw ValidationError("--header takes 'Name: value'") }
+            configuration.headers.add(name: String(header[..<colon]), value: String(header[header.index(after: colon)...]).trimmingCharacters())
+        }
+        if let proxy {
+            guard let colon = proxy.lastIndex(of: ":"), let port = Int(proxy[proxy.index(after: colon)...]) else {
+                throw ValidationError("--proxy takes host:port")
+            }
+            configuration.proxy = HTTPProxy(host: String(proxy[..<colon]), port: port)
+        }
+        if insecure { configuration.tls.certificateVerification = .none }
+        configuration.connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
+
+        let echo = self.echo
+        let close: WebSocketCloseFrame?
+        do {
+            close = try await WebSocketClient.connect(to: url, configuration: configuration) { inbound, outbound, context in
+                FileHandle.standardError.write("subprotocol: \(context.subprotocol ?? "none")\n")
+                FileHandle.standardError.write("extensions: \(context.extensions.isEmpty ? "none" : context.extensions.joined(separator: ", "))\n")
+                if echo {
+                    for try await message in inbound { try await outbound.send(message) }
+                    return
+                }
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        for try await message in inbound {
+                            if let text = message.text {
+                                FileHandle.standardOutput.write(text + "\n")
+                            } else {
+                                FileHandle.standardOutput.write("binary \(message.data.readableBytes) bytes\n")
+                            }
+                        }
+                        return true
+                    }
+                    group.addTask {
+                        for await line in StandardInputLines() { try await outbound.send(text: line) }
+                        try await outbound.close(.normalClosure)
+                        return false
+                    }
+                    // The peer closed first: stop reading stdin. Stdin ended first: wait for the peer's close.
+                    if try await group.next() == true { group.cancelAll() } else { _ = try await group.next() }
+                }
+            }
+        } catch {
+            FileHandle.standardError.write("error: \(error)\n")
+            throw ExitCode(1)
+        }
+        if let close {
+            FileHandle.standardError.write("closed: \(close.code.map { String($0.rawValue) } ?? "1005") \(close.reason)\n")
+        } else {
+            FileHandle.standardError.write("closed: 1006 connection dropped without a close frame\n")
+        }
+    }
+}
+
+/// Lines of standard input, read on a background thread.
+struct StandardInputLines: AsyncSequence {
+    typealias Element = String
+
+    func makeAsyncIterator() -> AsyncStream<String>.Iterator {
+        AsyncStream<String> { continuation in
+            DispatchQueue.global().async {
+                while let line = readLine(strippingNewline: true) { continuation.yield(line) }
+                continuation.finish()
+            }
+        }.makeAsyncIterator()
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

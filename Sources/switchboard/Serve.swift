@@ -1,0 +1,124 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import NIOCore
+import NIOSSL
+import Switchboard
+import SwitchboardCore
+import SwitchboardRegistry
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve WebSocket echo at /echo and every plug-in of the Registry at its route."
+    )
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "PEM certificate chain for wss.") var tlsCert: String?
+    @Option(help: "PEM private key for wss.") var tlsKey: String?
+    @Option(name: .customLong("subprotocol"), help: "Register a subprotocol token on /echo (repeatable; server order is preference order).")
+    var subprotocols: [String] = []
+    @Flag(help: "Refuse /echo handshakes (HTTP 400) that offer none of the --subprotocol tokens.")
+    var requireSubprotocol = false
+    @Option(help: "Largest message accepted, in bytes. Default 16 MiB: what the Autobahn TestSuite sends.")
+    var maxMessageSize = 16 * 1024 * 1024
+    @Option(help: "Seconds between heartbeat pings; 0 turns them off.") var pingInterval = 20
+    @Option(help: "Allowed browser Origin (repeatable); none allows every origin.")
+    var allowOrigin: [String] = []
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap(default: .info)
+        let logger = Logger(label: "switchboard.serve")
+
+        let echo = ClosureWebSocketHandler { inbound, outbound, _ in
+            for try await message in inbound { try await outbound.send(message) }
+        }
+        var echoRegistry = SubprotocolRegistry(requiresSubprotocol: requireSubprotocol, defaultHandler: requireSubprotocol ? nil : echo)
+        for token in subprotocols { echoRegistry.register(token, echo) }
+        var routes = WebSocketRoutes()
+        routes.add("/echo", echoRegistry)
+        for plugin in SwitchboardRegistry.subprotocols {
+            guard let route = plugin.route, let make = plugin.makeHandler else { continue }
+            var registry = SubprotocolRegistry(defaultHandler: make())
+            registry.register(plugin.token, make())
+            routes.add(route, registry)
+        }
+
+        var connection = WebSocketConnectionConfiguration()
+        connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
+        connection.pingInterval = pingInterval > 0 ? .seconds(Int64(pingInterval)) : nil
+
+        var tls: TLSConfiguration?
+        if let tlsCert, let tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(tlsCert).map { NIOSSLCertificateSource.certificate($0) }
+            tls = .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+        } else if tlsCert != nil || tlsKey != nil {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+
+        let routePaths = routes.paths
+        let configuration = WebSocketServerConfiguration(
+            host: host, port: port, routes: routes,
+            extensions: SwitchboardRegistry.extensions.compactMap { $0.makeExtension?() },
+            originPolicy: allowOrigin.isEmpty ? .any : .allow(Set(allowOrigin)),
+            tls: tls, connection: connection,
+            httpHandler: { request in Self.page(for: request, routes: routePaths) }
+        )
+        let server = WebSocketServer(configuration: configuration, logger: logger)
+        let signals = Self.onTerminationSignal { server.shutdown() }
+        let scheme = tls == nil ? "ws" : "wss"
+        try await server.run { address in
+            FileHandle.standardError.write("listening on \(address.ipAddress ?? host):\(address.port ?? port) (\(scheme)://\(host):\(address.port ?? port)/echo)\n")
+        }
+        signals.forEach { $0.cancel() }
+    }
+
+    /// Plain HTTP: a health check and an index of the routes.
+    static func page(for request: HandshakeRequest, routes: [String]) -> HTTPResponse? {
+        switch request.path {
+        case "/health":
+            return HTTPResponse(status: 200, body: "ok\n")
+        case "/":
+            let items = routes.map { "<li><code>\($0)</code></li>" }.joined()
+            return HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"],
+                                body: "<!doctype html><title>Switchboard</title><h1>Switchboard</h1><p>WebSocket routes:</p><ul>\(items)</ul>\n")
+        default:
+            return nil
+        }
+    }
+
+    /// Calls `action` on SIGINT or SIGTERM.
+    static func onTerminationSignal(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler(handler: action)
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// Unbuffered writes to the standard streams.
+enum FileHandle {
+    case standardError
+    case standardOutput
+
+    func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        let fd: Int32 = self == .standardError ? 2 : 1
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+}
