@@ -44,7 +44,7 @@ for ((i = 1; i <= count; i++)); do
     </dev/null >/dev/null 2>"$ERR"
   rc=$?
   set -e
-  last="$(grep -E '^(closed|error):' "$ERR" | tail -1 || true)"
+  last="$(grep -E '^(closed|error):|Fatal error' "$ERR" | tail -1 || true)"
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     timeouts=$((timeouts + 1))
     log "case $i: TIMEOUT after ${CASE_TIMEOUT}s ${last}"

@@ -69,6 +69,8 @@ async def with_server(handler, client_args, timeout=30.0, **serve_kw):
             rc = await finish(proc)
         finally:
             await asyncio.to_thread(proc.stop)
+            if outcome.done() and not outcome.cancelled():
+                outcome.exception()  # retrieved: no "never retrieved" noise on failure
         return result, rc, proc
 
 
@@ -233,6 +235,8 @@ def test_interactive_lines_and_eof_close():
                 rc = await finish(proc)
             finally:
                 await asyncio.to_thread(proc.stop)
+                if outcome.done() and not outcome.cancelled():
+                    outcome.exception()  # retrieved: no "never retrieved" noise on failure
             return got, rcvd, rc, proc
 
     got, rcvd, rc, proc = run(go())
