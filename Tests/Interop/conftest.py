@@ -7,6 +7,7 @@ teardown, so a misbehaving binary fails a test instead of hanging the run.
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -27,6 +28,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(DEFAULT_TEST_TIMEOUT))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # CPython 3.11.7 can raise "SystemError: AST constructor recursion depth
+    # mismatch" when a finalizer (a dead event loop, transport or pipe left by
+    # a failed asyncio test) runs inside the ast.parse that pytest uses to
+    # format the failure: collect that garbage first.
+    if call.excinfo is not None:
+        gc.collect()
+    yield
 
 
 def switchboard_bin() -> str:

@@ -323,3 +323,51 @@ def test_client_connection_refused():
         proc.stop()
     assert rc == 1, proc.dump()
     assert any(l.startswith("error:") for l in proc.err), proc.dump()
+
+
+def test_client_keeps_frame_sent_in_same_segment_as_101():
+    # A server may write its first frame right behind the 101 response, so both
+    # arrive in one read: the bytes after the response are WebSocket frames and
+    # must reach the client's frame parser (websockets' server does this).
+    async def go():
+        echoed = asyncio.get_running_loop().create_future()
+
+        async def handle(reader, writer):
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                key = ""
+                for line in head.decode("latin-1").split("\r\n"):
+                    k, _, v = line.partition(":")
+                    if k.strip().lower() == "sec-websocket-key":
+                        key = v.strip()
+                writer.write((good_response(key) + "\r\n").encode() + b"\x81\x05hello")
+                await writer.drain()
+                hdr = await asyncio.wait_for(reader.readexactly(2), 10)
+                n = hdr[1] & 0x7F
+                mask = await reader.readexactly(4)
+                data = bytes(b ^ mask[i % 4] for i, b in enumerate(await reader.readexactly(n)))
+                echoed.set_result((hdr[0], data))
+                writer.write(b"\x88\x02\x03\xe8")  # close 1000
+                await writer.drain()
+                await asyncio.wait_for(reader.read(2), 10)  # the client's close frame; then the server closes TCP
+            except Exception as exc:  # noqa: BLE001
+                if not echoed.done():
+                    echoed.set_exception(exc)
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            proc = start_connect(f"ws://127.0.0.1:{port}/", "--echo")
+            try:
+                done, _ = await asyncio.wait({echoed}, timeout=10)
+                got = echoed.result() if done else None
+                rc = await finish(proc)
+            finally:
+                await asyncio.to_thread(proc.stop)
+            return got, rc, proc
+
+    got, rc, proc = run(go())
+    assert got == (0x81, b"hello"), f"client did not echo the frame that came with the 101\n{proc.dump()}"
+    assert rc == 0, proc.dump()
