@@ -11,14 +11,13 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private let target: String
     private let authorization: String?
-    private let maxHeadSize: Int
     private let done: EventLoopPromise<Void>
-    private var received: ByteBuffer?
+    private var reader: HTTPHeadReader
 
     init(target: String, authorization: String?, maxHeadSize: Int, done: EventLoopPromise<Void>) {
         self.target = target
         self.authorization = authorization
-        self.maxHeadSize = maxHeadSize
+        self.reader = HTTPHeadReader(limit: maxHeadSize)
         self.done = done
     }
 
@@ -30,29 +29,23 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        if received == nil { received = incoming } else { received!.writeBuffer(&incoming) }
-        let view = received!.readableBytesView
-        guard let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else {
-            if view.count > maxHeadSize { fail(context, "proxy response head too large") }
-            return
+        do {
+            guard let (head, rest) = try reader.read(unwrapInboundIn(data)) else { return }
+            let statusLine = head.startLine.joined(separator: " ")
+            guard head.startLine[0].hasPrefix("HTTP/1."), let status = Int(head.startLine[1]) else {
+                fail(context, "malformed proxy response: \(statusLine)")
+                return
+            }
+            guard (200..<300).contains(status) else {
+                fail(context, "proxy refused CONNECT \(target): \(statusLine)")
+                return
+            }
+            done.succeed()
+            if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            fail(context, "proxy response: \(error)")
         }
-        let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
-        let statusLine = head.prefix { $0 != "\r" }
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            fail(context, "malformed proxy response: \(statusLine)")
-            return
-        }
-        guard (200..<300).contains(status) else {
-            fail(context, "proxy refused CONNECT \(target): \(statusLine)")
-            return
-        }
-        let rest = received!.getSlice(at: end.upperBound, length: view.endIndex - end.upperBound)!
-        received = nil
-        done.succeed()
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,35 +1,29 @@
 import Logging
 import NIOCore
-import NIOHTTP1
 import SwitchboardCore
 
-/// Reads one HTTP request and either upgrades the connection to WebSocket
-/// (RFC 6455 §4.2) or answers it as plain HTTP and closes.
+/// Reads one HTTP request head and either upgrades the connection to
+/// WebSocket (RFC 6455 §4.2) or answers it as plain HTTP and closes.
 final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let configuration: WebSocketServerConfiguration
     private let handshake: WebSocketServerHandshake
     private let logger: Logger
     private let result: EventLoopPromise<UpgradedConnection?>
-    private let encoder: HTTPResponseEncoder
-    private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
-    private let limiter: HandshakeSizeLimiter
-    private var head: HTTPRequestHead?
+    private var reader: HTTPHeadReader
     private var done = false
     private var timeout: Scheduled<Void>?
 
     init(configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
-         result: EventLoopPromise<UpgradedConnection?>, encoder: HTTPResponseEncoder,
-         decoder: ByteToMessageHandler<HTTPRequestDecoder>, limiter: HandshakeSizeLimiter) {
+         result: EventLoopPromise<UpgradedConnection?>) {
         self.configuration = configuration
         self.handshake = handshake
         self.logger = logger
         self.result = result
-        self.encoder = encoder
-        self.decoder = decoder
-        self.limiter = limiter
+        self.reader = HTTPHeadReader(limit: configuration.maxHandshakeSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -47,34 +41,32 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !done else { return }
-        done = true
-        logger.info("bad HTTP request", metadata: ["error": "\(error)"])
-        respond(context: context, HTTPResponse(status: 400, body: "bad request\n"))
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !done else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-            context.pipeline.syncOperations.removeHandler(limiter, promise: nil)
-        case .body:
-            break  // a handshake has no body; a plain request's body is not used
-        case .end:
-            guard let head else { return }
+        do {
+            guard let (head, rest) = try reader.read(unwrapInboundIn(data)) else { return }
             done = true
-            process(head, context: context)
+            process(head, rest: rest, context: context)
+        } catch {
+            done = true
+            let status = error == .tooLarge ? 431 : 400
+            logger.info("bad HTTP request", metadata: ["status": "\(status)", "error": "\(error)"])
+            respond(context: context, HTTPResponse(status: status, body: status == 431 ? "request head too large\n" : "bad request\n"))
         }
     }
 
-    private func process(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var headers = HandshakeHeaders()
-        for (name, value) in head.headers { headers.add(name: name, value: value) }
-        let request = HandshakeRequest(method: head.method.rawValue, target: head.uri, headers: headers,
+    private func process(_ head: HTTPHeadReader.Head, rest: ByteBuffer, context: ChannelHandlerContext) {
+        let version = head.startLine.count == 3 ? head.startLine[2] : ""
+        guard version.hasPrefix("HTTP/"), let dot = version.firstIndex(of: "."),
+              let major = Int(version[version.index(version.startIndex, offsetBy: 5)..<dot]),
+              let minor = Int(version[version.index(after: dot)...])
+        else {
+            respond(context: context, HTTPResponse(status: 400, body: "bad request line\n"))
+            return
+        }
+        let request = HandshakeRequest(method: head.startLine[0], target: head.startLine[1], headers: head.headers,
                                        remoteAddress: context.channel.remoteAddress.map(Self.describe),
-                                       majorVersion: head.version.major, minorVersion: head.version.minor)
+                                       majorVersion: major, minorVersion: minor)
         let isRoute = configuration.routes.registry(for: request.path) != nil
         guard isRoute || WebSocketServerHandshake.isWebSocketUpgrade(request) else {
             let response = configuration.httpHandler?(request) ?? HTTPResponse(status: 404, body: "not found\n")
@@ -87,15 +79,13 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
                                                         "path": "\(request.path)", "peer": "\(request.remoteAddress ?? "?")"])
             respond(context: context, HTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
         case .accept(let accepted):
-            upgrade(request, accepted, context: context)
+            upgrade(request, accepted, rest: rest, context: context)
         }
     }
 
-    private func upgrade(_ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, context: ChannelHandlerContext) {
+    private func upgrade(_ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, rest: ByteBuffer, context: ChannelHandlerContext) {
         timeout?.cancel()
-        var headers = HTTPHeaders()
-        for field in accepted.responseHeaders { headers.add(name: field.name, value: field.value) }
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(HTTPHeadWriter.response(status: 101, headers: accepted.responseHeaders)), promise: nil)
 
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(request.remoteAddress ?? "?")"
@@ -107,32 +97,28 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         do {
             let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                             context: wsContext, handler: accepted.handler, position: .after(self))
-            // The encoder goes first, then this handler, and the decoder last: it forwards the bytes
-            // that followed the request (frames sent right after the handshake) to the WebSocket handler.
-            let ops = context.pipeline.syncOperations
-            ops.removeHandler(encoder, promise: nil)
-            ops.removeHandler(context: context, promise: nil)
-            ops.removeHandler(decoder, promise: nil)
             result.succeed(connection)
+            // Frames the client sent right behind its request go to the WebSocket handler.
+            if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
+            context.fireChannelReadComplete()
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             logger.debug("upgraded", metadata: ["subprotocol": "\(accepted.subprotocol ?? "none")"])
         } catch {
             logger.error("could not install the WebSocket handler", metadata: ["error": "\(error)"])
-            result.succeed(nil)
             context.close(promise: nil)
         }
     }
 
     private func respond(context: ChannelHandlerContext, _ response: HTTPResponse) {
         timeout?.cancel()
-        var headers = HTTPHeaders()
-        for field in response.headers { headers.add(name: field.name, value: field.value) }
+        var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         headers.replaceOrAdd(name: "Connection", value: "close")
-        let status = HTTPResponseStatus(statusCode: response.status)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        var bytes = HTTPHeadWriter.response(status: response.status, headers: headers)
+        var body = response.body
+        bytes.writeBuffer(&body)
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     static func describe(_ address: SocketAddress) -> String {

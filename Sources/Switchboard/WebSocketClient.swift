@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import SwitchboardCore
@@ -70,18 +69,10 @@ public enum WebSocketClient {
                     let sni = url.host.isIPAddress ? nil : url.host
                     try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
                 }
-                let encoder = HTTPRequestEncoder()
-                let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
-                try ops.addHandler(HandshakeSizeLimiter(limit: configuration.maxHandshakeSize, refusal: nil))
-                try ops.addHandler(encoder)
-                try ops.addHandler(decoder)
                 try ops.addHandler(ClientHandshakeHandler(
-                    request: handshake.request, encoder: encoder, decoder: decoder,
+                    request: handshake.request, maxHeadSize: configuration.maxHandshakeSize,
                     upgrade: { status, headers, context in
                         let accepted = try handshake.validate(status: status, headers: headers)
-                        if let limiter = try? context.pipeline.syncOperations.handler(type: HandshakeSizeLimiter.self) {
-                            context.pipeline.syncOperations.removeHandler(limiter, promise: nil)
-                        }
                         var logger = logger
                         logger[metadataKey: "url"] = "\(url)"
                         let wsContext = WebSocketContext(request: handshake.request, subprotocol: accepted.subprotocol,

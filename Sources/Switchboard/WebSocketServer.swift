@@ -1,7 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import SwitchboardCore
@@ -110,15 +109,8 @@ public final class WebSocketServer: Sendable {
 
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
-        let limiter = HandshakeSizeLimiter(limit: configuration.maxHandshakeSize, refusal: HandshakeSizeLimiter.serverRefusal)
-        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let encoder = HTTPResponseEncoder()
         let result = channel.eventLoop.makePromise(of: UpgradedConnection?.self)
-        try ops.addHandler(limiter)
-        try ops.addHandler(decoder)
-        try ops.addHandler(encoder)
-        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger,
-                                                  result: result, encoder: encoder, decoder: decoder, limiter: limiter))
+        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger, result: result))
         return result.futureResult
     }
 }

@@ -45,7 +45,7 @@ public struct HandshakeHeaders: Sendable, Hashable, Sequence, ExpressibleByDicti
 
 extension StringProtocol {
     /// The string without leading and trailing spaces and tabs (RFC 9110 §5.6.3 OWS).
-    func trimmingHTTPWhitespace() -> String {
+    public func trimmingHTTPWhitespace() -> String {
         var s = Substring(self)
         while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" { s.removeLast() }

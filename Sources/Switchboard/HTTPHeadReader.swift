@@ -1,0 +1,97 @@
+import NIOCore
+import SwitchboardCore
+
+/// Collects the head of an HTTP/1.1 message (start line and header fields,
+/// RFC 9112 §2.1) from the bytes of a connection, with a size limit, and
+/// hands back whatever followed it untouched: after a 101 those bytes are
+/// WebSocket frames.
+///
+/// The handshake needs only the head, so the client, the server and the proxy
+/// tunnel read it with this small reader rather than a full HTTP codec that
+/// would have to be unplugged mid-stream.
+struct HTTPHeadReader {
+    /// A parsed head.
+    struct Head {
+        /// The three parts of the start line: method, target, version for a
+        /// request; version, status, reason for a response.
+        var startLine: [String]
+        var headers: HandshakeHeaders
+    }
+
+    enum ReadError: Error, Equatable {
+        case tooLarge
+        case malformed(String)
+    }
+
+    let limit: Int
+    private var buffer: ByteBuffer?
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Adds bytes; returns the head and the bytes after it once the head is complete.
+    mutating func read(_ incoming: ByteBuffer) throws(ReadError) -> (head: Head, rest: ByteBuffer)? {
+        var incoming = incoming
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        let view = buffer!.readableBytesView
+        guard let end = view.firstRange(of: [13, 10, 13, 10]) else {
+            guard view.count <= limit else { throw .tooLarge }
+            return nil
+        }
+        guard end.lowerBound - view.startIndex <= limit else { throw .tooLarge }
+        let text = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
+        let rest = buffer!.getSlice(at: end.upperBound, length: view.endIndex - end.upperBound)!
+        buffer = nil
+        return (try Self.parse(text), rest)
+    }
+
+    private static func parse(_ text: String) throws(ReadError) -> Head {
+        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)[...]
+        guard let first = lines.popFirst() else { throw .malformed("empty head") }
+        let parts = first.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .malformed("bad start line: \(first)") }
+        var headers = HandshakeHeaders()
+        for line in lines {
+            // RFC 9112 §5: no whitespace before the colon; obsolete line folding is refused (§5.2).
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
+                  let firstChar = line.first, firstChar != " ", firstChar != "\t",
+                  !line[..<colon].contains(where: { $0 == " " || $0 == "\t" })
+            else { throw .malformed("bad header line: \(line)") }
+            headers.add(name: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingHTTPWhitespace())
+        }
+        return Head(startLine: parts, headers: headers)
+    }
+}
+
+/// Serializes an HTTP/1.1 head.
+enum HTTPHeadWriter {
+    static func request(method: String, target: String, headers: HandshakeHeaders) -> ByteBuffer {
+        write(startLine: "\(method) \(target) HTTP/1.1", headers: headers)
+    }
+
+    static func response(status: Int, headers: HandshakeHeaders) -> ByteBuffer {
+        write(startLine: "HTTP/1.1 \(status) \(reasonPhrase(status))", headers: headers)
+    }
+
+    private static func write(startLine: String, headers: HandshakeHeaders) -> ByteBuffer {
+        var text = startLine + "\r\n"
+        for field in headers { text += "\(field.name): \(field.value)\r\n" }
+        text += "\r\n"
+        return ByteBuffer(string: text)
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 101: return "Switching Protocols"
+        case 200: return "OK"
+        case 400: return "Bad Request"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 426: return "Upgrade Required"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 503: return "Service Unavailable"
+        default: return "Status \(status)"
+        }
+    }
+}
