@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "Switchboard", targets: ["Switchboard"]),
         .library(name: "SwitchboardRegistry", targets: ["SwitchboardRegistry"]),
+        .library(name: "PerMessageDeflate", targets: ["PerMessageDeflate"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
     dependencies: [
@@ -44,10 +45,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // RFC 7692, over the system zlib.
+        .target(
+            name: "PerMessageDeflate",
+            dependencies: ["SwitchboardCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Plugins/PerMessageDeflate",
+            swiftSettings: strictSettings
+        ),
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
-            dependencies: ["SwitchboardCore"],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate"],
             path: "Registry",
             swiftSettings: strictSettings
         ),
@@ -66,6 +74,11 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PerMessageDeflateTests",
+            dependencies: ["PerMessageDeflate", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

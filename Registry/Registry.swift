@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import SwitchboardCore
 
 /// One built-in plug-in: what it is, where it is specified, its defaults, and how to make it.
@@ -16,13 +17,13 @@ public struct PluginDescriptor: Sendable {
     public let defaults: String
     /// Where `switchboard serve` mounts a subprotocol.
     public let route: String?
-    /// Makes the extension factory (extensions only).
-    public let makeExtension: (@Sendable () -> any WebSocketExtensionFactory)?
+    /// Makes the extension factory (extensions only), given the largest message the endpoint accepts.
+    public let makeExtension: (@Sendable (_ maxMessageSize: Int) -> any WebSocketExtensionFactory)?
     /// Makes the handler (subprotocols only).
     public let makeHandler: (@Sendable () -> any WebSocketHandler)?
 
     public init(token: String, kind: Kind, specification: String, defaults: String, route: String? = nil,
-                makeExtension: (@Sendable () -> any WebSocketExtensionFactory)? = nil,
+                makeExtension: (@Sendable (_ maxMessageSize: Int) -> any WebSocketExtensionFactory)? = nil,
                 makeHandler: (@Sendable () -> any WebSocketHandler)? = nil) {
         self.token = token
         self.kind = kind
@@ -39,7 +40,14 @@ public struct PluginDescriptor: Sendable {
 /// Each plug-in module adds its descriptor here as it lands; the core knows none by name.
 public enum SwitchboardRegistry {
     /// Every built-in plug-in, extensions first.
-    public static let all: [PluginDescriptor] = []
+    public static let all: [PluginDescriptor] = [
+        PluginDescriptor(
+            token: PerMessageDeflate.token, kind: .extension, specification: "RFC 7692",
+            defaults: "level 6, window 12 bits (asks the peer for 12), memory level 5, context takeover, threshold 64 B",
+            makeExtension: { maxMessageSize in
+                PerMessageDeflate(configuration: .init(maxDecompressedMessageSize: maxMessageSize))
+            }),
+    ]
 
     public static var extensions: [PluginDescriptor] { all.filter { $0.kind == .extension } }
     public static var subprotocols: [PluginDescriptor] { all.filter { $0.kind == .subprotocol } }

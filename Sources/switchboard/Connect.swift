@@ -20,6 +20,7 @@ struct Connect: AsyncParsableCommand {
     @Flag(help: "Send back every message received until the peer closes (no stdin).") var echo = false
     @Option(help: "HTTP proxy as host:port, tunnelled with CONNECT.") var proxy: String?
     @Flag(help: "Do not verify the server's TLS certificate.") var insecure = false
+    @Flag(help: "Do not offer permessage-deflate.") var noDeflate = false
     @Option(help: "Largest message accepted, in bytes.") var maxMessageSize = 16 * 1024 * 1024
     @OptionGroup var logging: LoggingOptions
 
@@ -38,6 +39,9 @@ struct Connect: AsyncParsableCommand {
         }
         if insecure { configuration.tls.certificateVerification = .none }
         configuration.connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
+        if !noDeflate {
+            configuration.extensions = SwitchboardRegistry.extensions.compactMap { $0.makeExtension?(maxMessageSize) }
+        }
 
         let echo = self.echo
         let close: WebSocketCloseFrame?

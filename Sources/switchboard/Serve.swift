@@ -27,6 +27,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest message accepted, in bytes. Default 16 MiB: what the Autobahn TestSuite sends.")
     var maxMessageSize = 16 * 1024 * 1024
     @Option(help: "Seconds between heartbeat pings; 0 turns them off.") var pingInterval = 20
+    @Flag(help: "Do not negotiate permessage-deflate.") var noDeflate = false
     @Option(help: "Allowed browser Origin (repeatable); none allows every origin.")
     var allowOrigin: [String] = []
     @OptionGroup var logging: LoggingOptions
@@ -64,7 +65,9 @@ struct Serve: AsyncParsableCommand {
         let routePaths = routes.paths
         let configuration = WebSocketServerConfiguration(
             host: host, port: port, routes: routes,
-            extensions: SwitchboardRegistry.extensions.compactMap { $0.makeExtension?() },
+            extensions: SwitchboardRegistry.extensions
+                .filter { !(noDeflate && $0.token == "permessage-deflate") }
+                .compactMap { $0.makeExtension?(maxMessageSize) },
             originPolicy: allowOrigin.isEmpty ? .any : .allow(Set(allowOrigin)),
             tls: tls, connection: connection,
             httpHandler: { request in Self.page(for: request, routes: routePaths) }
