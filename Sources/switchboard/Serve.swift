@@ -86,6 +86,9 @@ struct Serve: AsyncParsableCommand {
         switch request.path {
         case "/health":
             return HTTPResponse(status: 200, body: "ok\n")
+        case "/test":
+            // The page the headless-browser test loads: it talks to /echo from a real browser.
+            return HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"], body: browserTestPage)
         case "/":
             let items = routes.map { "<li><code>\($0)</code></li>" }.joined()
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"],
