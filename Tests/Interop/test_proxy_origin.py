@@ -1,0 +1,113 @@
+"""HTTP proxy (CONNECT) and Origin checks, against real peers:
+our client through a Python CONNECT proxy to a Python `websockets` server,
+and the Python client against `switchboard serve --allow-origin`."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import threading
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+from websockets.exceptions import InvalidStatus
+
+from conftest import free_port
+
+
+class ConnectProxy:
+    """A minimal HTTP proxy that only tunnels CONNECT, and records what it tunnelled."""
+
+    def __init__(self, refuse: bool = False):
+        self.refuse = refuse
+        self.tunnels: list[str] = []
+        self.port = free_port()
+
+    async def handle(self, reader, writer):
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        method, target, _ = head.split(b"\r\n")[0].decode().split(" ", 2)
+        if method != "CONNECT" or self.refuse:
+            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return
+        host, port = target.rsplit(":", 1)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        self.tunnels.append(target)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+
+        async def pipe(src, dst):
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def run_client(args, timeout=20.0):
+    proc = await asyncio.create_subprocess_exec(*args, stdin=subprocess.DEVNULL,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize("refuse", [False, True])
+def test_client_through_connect_proxy(refuse):
+    from conftest import switchboard_bin
+
+    async def main():
+        received = []
+
+        async def handler(ws):
+            await ws.send("through the proxy")
+            received.append(await ws.recv())
+            await ws.close(4002, "proxied")
+
+        proxy = ConnectProxy(refuse=refuse)
+        ws_port = free_port()
+        async with serve(handler, "127.0.0.1", ws_port):
+            proxy_server = await asyncio.start_server(proxy.handle, "127.0.0.1", proxy.port)
+            async with proxy_server:
+                rc, _, err = await run_client([switchboard_bin(), "connect", "--echo", "--proxy", f"127.0.0.1:{proxy.port}",
+                                               f"ws://127.0.0.1:{ws_port}/"])
+        return rc, err, received, proxy.tunnels
+
+    rc, err, received, tunnels = asyncio.run(main())
+    if refuse:
+        assert rc == 1, err
+        assert "error:" in err and "403" in err, err
+        assert tunnels == []
+    else:
+        assert rc == 0, err
+        assert tunnels == [f"127.0.0.1:{tunnels[0].rsplit(':', 1)[1]}"]
+        assert received == ["through the proxy"]
+        assert "closed: 4002 proxied" in err
+
+
+def test_origin_allow_list(start_server):
+    srv = start_server("--allow-origin", "https://good.example")
+
+    async def main():
+        async with connect(srv.url, origin="https://good.example") as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "hi"
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(srv.url, origin="https://evil.example"):
+                pass
+        assert refused.value.response.status_code == 403
+        # No Origin at all: not a browser, allowed (see OriginPolicy.allow).
+        async with connect(srv.url) as ws:
+            await ws.send("no origin")
+            assert await ws.recv() == "no origin"
+
+    asyncio.run(asyncio.wait_for(main(), 30))
