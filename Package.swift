@@ -71,6 +71,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Release-mode micro-benchmarks (not a product).
+        .executableTarget(
+            name: "switchboard-microbench",
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/Micro",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],

@@ -51,6 +51,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a failure or a finished close handshake nothing more is parsed: drop the bytes
+        // rather than hold them until the connection closes.
+        guard engine.failure == nil, engine.closeState != .closed else { return }
         var incoming = unwrapInboundIn(data)
         // Take the buffer out of the property so it is uniquely referenced: unmasking works in place.
         var buffer: ByteBuffer

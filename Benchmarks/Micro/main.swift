@@ -1,0 +1,122 @@
+// Release-mode micro-benchmarks: `swift run -c release switchboard-microbench [filter]`.
+//
+// Each benchmark runs a fixed amount of work several times and prints the median
+// throughput; the figures are for comparison on the same machine in the same run
+// (the machines are shared and noisy), not absolute.
+import CZlib
+import NIOCore
+import PerMessageDeflate
+import SwitchboardCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Runs `body` `runs` times; returns the median seconds.
+func measure(runs: Int = 7, _ body: () -> Void) -> Double {
+    body()  // warm-up
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let start = now()
+        body()
+        times.append(now() - start)
+    }
+    return times.sorted()[runs / 2]
+}
+
+func report(_ name: String, bytes: Int, seconds: Double) {
+    let mbps = Double(bytes) / seconds / 1e6
+    print("\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%10.1f", mbps)) MB/s  (median of 7)")
+}
+
+/// JSON-like text: what permessage-deflate is mostly used for.
+func jsonPayload(_ size: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    var i = 0
+    while out.count < size {
+        out += Array("{\"id\":\(i),\"method\":\"update\",\"params\":{\"user\":\"user\(i % 97)\",\"score\":\(i * 7 % 1000),\"tags\":[\"a\",\"b\"]}},".utf8)
+        i += 1
+    }
+    return Array(out.prefix(size))
+}
+
+let filter = CommandLine.arguments.dropFirst().first ?? ""
+
+// MARK: permessage-deflate vs raw zlib
+
+if "deflate".hasPrefix(filter) || filter.hasPrefix("deflate") {
+    let level: Int32 = 6, windowBits: Int32 = 12, memLevel: Int32 = 5
+    for size in [1024, 16 * 1024, 128 * 1024] {
+        let payload = jsonPayload(size)
+        let messages = max(8, (32 << 20) / size)
+
+        // Raw zlib: one stream, sync flush per message, same parameters as the plug-in's defaults.
+        let raw = measure {
+            var stream = z_stream()
+            deflateInit2_(&stream, level, Z_DEFLATED, -windowBits, memLevel, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            var out = [UInt8](repeating: 0, count: size + 1024)
+            var input = payload
+            for _ in 0..<messages {
+                input.withUnsafeMutableBufferPointer { inp in
+                    out.withUnsafeMutableBufferPointer { o in
+                        stream.next_in = inp.baseAddress
+                        stream.avail_in = uInt(inp.count)
+                        stream.next_out = o.baseAddress
+                        stream.avail_out = uInt(o.count)
+                        _ = CZlib.deflate(&stream, Z_SYNC_FLUSH)
+                    }
+                }
+            }
+            deflateEnd(&stream)
+        }
+        report("zlib raw deflate, level 6, 12 bits, \(size / 1024) KiB", bytes: size * messages, seconds: raw)
+
+        // The plug-in, through a server engine: message in, framed compressed bytes out.
+        let factory = PerMessageDeflate()
+        let accepted = factory.serverAccept([ExtensionOffer("permessage-deflate", [.init("client_max_window_bits")])])!
+        var engine = WebSocketEngine(role: .server, extensions: [accepted.extension])
+        let message = WebSocketMessage.binary(ByteBuffer(bytes: payload))
+        let plugin = measure {
+            for _ in 0..<messages {
+                try! engine.send(message)
+                _ = engine.takeOutbound()
+            }
+        }
+        report("permessage-deflate engine send, \(size / 1024) KiB", bytes: size * messages, seconds: plugin)
+        print(String(format: "  ratio plug-in / raw zlib: %.2f", raw / plugin))
+    }
+}
+
+// MARK: masking and UTF-8
+
+if "mask".hasPrefix(filter) || filter.hasPrefix("mask") {
+    var buffer = [UInt8](repeating: 0x5A, count: 1 << 20)
+    let key = WebSocketMaskingKey(1, 2, 3, 4)
+    let seconds = measure {
+        buffer.withUnsafeMutableBytes { bytes in
+            for _ in 0..<256 { key.apply(to: bytes) }
+        }
+    }
+    report("masking, 1 MiB buffer", bytes: (1 << 20) * 256, seconds: seconds)
+}
+
+if "utf8".hasPrefix(filter) || filter.hasPrefix("utf8") {
+    let text = jsonPayload(1 << 20)
+    var ok = true
+    let seconds = measure {
+        text.withUnsafeBytes { bytes in
+            for _ in 0..<256 {
+                var v = UTF8Validator()
+                ok = ok && v.validate(bytes)
+            }
+        }
+    }
+    precondition(ok)
+    report("UTF-8 validation, ASCII-heavy JSON, 1 MiB", bytes: (1 << 20) * 256, seconds: seconds)
+}
