@@ -30,9 +30,16 @@ func measure(runs: Int = 7, _ body: () -> Void) -> Double {
     return times.sorted()[runs / 2]
 }
 
+/// `value` with one decimal.
+func fixed(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}
+
 func report(_ name: String, bytes: Int, seconds: Double) {
     let mbps = Double(bytes) / seconds / 1e6
-    print("\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%10.1f", mbps)) MB/s  (median of 7)")
+    let padded = name + String(repeating: " ", count: max(1, 52 - name.count))
+    print("\(padded)\(fixed(mbps)) MB/s  (median of 7)")
 }
 
 /// JSON-like text: what permessage-deflate is mostly used for.
@@ -89,7 +96,7 @@ if "deflate".hasPrefix(filter) || filter.hasPrefix("deflate") {
             }
         }
         report("permessage-deflate engine send, \(size / 1024) KiB", bytes: size * messages, seconds: plugin)
-        print(String(format: "  ratio plug-in / raw zlib: %.2f", raw / plugin))
+        print("  plug-in speed as a share of raw zlib: \(Int((raw / plugin * 100).rounded()))%")
     }
 }
 
