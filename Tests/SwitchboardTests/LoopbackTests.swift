@@ -196,11 +196,12 @@ struct LoopbackTests {
     @Test("§5.5.2: heartbeat pings are answered automatically; the connection outlives the ping timeout")
     func heartbeatAnswered() async throws {
         try await withTimeout(20, "heartbeat answered") {
-            let connection = WebSocketConnectionConfiguration(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(200))
+            // Pings every 100 ms, each answered within 1 s, for 1.5 s: over a dozen pings, all answered.
+            let connection = WebSocketConnectionConfiguration(pingInterval: .milliseconds(100), pingTimeout: .seconds(1))
             try await withServer(testConfiguration(echoRoutes(), connection: connection)) { _, port in
                 let reply = Locked<String?>(nil)
                 let close = try await WebSocketClient.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
-                    try await Task.sleep(for: .milliseconds(900))
+                    try await Task.sleep(for: .milliseconds(1500))
                     try await outbound.send(text: "still here")
                     var iterator = inbound.makeAsyncIterator()
                     let text = try await iterator.next()?.text
