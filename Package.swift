@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Switchboard", targets: ["Switchboard"]),
         .library(name: "SwitchboardRegistry", targets: ["SwitchboardRegistry"]),
         .library(name: "PerMessageDeflate", targets: ["PerMessageDeflate"]),
+        .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
     dependencies: [
@@ -52,10 +53,17 @@ let package = Package(
             path: "Plugins/PerMessageDeflate",
             swiftSettings: strictSettings
         ),
+        // JSON-RPC 2.0 as a subprotocol.
+        .target(
+            name: "JSONRPC",
+            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/JSONRPC",
+            swiftSettings: strictSettings
+        ),
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate"],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC"],
             path: "Registry",
             swiftSettings: strictSettings
         ),
@@ -76,6 +84,17 @@ let package = Package(
             name: "switchboard-microbench",
             dependencies: ["SwitchboardCore", "PerMessageDeflate", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/Micro",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "jsonrpc-bench",
+            dependencies: ["JSONRPC", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/JSONRPC",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JSONRPCTests",
+            dependencies: ["JSONRPC", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+print("jsonrpc-bench: not written yet")
