@@ -7,17 +7,22 @@
 #   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins)
 #   3. interop                pytest Tests/Interop against Python `websockets`
 #                             (venv .venv-interop from Tests/Interop/requirements.txt)
-#   4. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
+#   4. browser                pytest Tests/Browser: headless Chromium (Debian chromium +
+#                             chromium-driver, selenium from Tests/Browser/requirements.txt,
+#                             installed into the same venv) loads /test from `switchboard
+#                             serve` and echoes 10 B..1 MiB over permessage-deflate
+#   5. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
 #                             (every case but 9.*, 12.*, 13.*; the full run is
 #                             scripts/autobahn.sh)
 #
-# Stages 2-4 all run even when one fails; the exit status is non-zero if any failed.
+# Stages 2-5 all run even when one fails; the exit status is non-zero if any failed.
 #
 # Environment:
 #   SKIP_SWIFT=1        skip swift build / swift test (use the existing debug binary)
 #   SKIP_INTEROP=1      skip stage 3
-#   SKIP_AUTOBAHN=1     skip stage 4
-#   AUTOBAHN_CASES      case selection for stage 4 (default quick)
+#   SKIP_BROWSER=1      skip stage 4 (never in CI: .ci/run installs the browser)
+#   SKIP_AUTOBAHN=1     skip stage 5
+#   AUTOBAHN_CASES      case selection for stage 5 (default quick)
 #   PYTEST_ARGS         extra pytest arguments, split on blanks (no quoting), e.g. "-k subprotocol -x"
 #   PYTHON              interpreter for the venv (default python3; 3.11 is what we test)
 #   SWITCHBOARD_BIN, AUTOBAHN_TOOLS, AUTOBAHN_VENV: see scripts/autobahn.sh
@@ -67,7 +72,33 @@ if [ "${SKIP_INTEROP:-0}" != "1" ]; then
   record "interop (pytest)" "$rc"
 fi
 
-# --- 4: Autobahn quick subset, both roles ---------------------------------------
+# --- 4: a real browser (headless Chromium) ---------------------------------
+if [ "${SKIP_BROWSER:-0}" != "1" ]; then
+  say "browser test (pytest + selenium, headless Chromium)"
+  BREQS="$REPO/Tests/Browser/requirements.txt"
+  bstamp="$VENV/.browser-requirements.sha256"
+  bwant="$(sha256sum "$BREQS" | cut -d' ' -f1)"
+  set +e
+  rc=0
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "creating $VENV"
+    "$PYTHON" -m venv "$VENV" || rc=$?
+  fi
+  if [ "$rc" -eq 0 ] && [ "$(cat "$bstamp" 2>/dev/null)" != "$bwant" ]; then
+    echo "installing $BREQS into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$BREQS" && echo "$bwant" > "$bstamp"
+    rc=$?
+  fi
+  if [ "$rc" -eq 0 ]; then
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE Tests/Browser
+    rc=$?
+    [ "$rc" -eq 5 ] && echo "test.sh: pytest collected no browser test" >&2
+  fi
+  set -e
+  record "browser (headless Chromium)" "$rc"
+fi
+
+# --- 5: Autobahn quick subset, both roles ---------------------------------------
 if [ "${SKIP_AUTOBAHN:-0}" != "1" ]; then
   say "Autobahn TestSuite (${AUTOBAHN_CASES:-quick}), both roles"
   set +e
