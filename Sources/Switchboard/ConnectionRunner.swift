@@ -36,16 +36,16 @@ struct UpgradedConnection: Sendable {
     func run() async -> WebSocketCloseFrame? {
         let logger = context.logger
         do {
-            try await channel.executeThenClose { inbound, outbound in
-                let writer = AsyncChannelWriter(outbound: outbound)
+            try await channel.executeThenClose { inbound, _ in
+                let writer = AsyncChannelWriter(channel: channel.channel)
                 do {
                     try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(writer), context: context)
-                    try? await outbound.write(.finish(.normalClosure, ""))
+                    try? await channel.channel.writeAndFlush(WebSocketOutboundCommand.finish(.normalClosure, "")).get()
                 } catch where !channel.channel.isActive || error is WebSocketError {
                     logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
                 } catch {
                     logger.error("handler failed", metadata: ["error": "\(error)"])
-                    try? await outbound.write(.finish(.internalServerError, "handler failed"))
+                    try? await channel.channel.writeAndFlush(WebSocketOutboundCommand.finish(.internalServerError, "handler failed")).get()
                 }
                 // The channel handler keeps reading until the close handshake ends or times out.
                 try? await channel.channel.closeFuture.get()
@@ -57,11 +57,26 @@ struct UpgradedConnection: Sendable {
     }
 }
 
-/// Adapts NIOAsyncChannel's writer to the core's ``WebSocketOutboundWriter``.
+/// Sends the handler's messages to the channel handler and waits until each
+/// is written to the socket.
+///
+/// Waiting per message is the backpressure: NIOAsyncChannel's writer returns
+/// as soon as a message is queued for the event loop, so a sender that never
+/// waits could queue without bound before the socket ever reports it is full.
+/// Here a sender whose peer does not read stops at the first write the kernel
+/// cannot take.
 struct AsyncChannelWriter: WebSocketOutboundWriter {
-    let outbound: NIOAsyncChannelOutboundWriter<WebSocketOutboundCommand>
+    let channel: any Channel
 
-    func write(_ message: WebSocketMessage) async throws { try await outbound.write(.message(message)) }
-    func ping(_ payload: ByteBuffer) async throws { try await outbound.write(.ping(payload)) }
-    func close(code: WebSocketCloseCode, reason: String) async throws { try await outbound.write(.close(code, reason)) }
+    func write(_ message: WebSocketMessage) async throws { try await send(.message(message)) }
+    func ping(_ payload: ByteBuffer) async throws { try await send(.ping(payload)) }
+    func close(code: WebSocketCloseCode, reason: String) async throws { try await send(.close(code, reason)) }
+
+    private func send(_ command: WebSocketOutboundCommand) async throws {
+        do {
+            try await channel.writeAndFlush(command).get()
+        } catch is ChannelError {
+            throw WebSocketError.connectionClosed  // the socket is gone: say so in the library's terms
+        }
+    }
 }

@@ -126,7 +126,8 @@ public struct WebSocketEngine {
     private mutating func process(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
         switch frame.opcode {
         case .ping:
-            guard closeState == .open else { return nil }
+            // §5.5.2: answer unless the peer's close has arrived (having sent ours does not exempt us).
+            guard closeState != .closed else { return nil }
             sendFrame(WebSocketFrame(opcode: .pong, payload: frame.payload))  // §5.5.3: same application data
             return .ping(frame.payload)
         case .pong:

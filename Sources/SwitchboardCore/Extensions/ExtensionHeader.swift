@@ -116,9 +116,13 @@ public enum ExtensionHeader {
 
         mutating func list() -> [ExtensionOffer]? {
             var offers: [ExtensionOffer] = []
-            repeat {
+            while true {
                 skipWhitespace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: ",") { continue }  // empty list elements are allowed (RFC 9110 §5.6.1)
+                guard i < bytes.count else { break }
+                if bytes[i] == UInt8(ascii: ",") {  // empty list elements are ignored (RFC 9110 §5.6.1)
+                    i += 1
+                    continue
+                }
                 guard let name = token() else { return nil }
                 var offer = ExtensionOffer(name)
                 while consume(";") {
@@ -134,9 +138,9 @@ public enum ExtensionHeader {
                 }
                 offers.append(offer)
                 skipWhitespace()
-            } while consume(",")
-            skipWhitespace()
-            return i == bytes.count && !offers.isEmpty ? offers : nil
+                guard i == bytes.count || consume(",") else { return nil }
+            }
+            return offers.isEmpty ? nil : offers
         }
     }
 }
