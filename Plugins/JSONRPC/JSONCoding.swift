@@ -1,0 +1,30 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Between typed Swift values and JSON: Foundation's coders, with a direct path
+/// for ``JSONValue`` so that untyped methods pay for no round trip.
+enum JSONCoding {
+    /// Encodes `value` as compact JSON text.
+    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        if let json = value as? JSONValue {
+            var out: [UInt8] = []
+            JSONWriter.write(json, to: &out)
+            return out
+        }
+        let encoder = JSONEncoder()
+        // "a/b" stays "a/b": escaping the slash is legal but needless, and surprising in logs.
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Decodes a `Value` from an already parsed JSON value.
+    static func decode<Value: Decodable>(_ type: Value.Type, from json: JSONValue) throws -> Value {
+        if let value = json as? Value { return value }
+        var bytes: [UInt8] = []
+        JSONWriter.write(json, to: &bytes)
+        return try JSONDecoder().decode(Value.self, from: Data(bytes))
+    }
+}

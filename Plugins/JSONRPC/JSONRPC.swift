@@ -1,1 +1,0 @@
-// JSON-RPC 2.0 subprotocol: see JSONRPCPeer.swift.

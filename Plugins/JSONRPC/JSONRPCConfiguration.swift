@@ -1,0 +1,42 @@
+/// Limits and timeouts of one JSON-RPC connection, the same on both ends.
+public struct JSONRPCConfiguration: Sendable {
+    /// How many calls from the peer run at once on this connection. Default 64.
+    ///
+    /// Calls of one connection run concurrently and are answered as they
+    /// finish. Past this bound, as many calls again wait in line; past that,
+    /// the connection stops reading, which slows the peer down (backpressure)
+    /// instead of dropping calls or growing a queue. 64 keeps a fast call from
+    /// waiting behind a few slow ones, and bounds the tasks one peer can start.
+    public var maxConcurrentCalls: Int
+
+    /// How long ``JSONRPCPeer/call(_:_:as:timeout:)`` waits for an answer unless told otherwise. Default 30 s:
+    /// far beyond any healthy call, short enough that a lost answer does not hold
+    /// a caller (and its memory) for the life of the connection.
+    public var callTimeout: Duration
+
+    /// The largest message parsed, in bytes; a larger one is answered `-32600`. Default 1 MiB,
+    /// the transport's own default, so that a server which raises the WebSocket limit
+    /// for other routes does not raise the JSON parsing work per message with it.
+    public var maxMessageSize: Int
+
+    /// The most requests in one batch; a longer batch is answered with one `-32600`.
+    /// Default 1000, as go-ethereum: room for any real batch, while one message
+    /// cannot fan out into unbounded work.
+    public var maxBatchLength: Int
+
+    /// How deeply arrays and objects may nest; deeper is `-32700`. Default 64:
+    /// real parameters nest a handful of levels, and the bound keeps the
+    /// recursive parser's stack use small whatever a peer sends.
+    public var maxNestingDepth: Int
+
+    public init(maxConcurrentCalls: Int = 64, callTimeout: Duration = .seconds(30), maxMessageSize: Int = 1 << 20,
+                maxBatchLength: Int = 1000, maxNestingDepth: Int = 64) {
+        precondition(maxConcurrentCalls > 0 && maxBatchLength > 0 && maxNestingDepth > 0 && maxMessageSize > 0,
+                     "JSONRPCConfiguration limits must be positive")
+        self.maxConcurrentCalls = maxConcurrentCalls
+        self.callTimeout = callTimeout
+        self.maxMessageSize = maxMessageSize
+        self.maxBatchLength = maxBatchLength
+        self.maxNestingDepth = maxNestingDepth
+    }
+}

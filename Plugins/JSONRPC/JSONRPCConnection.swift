@@ -1,0 +1,215 @@
+import Logging
+import NIOCore
+import Synchronization
+import SwitchboardCore
+
+/// One JSON-RPC connection at work: reads messages, runs the peer's calls
+/// concurrently under the configured bound, answers each as it finishes,
+/// and hands answers to our own calls to the ``JSONRPCPeer``.
+final class JSONRPCConnection: Sendable {
+    /// Where the response to a request goes (a notification's goes nowhere, §4.1).
+    enum ReplyTarget: Sendable {
+        /// A message of its own.
+        case message
+        /// A slot in a batch's array (§6).
+        case batch(BatchReply, slot: Int)
+    }
+
+    struct Job: Sendable {
+        var call: IncomingCall
+        var target: ReplyTarget
+    }
+
+    let peer: JSONRPCPeer
+    private let methods: JSONRPCMethods
+    private let configuration: JSONRPCConfiguration
+    private let scheduler: CallScheduler<Job>
+    private var logger: Logger { peer.context.logger }
+
+    init(peer: JSONRPCPeer, methods: JSONRPCMethods, configuration: JSONRPCConfiguration) {
+        self.peer = peer
+        self.methods = methods
+        self.configuration = configuration
+        self.scheduler = CallScheduler(maxRunning: configuration.maxConcurrentCalls, maxWaiting: configuration.maxConcurrentCalls)
+    }
+
+    /// Serves until the peer closes (or `session` returns and the close handshake ends);
+    /// then cancels the calls still running and fails our calls still waiting.
+    func run(_ inbound: WebSocketInbound, outbound: WebSocketOutbound,
+             session: (@Sendable (JSONRPCPeer) async throws -> Void)?) async throws {
+        let peer = self.peer
+        let logger = self.logger
+        let sessionFailure = LockedError()
+        defer { shutDown() }
+        try await withThrowingDiscardingTaskGroup { group in
+            if let session {
+                group.addTask {
+                    do {
+                        try await session(peer)
+                        try? await outbound.close(.normalClosure)
+                    } catch {
+                        logger.debug("JSON-RPC session failed", metadata: ["error": "\(error)"])
+                        sessionFailure.set(error)
+                        try? await outbound.close(.internalServerError, reason: "session failed")
+                    }
+                }
+            }
+            do {
+                for try await message in inbound {
+                    try await receive(message, group: &group)
+                }
+            } catch {
+                shutDown()
+                throw error
+            }
+            shutDown()
+        }
+        if let error = sessionFailure.value { throw error }
+    }
+
+    private func shutDown() {
+        scheduler.close()
+        peer.connectionClosed()
+    }
+
+    // MARK: Reading
+
+    private func receive(_ message: WebSocketMessage, group: inout ThrowingDiscardingTaskGroup<any Error>) async throws {
+        let size = message.data.readableBytes
+        guard size <= configuration.maxMessageSize else {
+            let limit = configuration.maxMessageSize
+            try? await peer.send(Envelope.error(.invalidRequest.with(data: "message of \(size) bytes exceeds the limit of \(limit)"), id: .null))
+            return
+        }
+        let value: JSONValue
+        do {
+            let maxDepth = configuration.maxNestingDepth
+            value = try message.data.withUnsafeReadableBytes { bytes throws(JSONParseError) in
+                try JSONParser.parse(bytes, maxDepth: maxDepth, validateUTF8: message.kind == .binary)
+            }
+        } catch {
+            logger.debug("JSON-RPC message is not JSON", metadata: ["error": "\(error)"])
+            try? await peer.send(Envelope.error(error.isLimit ? .parseError.with(data: error.description) : .parseError, id: .null))
+            return
+        }
+
+        guard case .array(let members) = value else {
+            switch IncomingMessage(value) {
+            case .call(let call):
+                await schedule(Job(call: call, target: .message), group: &group)
+            case .invalid(let id, let reason):
+                logger.debug("JSON-RPC invalid request", metadata: ["reason": "\(reason)"])
+                try? await peer.send(Envelope.error(.invalidRequest, id: id))
+            case .response(let id, let outcome):
+                deliver(outcome, to: id)
+            case .ignored(let reason):
+                logger.debug("JSON-RPC message ignored", metadata: ["reason": "\(reason)"])
+            }
+            return
+        }
+        try await receiveBatch(members, group: &group)
+    }
+
+    private func receiveBatch(_ members: [JSONValue], group: inout ThrowingDiscardingTaskGroup<any Error>) async throws {
+        guard !members.isEmpty else {
+            try? await peer.send(Envelope.error(.invalidRequest, id: .null))
+            return
+        }
+        guard members.count <= configuration.maxBatchLength else {
+            let limit = configuration.maxBatchLength
+            try? await peer.send(Envelope.error(.invalidRequest.with(data: "batch of \(members.count) exceeds the limit of \(limit)"), id: .null))
+            return
+        }
+        let messages = members.map(IncomingMessage.init)
+        let answered = messages.count { message in
+            switch message {
+            case .call(let call): return call.id != nil
+            case .invalid: return true
+            case .response, .ignored: return false
+            }
+        }
+        // An all-notification batch gets no reply at all (§6).
+        let reply = BatchReply(count: answered)
+        var slot = 0
+        for message in messages {
+            switch message {
+            case .call(let call):
+                if call.id != nil {
+                    await schedule(Job(call: call, target: .batch(reply, slot: slot)), group: &group)
+                    slot += 1
+                } else {
+                    await schedule(Job(call: call, target: .message), group: &group)
+                }
+            case .invalid(let id, let reason):
+                logger.debug("JSON-RPC invalid request in a batch", metadata: ["reason": "\(reason)"])
+                if let whole = reply.fill(slot, with: Envelope.error(.invalidRequest, id: id)) { try? await peer.send(whole) }
+                slot += 1
+            case .response(let id, let outcome):
+                deliver(outcome, to: id)
+            case .ignored(let reason):
+                logger.debug("JSON-RPC batch member ignored", metadata: ["reason": "\(reason)"])
+            }
+        }
+    }
+
+    private func deliver(_ outcome: Result<JSONValue, JSONRPCError>, to id: JSONValue) {
+        guard case .integer(let number) = id, peer.pending.complete(number, with: outcome.mapError { $0 }) else {
+            logger.debug("JSON-RPC answer to no pending call", metadata: ["id": "\(id)"])
+            return
+        }
+    }
+
+    // MARK: Running calls
+
+    private func schedule(_ job: Job, group: inout ThrowingDiscardingTaskGroup<any Error>) async {
+        switch await scheduler.admit(job) {
+        case .start(let first):
+            group.addTask {
+                var job: Job? = first
+                while let current = job {
+                    await self.execute(current)
+                    job = self.scheduler.next()
+                }
+            }
+        case .queued, .closed:
+            break
+        }
+    }
+
+    private func execute(_ job: Job) async {
+        let call = job.call
+        let response: [UInt8]
+        if let method = methods.method(named: call.method) {
+            do {
+                let result = try await method(call.params, peer)
+                guard let id = call.id else { return }
+                response = Envelope.result(result, id: id)
+            } catch let error as JSONRPCError {
+                guard let id = call.id else { return }
+                response = Envelope.error(error, id: id)
+            } catch {
+                // Cancelled because the connection closed: there is nobody to answer.
+                if Task.isCancelled { return }
+                logger.warning("JSON-RPC method failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
+                guard let id = call.id else { return }
+                response = Envelope.error(.internalError, id: id)
+            }
+        } else {
+            guard let id = call.id else { return }
+            response = Envelope.error(.methodNotFound, id: id)
+        }
+        switch job.target {
+        case .message:
+            try? await peer.send(response)
+        case .batch(let reply, let slot):
+            if let whole = reply.fill(slot, with: response) { try? await peer.send(whole) }
+        }
+    }
+}
+
+/// The first error of a session, shared between its task and the connection.
+private final class LockedError: Sendable {
+    private let storage = Mutex<(any Error)?>(nil)
+    func set(_ error: any Error) { storage.withLock { if $0 == nil { $0 = error } } }
+    var value: (any Error)? { storage.withLock { $0 } }
+}

@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import Synchronization
+import SwitchboardCore
+
+/// The other end of one JSON-RPC connection, the same type on a server and on
+/// a client: call its methods, notify it, and run work that lasts as long as
+/// the connection.
+///
+/// A server's methods receive the calling peer, so a server calls and
+/// notifies its client exactly as a client calls its server:
+///
+/// ```swift
+/// methods.register("subscribe") { (_: JSONValue, peer) -> String in
+///     peer.startTask {
+///         for n in 1... {
+///             try await Task.sleep(for: .seconds(1))
+///             try await peer.notify("tick", ["n": .integer(n)] as JSONValue)
+///         }
+///     }
+///     return "ok"
+/// }
+/// ```
+public final class JSONRPCPeer: Sendable {
+    /// The connection: handshake request, subprotocol, role, logger.
+    public let context: WebSocketContext
+    private let outbound: WebSocketOutbound
+    private let callTimeout: Duration
+    let pending = PendingCalls()
+    private let tasks = Mutex(BackgroundTasks())
+
+    private struct BackgroundTasks {
+        var nextID = 0
+        var running: [Int: Task<Void, Never>] = [:]
+        var closed = false
+    }
+
+    init(outbound: WebSocketOutbound, context: WebSocketContext, configuration: JSONRPCConfiguration) {
+        self.outbound = outbound
+        self.context = context
+        self.callTimeout = configuration.callTimeout
+    }
+
+    /// Calls `method` on the peer and waits for its result.
+    ///
+    /// ```swift
+    /// let difference: Int = try await peer.call("subtract", [42, 23])
+    /// let named = try await peer.call("subtract", ["minuend": 42, "subtrahend": 23], as: Int.self)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - params: encodes to a JSON array (by position) or object (by name); omitted when `nil`.
+    ///   - timeout: how long to wait for the answer; ``JSONRPCConfiguration/callTimeout`` when `nil`.
+    /// - Throws: ``JSONRPCError`` when the peer answers with an error;
+    ///   ``JSONRPCCallError`` when there is no usable answer (timeout, connection
+    ///   closed, a result of another type); `CancellationError` when the calling task is cancelled.
+    public func call<Result: Decodable>(_ method: String, _ params: (any Encodable)? = nil, as type: Result.Type = Result.self,
+                                        timeout: Duration? = nil) async throws -> Result {
+        let encodedParams = try encode(params, for: method)
+        let id = try pending.open()
+        do {
+            try await send(Envelope.request(method: method, params: encodedParams, id: id))
+        } catch {
+            pending.discard(id)
+            throw error
+        }
+        let timeout = timeout ?? callTimeout
+        let timer = Task { [pending] in
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { pending.complete(id, with: .failure(JSONRPCCallError.timedOut(method: method, after: timeout))) }
+        }
+        defer { timer.cancel() }
+        let result = try await pending.wait(for: id)
+        do {
+            return try JSONCoding.decode(Result.self, from: result)
+        } catch let error as DecodingError {
+            throw JSONRPCCallError.resultMismatch(method: method, reason: ParameterDecoding.describe(error))
+        }
+    }
+
+    /// Sends a notification: a call that is never answered, not even with an error (§4.1).
+    /// Returns once it is handed to the connection.
+    public func notify(_ method: String, _ params: (any Encodable)? = nil) async throws {
+        try await send(Envelope.notification(method: method, params: encode(params, for: method)))
+    }
+
+    /// Runs `body` for as long as the connection lasts: it is cancelled when
+    /// the connection closes (at once, if it already has). This is how a method
+    /// starts pushing notifications and still answers its call right away.
+    /// An error `body` throws ends it and is logged at debug level.
+    @discardableResult
+    public func startTask(_ body: @escaping @Sendable () async throws -> Void) -> Task<Void, Never> {
+        let logger = context.logger
+        return tasks.withLock { tasks in
+            let id = tasks.nextID
+            tasks.nextID += 1
+            let task = Task { [weak self] in
+                do { try await body() } catch {
+                    logger.debug("JSON-RPC background task ended", metadata: ["error": "\(error)"])
+                }
+                _ = self?.tasks.withLock { $0.running.removeValue(forKey: id) }
+            }
+            if tasks.closed { task.cancel() } else { tasks.running[id] = task }
+            return task
+        }
+    }
+
+    // MARK: Internal
+
+    /// Sends one message; a failed write means the connection is going away.
+    func send(_ bytes: [UInt8]) async throws(JSONRPCCallError) {
+        do {
+            try await outbound.send(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: bytes)))
+        } catch {
+            throw .connectionClosed
+        }
+    }
+
+    /// The connection is gone: fails waiting calls, cancels background tasks.
+    func connectionClosed() {
+        pending.closeAll()
+        let running: [Task<Void, Never>] = tasks.withLock { tasks in
+            tasks.closed = true
+            defer { tasks.running.removeAll() }
+            return Array(tasks.running.values)
+        }
+        for task in running { task.cancel() }
+    }
+
+    private func encode(_ params: (any Encodable)?, for method: String) throws -> [UInt8]? {
+        guard let params else { return nil }
+        let bytes = try JSONCoding.encode(params)
+        guard bytes.first == UInt8(ascii: "[") || bytes.first == UInt8(ascii: "{") else {
+            throw JSONRPCCallError.parametersNotStructured(method: method)
+        }
+        return bytes
+    }
+}
