@@ -1,0 +1,207 @@
+import Foundation
+import JSONRPC
+import NIOCore
+import Switchboard
+import SwitchboardCore
+import Synchronization
+import Testing
+
+// Loopback helpers: a server on port 0 bounded in time, a raw-text JSON-RPC
+// client ("wire") for checking answers member by member, and a typed client.
+
+struct TestTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out: \(what)" }
+}
+
+/// A value shared between tasks under a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    var value: Value { mutex.withLock { $0 } }
+    @discardableResult
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}
+
+/// Serves `registry` at /rpc on 127.0.0.1, port 0; runs `body` with the port; stops the server.
+/// The whole is bounded by `seconds`, so a hang fails the test instead of hanging the run.
+func withRPCServer(_ registry: SubprotocolRegistry = .jsonRPC(JSONRPCDemo.handler()), seconds: Double = 30,
+                   _ body: @escaping @Sendable (_ port: Int) async throws -> Void) async throws {
+    var routes = WebSocketRoutes()
+    routes.add("/rpc", registry)
+    let server = WebSocketServer(configuration: .init(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1)))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        group.addTask {
+            defer { portContinuation.finish() }
+            do { try await server.run { portContinuation.yield($0.port ?? 0) } } catch is CancellationError {}
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TestTimeout(what: "test body within \(seconds) s")
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { return }
+        group.addTask {
+            try await body(port)
+            throw CancellationError()  // done: ends the group, which stops the server and the timer
+        }
+        do {
+            while try await group.next() != nil {}
+        } catch is CancellationError {
+            group.cancelAll()
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+    }
+}
+
+func rpcURL(_ port: Int) -> String { "ws://127.0.0.1:\(port)/rpc" }
+
+/// Messages received, handed out one at a time with a bounded wait.
+final class Mailbox: Sendable {
+    private struct State {
+        var messages: [String] = []
+        var waiter: (id: Int, continuation: CheckedContinuation<String?, Never>)?
+        var nextWaiter = 0
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    func put(_ message: String) {
+        let waiter: CheckedContinuation<String?, Never>? = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            state.messages.append(message)
+            return nil
+        }
+        waiter?.resume(returning: message)
+    }
+
+    func close() {
+        let waiter = state.withLock { state in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter?.continuation
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// The next message, or `nil` if none arrives within `timeout` (or the connection ended).
+    func next(within timeout: Duration) async -> String? {
+        await withCheckedContinuation { continuation in
+            let (ready, id): (String??, Int) = state.withLock { state in
+                if !state.messages.isEmpty { return (.some(state.messages.removeFirst()), 0) }
+                if state.closed { return (.some(nil), 0) }
+                state.nextWaiter += 1
+                state.waiter = (state.nextWaiter, continuation)
+                return (nil, state.nextWaiter)
+            }
+            if let ready {
+                continuation.resume(returning: ready)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                let expired = self.state.withLock { state -> CheckedContinuation<String?, Never>? in
+                    guard let waiter = state.waiter, waiter.id == id else { return nil }
+                    state.waiter = nil
+                    return waiter.continuation
+                }
+                expired?.resume(returning: nil)
+            }
+        }
+    }
+}
+
+/// A client that writes JSON-RPC as raw text and reads the answers as ``JSONValue``s.
+struct Wire: Sendable {
+    let outbound: WebSocketOutbound
+    let mailbox: Mailbox
+    let context: WebSocketContext
+
+    func send(_ text: String) async throws { try await outbound.send(text: text) }
+
+    /// The next message, parsed; fails the test if none comes within `timeout`.
+    func receive(within timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        guard let text = await mailbox.next(within: timeout) else {
+            throw TestTimeout(what: "an answer within \(timeout)")
+        }
+        return try json(text)
+    }
+
+    /// Sends `request` and returns the one answer.
+    func exchange(_ request: String) async throws -> JSONValue {
+        try await send(request)
+        return try await receive()
+    }
+
+    /// Whatever arrives within `timeout`, or `nil`.
+    func stray(within timeout: Duration = .milliseconds(300)) async -> String? {
+        await mailbox.next(within: timeout)
+    }
+}
+
+/// Connects to /rpc offering `subprotocols`, runs `body` with a ``Wire``, then closes.
+@discardableResult
+func withWire(port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken],
+              _ body: @escaping @Sendable (Wire) async throws -> Void) async throws -> WebSocketCloseFrame? {
+    let failure = Locked<(any Error)?>(nil)
+    let close = try await WebSocketClient.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) { inbound, outbound, context in
+        let mailbox = Mailbox()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { mailbox.close() }
+                for try await message in inbound {
+                    mailbox.put(message.text ?? "<binary \(message.data.readableBytes) bytes>")
+                }
+            }
+            do {
+                try await body(Wire(outbound: outbound, mailbox: mailbox, context: context))
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            try await outbound.close()
+            try await group.waitForAll()
+        }
+    }
+    if let error = failure.value { throw error }
+    return close
+}
+
+/// Runs a typed JSON-RPC client (``JSONRPCHandler`` with a session) against /rpc.
+@discardableResult
+func withPeer(port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken], methods: JSONRPCMethods = JSONRPCMethods(),
+              configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
+              _ session: @escaping @Sendable (JSONRPCPeer) async throws -> Void) async throws -> WebSocketCloseFrame? {
+    let failure = Locked<(any Error)?>(nil)
+    let client = JSONRPCHandler(methods: methods, configuration: configuration) { peer in
+        do { try await session(peer) } catch {
+            failure.withLock { $0 = error }
+        }
+    }
+    let close = try await WebSocketClient.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) {
+        try await client.handle($0, $1, context: $2)
+    }
+    if let error = failure.value { throw error }
+    return close
+}
+
+/// Parses JSON text with Foundation (not with the parser under test).
+func json(_ text: String) throws -> JSONValue {
+    try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+}
+
+/// Whether two arrays hold the same values, in any order (a batch's responses may come in any order, §6).
+func sameElements(_ a: [JSONValue], _ b: [JSONValue]) -> Bool {
+    var rest = b
+    for element in a {
+        guard let index = rest.firstIndex(of: element) else { return false }
+        rest.remove(at: index)
+    }
+    return rest.isEmpty
+}
