@@ -1,3 +1,4 @@
+import JSONRPC
 import PerMessageDeflate
 import SwitchboardCore
 
@@ -47,6 +48,17 @@ public enum SwitchboardRegistry {
             makeExtension: { maxMessageSize in
                 PerMessageDeflate(configuration: .init(maxDecompressedMessageSize: maxMessageSize))
             }),
+        PluginDescriptor(
+            token: JSONRPCHandler.defaultToken, kind: .subprotocol, specification: "JSON-RPC 2.0",
+            defaults: {
+                let c = JSONRPCConfiguration()
+                let size = c.maxMessageSize % (1 << 20) == 0 ? "\(c.maxMessageSize >> 20) MiB" : "\(c.maxMessageSize) B"
+                return "also served without a subprotocol; \(c.maxConcurrentCalls) calls in flight per connection, "
+                    + "call timeout \(c.callTimeout.components.seconds) s, messages up to \(size), batches of \(c.maxBatchLength), "
+                    + "nesting depth \(c.maxNestingDepth); demo: the specification's example methods and subscribe/tick"
+            }(),
+            route: "/rpc",
+            makeHandler: { JSONRPCDemo.handler() }),
     ]
 
     public static var extensions: [PluginDescriptor] { all.filter { $0.kind == .extension } }
