@@ -60,6 +60,13 @@ let package = Package(
             path: "Plugins/JSONRPC",
             swiftSettings: strictSettings
         ),
+        // Logical channels over one socket (draft-ietf-hybi-websocket-multiplexing).
+        .target(
+            name: "Multiplex",
+            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Plugins/Multiplex",
+            swiftSettings: strictSettings
+        ),
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
@@ -105,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "PerMessageDeflateTests",
             dependencies: ["PerMessageDeflate", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MultiplexTests",
+            dependencies: ["Multiplex", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
