@@ -5,6 +5,10 @@
 /// request id is echoed as it came; every other number is a `Double`.
 /// Objects are dictionaries: JSON-RPC gives member order no meaning, and a
 /// duplicated name keeps its last value (RFC 8259 §4 leaves this open).
+///
+/// Literals build values (`["hello", 5]`, `["n": 1]`); JSON's null is
+/// spelled `.null`, never `nil`, so that it cannot be confused with a
+/// missing value (an absent `id` and `"id": null` mean different things).
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -58,9 +62,8 @@ extension JSONValue {
     }
 }
 
-extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
-    public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .integer(value) }
     public init(floatLiteral value: Double) { self = .double(value) }

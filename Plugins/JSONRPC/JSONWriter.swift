@@ -1,5 +1,6 @@
 /// Writes compact JSON text (RFC 8259): no whitespace, non-ASCII as UTF-8,
-/// only the characters JSON requires escaped.
+/// only the characters JSON requires escaped, object members sorted by name
+/// (a dictionary has no order of its own; sorted output reads and diffs the same every time).
 enum JSONWriter {
     static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
@@ -20,7 +21,7 @@ enum JSONWriter {
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (name, member) in members {
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(name, to: &out)
