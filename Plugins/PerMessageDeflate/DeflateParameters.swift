@@ -52,7 +52,9 @@ struct DeflateParameters: Equatable {
 
     /// A window size: 1*DIGIT without leading zeros, 8 to 15 (§7.1.2.1, §7.1.2.2).
     private static func windowBits(_ parameter: ExtensionOffer.Parameter) throws(ExtensionNegotiationError) -> Int {
-        guard let text = parameter.value, !text.hasPrefix("0"), text.allSatisfy(\.isASCII), let bits = Int(text), (8...15).contains(bits) else {
+        guard let text = parameter.value, !text.hasPrefix("0"), !text.isEmpty,
+              text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let bits = Int(text), (8...15).contains(bits) else {
             throw ExtensionNegotiationError("\(parameter.name) must be 8 to 15, not \(parameter.value ?? "empty")")
         }
         return bits

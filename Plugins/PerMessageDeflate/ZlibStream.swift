@@ -103,9 +103,10 @@ final class ZlibStream {
                 case Z_OK where stream.pointee.avail_in > 0 || full: continue
                 case Z_OK, Z_BUF_ERROR: return nil
                 case Z_STREAM_END:
-                    // A final block (BFINAL): the next message starts a new stream.
+                    // A block with BFINAL set ends the stream (RFC 7692 §7.2.3.4); what follows,
+                    // such as the 00 00 FF FF we append, starts a new one.
                     CZlib.inflateReset(stream)
-                    if stream.pointee.avail_in > 0 { return .corrupt("data after the final deflate block") }
+                    if stream.pointee.avail_in > 0 { continue }
                     return nil
                 default:
                     let message = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"

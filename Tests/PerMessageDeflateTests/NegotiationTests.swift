@@ -41,11 +41,8 @@ struct ServerNegotiationTests {
     @Test("§7.1.2.1, §7.1.2.2: a window value with a sign is not 1*DIGIT and is declined (KNOWN BUG: accepted today)",
           arguments: ["server_max_window_bits=+9", "client_max_window_bits=+10"])
     func signedWindowValue(parameter: String) throws {
-        // DeflateParameters.windowBits takes Int(text), and Int("+9") == 9: the value must be
-        // checked to be digits only. Remove withKnownIssue when that is fixed.
-        withKnownIssue("a '+' sign is accepted in a window value") { () throws in
-            #expect(try serverResponse("permessage-deflate; \(parameter), \(fallbackOffer)") == fallbackResponse)
-        }
+        // Int("+9") == 9, so the value is checked to be digits only.
+        #expect(try serverResponse("permessage-deflate; \(parameter), \(fallbackOffer)") == fallbackResponse)
     }
 
     @Test("§7.1.2.1: server_max_window_bits without a value is declined, and the next offer is accepted")
@@ -256,10 +253,8 @@ struct ClientNegotiationTests {
 
     @Test("§7.1.2.1, §7.1.2.2: a window value with a sign fails the connection (KNOWN BUG: accepted today)")
     func signedWindowValue() throws {
-        withKnownIssue("a '+' sign is accepted in a window value") { () throws in
-            #expect(try !accepted("permessage-deflate; server_max_window_bits=+10"))
-            #expect(try !accepted("permessage-deflate; server_max_window_bits=12; client_max_window_bits=+10"))
-        }
+        #expect(try !accepted("permessage-deflate; server_max_window_bits=+10"))
+        #expect(try !accepted("permessage-deflate; server_max_window_bits=12; client_max_window_bits=+10"))
     }
 
     @Test("§7.1.2.2: client_max_window_bits without a value in a response fails the connection")
