@@ -60,9 +60,10 @@ final class JSONRPCConnection: Sendable {
                 }
             } catch {
                 shutDown()
-                throw error
+                throw error  // cancels the group's tasks
             }
             shutDown()
+            group.cancelAll()
         }
         if let error = sessionFailure.value { throw error }
     }
