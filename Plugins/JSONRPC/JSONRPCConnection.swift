@@ -154,7 +154,7 @@ final class JSONRPCConnection: Sendable {
     }
 
     private func deliver(_ outcome: Result<JSONValue, JSONRPCError>, to id: JSONValue) {
-        guard case .integer(let number) = id, peer.pending.complete(number, with: outcome.mapError { $0 }) else {
+        guard let number = id.intValue, peer.pending.complete(number, with: outcome.mapError { $0 }) else {
             logger.debug("JSON-RPC answer to no pending call", metadata: ["id": "\(id)"])
             return
         }

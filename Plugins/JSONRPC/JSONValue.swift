@@ -2,7 +2,8 @@
 /// and what a method returns when its result has no fixed shape.
 ///
 /// Integers without fraction or exponent that fit in `Int` stay exact, so a
-/// request id is echoed as it came; every other number is a `Double`.
+/// request id is echoed as it came; every other number is a `Double`. As in
+/// JSON, a number is a number: `.integer(100) == .double(100)`.
 /// Objects are dictionaries: JSON-RPC gives member order no meaning, and a
 /// duplicated name keeps its last value (RFC 8259 §4 leaves this open).
 ///
@@ -20,6 +21,34 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue {
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b
+        case (.integer(let a), .double(let b)), (.double(let b), .integer(let a)): return Int(exactly: b) == a
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(value)
+        case .integer(let value): hasher.combine(value)
+        case .double(let value):
+            // Equal values hash alike: an integral double hashes as its integer.
+            if let integer = Int(exactly: value) { hasher.combine(integer) } else { hasher.combine(value) }
+        case .string(let value): hasher.combine(value)
+        case .array(let value): hasher.combine(value)
+        case .object(let value): hasher.combine(value)
+        }
+    }
+
     /// The members of an object, or `nil`.
     public var objectValue: [String: JSONValue]? {
         if case .object(let members) = self { return members }
