@@ -31,6 +31,9 @@ public struct MuxChannelID: Hashable, Sendable, Comparable, CustomStringConverti
     public static let implicit = MuxChannelID(unchecked: 1)
 
     /// An ID, or `nil` when `rawValue` exceeds ``maxRawValue``.
+    ///
+    /// With a literal argument, `MuxChannelID(5)` is not this initializer but
+    /// ``init(integerLiteral:)`` (SE-0213): it is not optional and traps when too large.
     public init?(_ rawValue: UInt32) {
         guard rawValue <= Self.maxRawValue else { return nil }
         self.rawValue = rawValue

@@ -3,9 +3,10 @@
 ///
 /// The drafts were never finished. Revision 11 is the last and registers the
 /// token `mux`; mod_pywebsocket 0.7.9, the one implementation that still runs,
-/// speaks revision 06 under the token `mux_DO_NOT_USE`. The control block
-/// layouts and codes this module encodes are the same for both; see
-/// `docs/multiplexing.md` for what differs and what is still to be checked.
+/// speaks revision 06 under the token `mux_DO_NOT_USE`. This module writes
+/// both in the revision 06 wire format, which mod_pywebsocket confirms; the
+/// points where revision 11 may differ are listed, still to be checked, in
+/// `docs/multiplexing.md`.
 public enum MuxRevision: Sendable, Hashable, CaseIterable {
     /// Revision 06, as mod_pywebsocket 0.7.9 implements it.
     case draft06
