@@ -65,7 +65,11 @@ public struct WebSocketEngine {
                 maskingKey: @escaping @Sendable () -> WebSocketMaskingKey = WebSocketMaskingKey.random) {
         self.role = role
         self.pipeline = ExtensionPipeline(extensions)
-        self.parser = FrameParser(role: role, maxFrameSize: limits.maxFrameSize, allowedReservedBits: pipeline.reservedBits)
+        // An extension may make a frame larger than the message it carries (DEFLATE of random
+        // data grows by up to ~0.1%): give encoded frames room, and let the message limit, applied
+        // after decoding, be the one that bounds the message.
+        let frameLimit = pipeline.isEmpty ? limits.maxFrameSize : limits.maxFrameSize + limits.maxFrameSize / 64 + 1024
+        self.parser = FrameParser(role: role, maxFrameSize: frameLimit, allowedReservedBits: pipeline.reservedBits)
         self.assembler = MessageAssembler(limits: limits)
         self.allocator = allocator
         self.makeMaskingKey = maskingKey

@@ -44,16 +44,21 @@ public struct WebSocketMaskingKey: Hashable, Sendable {
         let rotated = shift == 0 ? word : (word >> shift) | (word << (32 - shift))
         let w64 = UInt64(rotated) | UInt64(rotated) << 32
         // Little-endian hosts (x86_64, arm64): memory order of `w64` is wire order.
-        let wide = unsafeBitCast(SIMD4<UInt64>(repeating: w64), to: SIMD32<UInt8>.self)
+        // Four independent 64-bit lanes per iteration; the optimizer turns this into vector code.
         while remaining >= 32 {
-            let v = p.loadUnaligned(as: SIMD32<UInt8>.self)
-            p.storeBytes(of: v ^ wide, as: SIMD32<UInt8>.self)
+            let a = p.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            let b = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let c = p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+            let d = p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            p.storeBytes(of: a ^ w64, toByteOffset: 0, as: UInt64.self)
+            p.storeBytes(of: b ^ w64, toByteOffset: 8, as: UInt64.self)
+            p.storeBytes(of: c ^ w64, toByteOffset: 16, as: UInt64.self)
+            p.storeBytes(of: d ^ w64, toByteOffset: 24, as: UInt64.self)
             p += 32
             remaining -= 32
         }
         while remaining >= 8 {
-            let v = p.loadUnaligned(as: UInt64.self)
-            p.storeBytes(of: v ^ w64, as: UInt64.self)
+            p.storeBytes(of: p.loadUnaligned(as: UInt64.self) ^ w64, as: UInt64.self)
             p += 8
             remaining -= 8
         }
