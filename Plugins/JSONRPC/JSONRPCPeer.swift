@@ -57,19 +57,13 @@ public final class JSONRPCPeer: Sendable {
     public func call<Result: Decodable>(_ method: String, _ params: (any Encodable)? = nil, as type: Result.Type = Result.self,
                                         timeout: Duration? = nil) async throws -> Result {
         let encodedParams = try encode(params, for: method)
-        let id = try pending.open()
+        let id = try pending.open(method: method, timeout: timeout ?? callTimeout)
         do {
             try await send(Envelope.request(method: method, params: encodedParams, id: id))
         } catch {
             pending.discard(id)
             throw error
         }
-        let timeout = timeout ?? callTimeout
-        let timer = Task { [pending] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { pending.complete(id, with: .failure(JSONRPCCallError.timedOut(method: method, after: timeout))) }
-        }
-        defer { timer.cancel() }
         let result = try await pending.wait(for: id)
         do {
             return try JSONCoding.decode(Result.self, from: result)

@@ -186,6 +186,16 @@ struct PeerTests {
                 }
                 try await Task.sleep(for: .milliseconds(600))  // the late answer arrives and is dropped
                 #expect(try await server.call("subtract", [42, 23], as: Int.self) == 19)
+                // A short timeout after a long one still fires on time, and the long call still gets its answer.
+                async let long = server.call("slow", as: Int.self, timeout: .seconds(20))
+                try await Task.sleep(for: .milliseconds(20))
+                let clock = ContinuousClock()
+                let start = clock.now
+                await #expect(throws: JSONRPCCallError.timedOut(method: "slow", after: .milliseconds(100))) {
+                    try await server.call("slow", as: Int.self, timeout: .milliseconds(100))
+                }
+                #expect(clock.now - start < .milliseconds(400))
+                #expect(try await long == 1)
             }
         }
     }
