@@ -40,7 +40,6 @@ final class JSONRPCConnection: Sendable {
         let peer = self.peer
         let logger = self.logger
         let sessionFailure = LockedError()
-        defer { shutDown() }
         try await withThrowingDiscardingTaskGroup { group in
             if let session {
                 group.addTask {
@@ -56,7 +55,7 @@ final class JSONRPCConnection: Sendable {
             }
             do {
                 for try await message in inbound {
-                    try await receive(message, group: &group)
+                    await receive(message, group: &group)
                 }
             } catch {
                 shutDown()
@@ -65,7 +64,10 @@ final class JSONRPCConnection: Sendable {
             shutDown()
             group.cancelAll()
         }
-        if let error = sessionFailure.value { throw error }
+        // A session that failed because the connection ended has nothing to report.
+        if let error = sessionFailure.value, !(error is CancellationError), error as? JSONRPCCallError != .connectionClosed {
+            throw error
+        }
     }
 
     private func shutDown() {
@@ -75,7 +77,7 @@ final class JSONRPCConnection: Sendable {
 
     // MARK: Reading
 
-    private func receive(_ message: WebSocketMessage, group: inout ThrowingDiscardingTaskGroup<any Error>) async throws {
+    private func receive(_ message: WebSocketMessage, group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         let size = message.data.readableBytes
         guard size <= configuration.maxMessageSize else {
             let limit = configuration.maxMessageSize
@@ -108,10 +110,10 @@ final class JSONRPCConnection: Sendable {
             }
             return
         }
-        try await receiveBatch(members, group: &group)
+        await receiveBatch(members, group: &group)
     }
 
-    private func receiveBatch(_ members: [JSONValue], group: inout ThrowingDiscardingTaskGroup<any Error>) async throws {
+    private func receiveBatch(_ members: [JSONValue], group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         guard !members.isEmpty else {
             try? await peer.send(Envelope.error(.invalidRequest, id: .null))
             return

@@ -25,7 +25,8 @@ import SwitchboardCore
 /// }
 /// ```
 ///
-/// Each message is one request, notification or response, or a batch of them.
+/// Each message is one request, notification or response, or a batch of them;
+/// text and binary messages are both read as UTF-8 JSON, and answers are text.
 /// Calls run concurrently and are answered as they finish, at most
 /// ``JSONRPCConfiguration/maxConcurrentCalls`` at once. When the connection
 /// closes, calls still running are cancelled and our calls still waiting fail
@@ -48,8 +49,9 @@ public struct JSONRPCHandler: WebSocketHandler {
 
     /// - Parameter session: what this end does with the peer, if anything
     ///   (a client's calls). When it returns, the connection closes with 1000;
-    ///   when it throws, with 1011. Without a session, the handler serves
-    ///   until the peer closes.
+    ///   when it throws, with 1011 (and ``handle(_:_:context:)`` rethrows).
+    ///   Without a session, the handler serves until the peer closes. When
+    ///   the peer closes first, the session is cancelled.
     public init(methods: JSONRPCMethods = JSONRPCMethods(), configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
                 session: (@Sendable (JSONRPCPeer) async throws -> Void)? = nil) {
         self.methods = methods

@@ -67,9 +67,6 @@ public struct JSONRPCMethods: Sendable {
         register(method, parameters: []) { (_: NoParameters, peer) in try await body(peer) }
     }
 
-    /// The registered names, sorted.
-    public var names: [String] { methods.keys.sorted() }
-
     func method(named name: String) -> Method? { methods[name] }
 }
 

@@ -58,6 +58,24 @@ struct PeerTests {
         }
     }
 
+    @Test("A session that returns closes with 1000; one that throws, with 1011")
+    func sessionEnds() async throws {
+        struct Failed: Error {}
+        for (fails, code) in [(false, WebSocketCloseCode.normalClosure), (true, .internalServerError)] {
+            let server = JSONRPCHandler { client in
+                try await client.notify("hello")
+                if fails { throw Failed() }
+            }
+            try await withRPCServer(.jsonRPC(server)) { port in
+                let close = try await withWire(port: port) { wire in
+                    let hello = try await wire.receive()
+                    #expect(hello == ["jsonrpc": "2.0", "method": "hello"])
+                }
+                #expect(close?.code == code)
+            }
+        }
+    }
+
     @Test("Server push: subscribe, then tick notifications arrive at a method registered on the client")
     func subscription() async throws {
         let (ticks, tick) = AsyncStream.makeStream(of: JSONValue.self)
