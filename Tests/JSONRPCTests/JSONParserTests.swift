@@ -81,4 +81,47 @@ struct JSONParserTests {
     func nonFinite() {
         #expect(JSONValue.array([.double(.nan), .double(.infinity)]).description == "[null,null]")
     }
+
+    @Test("Fuzz: 20 000 mutations of valid JSON either parse (and survive a write/parse round trip) or fail cleanly")
+    func fuzz() throws {
+        var generator = SplitMix64(seed: 0x5157_4348_424F_4152)
+        let seeds = [
+            #"{"jsonrpc":"2.0","method":"subtract","params":{"minuend":42,"subtrahend":23},"id":"a\u00e9"}"#,
+            #"[{"jsonrpc":"2.0","method":"sum","params":[1,2.5e3,-0.25],"id":1},{"a":[true,false,null,"\ud83d\ude00"]}]"#,
+        ].map { Array($0.utf8) }
+        let alphabet = Array(#"{}[]:,"\/ue0123456789.-+Etrufalsn "#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xA9, 0xFF]
+        var parsed = 0
+        for _ in 0..<20_000 {
+            var bytes = seeds[Int(generator.next() % UInt64(seeds.count))]
+            for _ in 0...(generator.next() % 4) {
+                let index = Int(generator.next() % UInt64(bytes.count))
+                switch generator.next() % 3 {
+                case 0: bytes[index] = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(alphabet[Int(generator.next() % UInt64(alphabet.count))], at: index)
+                }
+                if bytes.isEmpty { break }
+            }
+            guard let value = try? bytes.withUnsafeBytes({ try JSONParser.parse($0, maxDepth: 64, validateUTF8: true) }) else { continue }
+            parsed += 1
+            var written: [UInt8] = []
+            JSONWriter.write(value, to: &written)
+            let again = try written.withUnsafeBytes { try JSONParser.parse($0, maxDepth: 64, validateUTF8: true) }
+            #expect(again == value)
+        }
+        #expect(parsed > 100, "the mutations should leave some valid JSON")
+    }
+}
+
+/// A small deterministic generator, so that a failing input can be found again.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
