@@ -23,15 +23,13 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 async def open_connections(port, n, deflate, busy):
-    import websockets
-    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
-    ext = [ClientPerMessageDeflateFactory(client_max_window_bits=True)] if deflate else None
+    from websockets.asyncio.client import connect
     conns = []
     payload = ('{"id":1,"method":"update","params":{"user":"someone","score":42}}' * 16)[:1024]
     for i in range(0, n, 100):
         batch = await asyncio.gather(*[
-            websockets.connect(f"ws://127.0.0.1:{port}/echo", extensions=ext, compression=None if not deflate else "deflate",
-                               ping_interval=None, max_size=None)
+            connect(f"ws://127.0.0.1:{port}/echo", compression="deflate" if deflate else None,
+                    ping_interval=None, max_size=None)
             for _ in range(min(100, n - i))])
         if deflate:
             for c in batch:
@@ -56,18 +54,18 @@ def one_run(args):
                 socket.create_connection(("127.0.0.1", port), timeout=1).close(); break
             except OSError:
                 time.sleep(0.1)
-        # Warm the server up with a few connections so that one-time allocations are not counted.
-        loop = asyncio.new_event_loop()
-        warm = loop.run_until_complete(open_connections(port, 100, args.deflate, args.busy))
-        loop.run_until_complete(asyncio.gather(*[c.close() for c in warm]))
-        time.sleep(1.0)
-        before = rss_bytes(server.pid)
-        conns = loop.run_until_complete(open_connections(port, args.connections, args.deflate, args.busy))
-        time.sleep(2.0)
-        after = rss_bytes(server.pid)
-        loop.run_until_complete(asyncio.gather(*[c.close() for c in conns]))
-        loop.close()
-        return (after - before) / args.connections
+        async def measure():
+            # Warm the server up with a few connections so that one-time allocations are not counted.
+            warm = await open_connections(port, 100, args.deflate, args.busy)
+            await asyncio.gather(*[c.close() for c in warm])
+            await asyncio.sleep(1.0)
+            before = rss_bytes(server.pid)
+            conns = await open_connections(port, args.connections, args.deflate, args.busy)
+            await asyncio.sleep(2.0)
+            after = rss_bytes(server.pid)
+            await asyncio.gather(*[c.close() for c in conns])
+            return (after - before) / args.connections
+        return asyncio.run(measure())
     finally:
         server.terminate()
         try: server.wait(10)
