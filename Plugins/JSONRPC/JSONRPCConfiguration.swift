@@ -7,6 +7,9 @@ public struct JSONRPCConfiguration: Sendable {
     /// the connection stops reading, which slows the peer down (backpressure)
     /// instead of dropping calls or growing a queue. 64 keeps a fast call from
     /// waiting behind a few slow ones, and bounds the tasks one peer can start.
+    /// While the connection pushes back nothing more is read from it, not even
+    /// a close frame: calls still running are cancelled once reading resumes
+    /// and reaches the close (or a write fails).
     public var maxConcurrentCalls: Int
 
     /// How long ``JSONRPCPeer/call(_:_:as:timeout:)`` waits for an answer unless told otherwise. Default 30 s:
