@@ -53,7 +53,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // After a failure or a finished close handshake nothing more is parsed: drop the bytes
         // rather than hold them until the connection closes.
-        guard engine.failure == nil, engine.closeState != .closed else { return }
+        guard engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent else { return }
         var incoming = unwrapInboundIn(data)
         // Take the buffer out of the property so it is uniquely referenced: unmasking works in place.
         var buffer: ByteBuffer
@@ -87,7 +87,16 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .closed(let frame):
             receivedClose = frame
             logger.debug("peer closed", metadata: ["code": "\(frame.code.map(String.init(describing:)) ?? "none")", "reason": "\(frame.reason)"])
-            finishClosing(context: context)
+            if engine.closeState == .closeReceived {
+                // The peer closed first: end the application's inbound stream and answer once it
+                // has replied to what came before the close (or when the close timeout fires).
+                stopTimers()
+                draining = true
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                scheduleCloseTimer(context: context)
+            } else {
+                finishClosing(context: context)
+            }
         case .failed(let error):
             // Messages before the fault are still with the application: end its inbound
             // stream and send the error's close once it has answered them (or on timeout).
@@ -184,6 +193,11 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.close(promise: nil)
             return
         }
+        if engine.closeState == .closeReceived {
+            engine.close()  // answers the peer's close, echoing its code
+            finishClosing(context: context)
+            return
+        }
         guard engine.close(code: code, reason: reason) else { return }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
@@ -218,6 +232,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             if handler.engine.failure != nil && handler.engine.closeState == .open {
                 handler.logger.info("the handler did not finish after a protocol error; failing the connection now")
                 handler.startClose(code: .protocolError, reason: "", context: context)
+            } else if handler.engine.closeState == .closeReceived {
+                handler.logger.info("the handler did not finish after the peer's close; answering it now")
+                handler.startClose(code: .normalClosure, reason: "", context: context)
             } else {
                 handler.logger.info("close handshake timed out; dropping the connection")
             }

@@ -70,6 +70,8 @@ struct PeerTests {
                 let close = try await withWire(port: port) { wire in
                     let hello = try await wire.receive()
                     #expect(hello == ["jsonrpc": "2.0", "method": "hello"])
+                    // Let the server close first: if we closed now, the server would answer our 1000.
+                    #expect(await wire.stray(within: .seconds(5)) == nil)
                 }
                 #expect(close?.code == code)
             }

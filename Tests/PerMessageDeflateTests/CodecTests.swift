@@ -149,6 +149,8 @@ struct CodecTests {
         #expect(delivery.wire.first?.reservedBits == [])
         #expect(delivery.wire.first?.payload.bytes == [0x03, 0xE9] + Array(reason.utf8))
         #expect(delivery.events == [.closed(1001, reason)])
+        let answered = link.server.close()  // the server answers, echoing 1001
+        #expect(answered)
         delivery = link.serverToClient()
         #expect(delivery.wire.first?.reservedBits == [])
         #expect(delivery.events == [.closed(1001, "")])

@@ -51,7 +51,7 @@ struct EngineTests {
         var engine = Self.server()
         #expect(engine.feed(clientFrame(fin: false, .text, "frag") + clientFrame(.close, closePayload(1000)))
             == [.closed(1000, "")])
-        #expect(engine.closeState == .closed)
+        #expect(engine.closeState == .closeReceived)
     }
 
     @Test("§5.4: a continuation frame with no message to continue closes with 1002")
@@ -115,14 +115,19 @@ struct EngineTests {
 
     // MARK: Closing handshake (§5.5.1, §7)
 
-    @Test("§5.5.1: a peer-initiated close is answered with a close echoing its code; the engine is then closed")
-    func peerInitiatedClose() {
+    @Test("§5.5.1: after a peer-initiated close the application may still answer; close() then echoes the peer's code")
+    func peerInitiatedClose() throws {
         var engine = Self.server()
-        #expect(engine.feed(clientFrame(.close, closePayload(1001, "going"))) == [.closed(1001, "going")])
-        #expect(engine.closeState == .closed)
-        #expect(engine.sentFrames() == [frame(.close, closePayload(1001))])
-        #expect(throws: WebSocketError.connectionClosed) { try engine.send(.text("late")) }
+        #expect(engine.feed(clientFrame(.close, closePayload(1001, "going")) + clientFrame(.text, "ignored")) == [.closed(1001, "going")])
+        #expect(engine.closeState == .closeReceived)
+        #expect(engine.sentFrames() == [])
+        try engine.send(.text("reply"))  // a reply to what came before the close may still go out
         #expect(throws: WebSocketError.connectionClosed) { try engine.ping() }
+        let answered = engine.close(code: .internalServerError, reason: "ignored")  // echoes 1001, not 1011
+        #expect(answered)
+        #expect(engine.closeState == .closed)
+        #expect(engine.sentFrames() == [frame(.text, "reply"), frame(.close, closePayload(1001))])
+        #expect(throws: WebSocketError.connectionClosed) { try engine.send(.text("late")) }
         #expect(engine.close() == false)
         #expect(engine.takeOutbound() == nil)
     }
@@ -131,6 +136,8 @@ struct EngineTests {
     func emptyClose() {
         var engine = Self.server()
         #expect(engine.feed(clientFrame(.close, [])) == [.closed(nil, "")])
+        let answered = engine.close()
+        #expect(answered)
         #expect(engine.sentFrames() == [frame(.close, [])])
     }
 
@@ -335,6 +342,8 @@ struct EngineTests {
         var clientEvents: [Event] = []
         while let e = client.receive(from: &toClient) { clientEvents.append(Event(e)) }
         #expect(clientEvents == [.pong([0x78]), .binary([9]), .closed(1000, "")])
+        #expect(client.closeState == .closeReceived)
+        client.close()  // the transport answers once the application is done
         var reply = client.takeOutbound()!
         #expect(Event(server.receive(from: &reply)!) == .closed(1000, ""))
         #expect(client.closeState == .closed && server.closeState == .closed)

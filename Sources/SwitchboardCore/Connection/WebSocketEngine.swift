@@ -8,9 +8,12 @@ public enum WebSocketEvent: Sendable {
     case ping(ByteBuffer)
     /// The peer answered a ping, or sent an unsolicited pong (§5.5.3).
     case pong(ByteBuffer)
-    /// The peer's close frame arrived. If we had not sent one, the answer is
-    /// queued (§5.5.1). The close handshake is over: a server now closes the
-    /// TCP connection, a client waits for the server to (§7.1.1).
+    /// The peer's close frame arrived (§5.5.1). If we had sent ours, the close
+    /// handshake is over (``WebSocketEngine/CloseState/closed``): a server now
+    /// closes the TCP connection, a client waits for the server to (§7.1.1).
+    /// Otherwise the engine is ``WebSocketEngine/CloseState/closeReceived``:
+    /// the application may still answer what it received, and the transport
+    /// sends the answering close with ``WebSocketEngine/close(code:reason:)``.
     case closed(WebSocketCloseFrame)
     /// The peer broke the protocol (_Fail the WebSocket Connection_, §7.1.7).
     /// The engine reads nothing more. The transport decides when to send the
@@ -35,6 +38,9 @@ public struct WebSocketEngine {
         case open
         /// We sent a close frame and wait for the peer's; its messages still arrive.
         case closeSent
+        /// The peer's close frame arrived first. Nothing more is read; we may still
+        /// send, and owe the answering close (§5.5.1: "as soon as practical").
+        case closeReceived
         /// Both close frames have been exchanged, or the connection failed.
         case closed
     }
@@ -43,6 +49,8 @@ public struct WebSocketEngine {
     public private(set) var closeState: CloseState = .open
     /// The peer's protocol violation, once one was found; nothing is read after it.
     public private(set) var failure: WebSocketProtocolError?
+    /// The code of the peer's close frame, echoed in our answer (§5.5.1).
+    private var peerCloseCode: WebSocketCloseCode?
     /// Outgoing data messages are split into frames of at most this many bytes; `nil` sends each as one frame.
     public var maxOutgoingFrameSize: Int?
 
@@ -88,7 +96,7 @@ public struct WebSocketEngine {
         if let event = nextPending() { return event }
         guard failure == nil else { return nil }
         do {
-            while closeState != .closed || pendingHead < pending.count {
+            while closeState == .open || closeState == .closeSent || pendingHead < pending.count {
                 if let event = nextPending() { return event }
                 switch try parser.next(from: &buffer) {
                 case .needMoreData:
@@ -131,7 +139,7 @@ public struct WebSocketEngine {
         switch frame.opcode {
         case .ping:
             // §5.5.2: answer unless the peer's close has arrived (having sent ours does not exempt us).
-            guard closeState != .closed else { return nil }
+            guard closeState == .open || closeState == .closeSent else { return nil }
             sendFrame(WebSocketFrame(opcode: .pong, payload: frame.payload))  // §5.5.3: same application data
             return .ping(frame.payload)
         case .pong:
@@ -139,10 +147,11 @@ public struct WebSocketEngine {
         case .close:
             let close = try WebSocketCloseFrame(parsing: frame.payload)
             if closeState == .open {
-                // §5.5.1: answer with a close frame, echoing the status code.
-                sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: close.code).payload(allocator: allocator)))
+                peerCloseCode = close.code
+                closeState = .closeReceived
+            } else {
+                closeState = .closed
             }
-            closeState = .closed
             return .closed(close)
         default:
             // §5.5.1: after sending a close frame we send no more data, but the peer may still
@@ -162,7 +171,7 @@ public struct WebSocketEngine {
 
     /// Queues a message. Throws ``WebSocketError/connectionClosed`` once a close frame was sent or received.
     public mutating func send(_ message: WebSocketMessage) throws(WebSocketError) {
-        guard closeState == .open else { throw .connectionClosed }
+        guard closeState == .open || closeState == .closeReceived else { throw .connectionClosed }
         let opcode: WebSocketOpcode = message.kind == .text ? .text : .binary
         guard let limit = maxOutgoingFrameSize, message.data.readableBytes > limit else {
             sendFrame(WebSocketFrame(opcode: opcode, payload: message.data))
@@ -189,16 +198,27 @@ public struct WebSocketEngine {
         sendFrame(WebSocketFrame(opcode: .pong, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
     }
 
-    /// Starts the closing handshake (§7.1.2). Returns `false` when a close frame was already sent or received.
+    /// Starts the closing handshake (§7.1.2), or answers the peer's close. Returns
+    /// `false` when there is nothing to send (our close frame is already out).
     ///
-    /// After a ``WebSocketEvent/failed(_:)``, this sends the failure's close frame and the
+    /// In ``CloseState/closeReceived`` this answers the peer's close, echoing its
+    /// status code (§5.5.1) whatever `code` says, and the engine is closed.
+    /// After a ``WebSocketEvent/failed(_:)``, it sends the failure's close frame and the
     /// engine is ``CloseState/closed``: no answer is awaited.
     @discardableResult
     public mutating func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") -> Bool {
-        guard closeState == .open else { return false }
-        sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: code, reason: reason).payload(allocator: allocator)))
-        closeState = failure == nil ? .closeSent : .closed
-        return true
+        switch closeState {
+        case .open:
+            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: code, reason: reason).payload(allocator: allocator)))
+            closeState = failure == nil ? .closeSent : .closed
+            return true
+        case .closeReceived:
+            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode).payload(allocator: allocator)))
+            closeState = .closed
+            return true
+        case .closeSent, .closed:
+            return false
+        }
     }
 
     /// The bytes queued for the peer since the last call, as one buffer: write and flush them together.
