@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import Switchboard
 import SwitchboardCore
@@ -28,6 +29,8 @@ struct Serve: AsyncParsableCommand {
     var maxMessageSize = 16 * 1024 * 1024
     @Option(help: "Seconds between heartbeat pings; 0 turns them off.") var pingInterval = 20
     @Flag(help: "Do not negotiate permessage-deflate.") var noDeflate = false
+    @Option(help: "Event-loop threads (default: one per core). Benchmarks pin the server to one core with --threads 1.")
+    var threads: Int?
     @Option(help: "Allowed browser Origin (repeatable); none allows every origin.")
     var allowOrigin: [String] = []
     @OptionGroup var logging: LoggingOptions
@@ -72,7 +75,9 @@ struct Serve: AsyncParsableCommand {
             tls: tls, connection: connection,
             httpHandler: { request in Self.page(for: request, routes: routePaths) }
         )
-        let server = WebSocketServer(configuration: configuration, logger: logger)
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        let group = threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? .singleton
+        let server = WebSocketServer(configuration: configuration, logger: logger, eventLoopGroup: group)
         let signals = Self.onTerminationSignal { server.shutdown() }
         let scheme = tls == nil ? "ws" : "wss"
         try await server.run { address in
