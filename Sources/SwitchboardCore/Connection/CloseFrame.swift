@@ -4,6 +4,7 @@ import NIOCore
 public struct WebSocketCloseFrame: Sendable, Hashable {
     /// The status code, or `nil` when the frame had none (reported as 1005, §7.1.5).
     public var code: WebSocketCloseCode?
+    /// Why, for humans; at most 123 bytes of UTF-8 on the wire.
     public var reason: String
 
     public init(code: WebSocketCloseCode?, reason: String = "") {

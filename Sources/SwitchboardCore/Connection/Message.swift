@@ -5,11 +5,13 @@ import NIOCore
 /// Text is kept as its UTF-8 bytes (already validated on receipt), so that a
 /// message can be forwarded or echoed without a round trip through `String`.
 public struct WebSocketMessage: Sendable, Equatable {
+    /// Text (UTF-8, opcode 0x1) or binary (opcode 0x2), §5.6.
     public enum Kind: Sendable, Hashable {
         case text
         case binary
     }
 
+    /// Whether the payload is text or binary.
     public var kind: Kind
     /// The payload; for text, valid UTF-8.
     public var data: ByteBuffer

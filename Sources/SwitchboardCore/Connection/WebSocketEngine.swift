@@ -45,7 +45,9 @@ public struct WebSocketEngine {
         case closed
     }
 
+    /// Clients mask what they send; servers do not (§5.1).
     public let role: WebSocketRole
+    /// Where the closing handshake stands.
     public private(set) var closeState: CloseState = .open
     /// The peer's protocol violation, once one was found; nothing is read after it.
     public private(set) var failure: WebSocketProtocolError?

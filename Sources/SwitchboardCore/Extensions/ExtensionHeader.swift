@@ -1,6 +1,7 @@
 /// One element of a `Sec-WebSocket-Extensions` header: an extension token and
 /// its parameters (RFC 6455 §9.1), as offered by a client or answered by a server.
 public struct ExtensionOffer: Sendable, Hashable, CustomStringConvertible {
+    /// One `name[=value]` of an element.
     public struct Parameter: Sendable, Hashable {
         public var name: String
         /// `nil` for a parameter without `=value`.
@@ -11,7 +12,9 @@ public struct ExtensionOffer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The extension's token, e.g. `permessage-deflate`.
     public var token: String
+    /// The parameters, in the order they were written.
     public var parameters: [Parameter]
 
     public init(_ token: String, _ parameters: [Parameter] = []) {
@@ -35,6 +38,7 @@ public struct ExtensionOffer: Sendable, Hashable, CustomStringConvertible {
 /// A quoted value must be a token once unquoted (§9.1). Several header lines
 /// form one list (RFC 9110 §5.3).
 public enum ExtensionHeader {
+    /// A header value that does not follow the grammar.
     public struct SyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
         public var header: String
         public var description: String { "malformed Sec-WebSocket-Extensions: \(header)" }

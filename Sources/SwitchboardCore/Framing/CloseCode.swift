@@ -1,5 +1,6 @@
 /// A close status code (RFC 6455 §7.4).
 public struct WebSocketCloseCode: Hashable, Sendable, CustomStringConvertible {
+    /// The two-byte code on the wire.
     public let rawValue: UInt16
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 

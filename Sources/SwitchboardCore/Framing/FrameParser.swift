@@ -14,9 +14,11 @@ public struct FrameParser: Sendable {
         public var reservedBits: WebSocketFrame.ReservedBits
         public var opcode: WebSocketOpcode
         public var payloadLength: Int
+        /// Present on client-to-server frames (§5.3).
         public var maskingKey: WebSocketMaskingKey?
     }
 
+    /// What one call to ``next(from:)`` found.
     public enum Result: Sendable {
         /// A whole frame; its payload is a slice of the input.
         case frame(WebSocketFrame)

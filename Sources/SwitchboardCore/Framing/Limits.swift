@@ -24,5 +24,6 @@ public struct WebSocketLimits: Sendable, Hashable {
         self.maxMessageSize = maxMessageSize
     }
 
+    /// 1 MiB frames and messages.
     public static let `default` = WebSocketLimits()
 }
