@@ -56,6 +56,8 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Offer permessage-deflate (off by default: the benchmark measures framing, not zlib).") var deflate = false
     @Flag(help: "Print one JSON line instead of the table.") var json = false
     @Option(help: "Event-loop threads of the generator.") var threads = 1
+    @Option(help: "Also report the CPU use of this process (the server's pid; Linux /proc) over the measured window.")
+    var serverPid: Int32?
 
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
@@ -82,8 +84,9 @@ struct Bench: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let result: BenchSnapshot
         let negotiated: [String]
+        let cpu: (generator: Double, server: Double?)
         do {
-            (result, negotiated) = try await measure(group: group, target: target, load: load, extensions: extensions)
+            (result, negotiated, cpu) = try await measure(group: group, target: target, load: load, extensions: extensions)
             try? await group.shutdownGracefully()
         } catch {
             try? await group.shutdownGracefully()
@@ -91,9 +94,9 @@ struct Bench: AsyncParsableCommand {
         }
 
         if json {
-            FileHandle.standardOutput.write(jsonLine(result, extensions: negotiated, perConnection: perConnection) + "\n")
+            FileHandle.standardOutput.write(jsonLine(result, extensions: negotiated, perConnection: perConnection, cpu: cpu) + "\n")
         } else {
-            FileHandle.standardOutput.write(table(result, extensions: negotiated, perConnection: perConnection))
+            FileHandle.standardOutput.write(table(result, extensions: negotiated, perConnection: perConnection, cpu: cpu))
         }
         if result.mismatches > 0 || !result.errors.isEmpty {
             var text = "\nERROR: the run is not valid:"
@@ -106,9 +109,11 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// Connects, warms up, measures, stops, and returns the merged counts and the negotiated extensions.
+    /// Connects, warms up, measures, stops, and returns the merged counts, the negotiated extensions
+    /// and the CPU use of both sides over the measured window.
     private func measure(group: MultiThreadedEventLoopGroup, target: WebSocketURL, load: BenchLoad,
-                         extensions: [any WebSocketExtensionFactory]) async throws -> (BenchSnapshot, [String]) {
+                         extensions: [any WebSocketExtensionFactory])
+        async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?)) {
         let loops = Array(group.makeIterator())
         var recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)] = []
         for loop in loops {
@@ -148,9 +153,11 @@ struct Bench: AsyncParsableCommand {
         }
 
         try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+        let cpuStart = BenchCPUSample.take(serverPID: serverPid)
         for (loop, recorder) in recorders { try await loop.submit { recorder.value.startMeasuring() }.get() }
         try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
         for (loop, recorder) in recorders { _ = try await loop.submit { recorder.value.stopMeasuring() }.get() }
+        let cpu = BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
 
         // Stop: each connection waits for its echoes in flight (they are checked too), then closes.
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(BenchStopEvent()) }
@@ -164,7 +171,7 @@ struct Bench: AsyncParsableCommand {
             let snapshot = try await loop.submit { recorder.value.snapshot() }.get()
             if total == nil { total = snapshot } else { total!.merge(snapshot) }
         }
-        return (total!, negotiated)
+        return (total!, negotiated, cpu)
     }
 
     /// Opens one connection on `loop` and waits for its handshake; returns the channel and the negotiated extensions.
@@ -196,7 +203,7 @@ struct Bench: AsyncParsableCommand {
         return "\(connections) connection(s), \(size)-byte \(kind.rawValue) messages, \(modeText), \(threads) generator thread(s)"
     }
 
-    private func table(_ r: BenchSnapshot, extensions: [String], perConnection: Int) -> String {
+    private func table(_ r: BenchSnapshot, extensions: [String], perConnection: Int, cpu: (generator: Double, server: Double?)) -> String {
         let us = { (p: Double) in fixed(Double(r.latency.valueAtPercentile(p)) / 1000, 1) }
         let checked = r.mismatches == 0 ? "all matched" : "\(r.mismatches) MISMATCHED"
         return """
@@ -207,12 +214,13 @@ struct Bench: AsyncParsableCommand {
               messages/s  \(fixed(r.messagesPerSecond, 0))
               MB/s        \(fixed(r.payloadBytesPerSecond / 1e6, 1))  (echoed payload, one direction)
               latency µs  p50 \(us(50))  p99 \(us(99))  p99.9 \(us(99.9))  max \(fixed(Double(r.latency.max) / 1000, 1))
+              cpu         generator \(fixed(cpu.generator * 100, 0))% of one core\(cpu.server.map { ", server \(fixed($0 * 100, 0))%" } ?? "")
               checked     \(r.messages) echoes measured, every echo of the run compared byte for byte: \(checked)
 
             """
     }
 
-    private func jsonLine(_ r: BenchSnapshot, extensions: [String], perConnection: Int) -> String {
+    private func jsonLine(_ r: BenchSnapshot, extensions: [String], perConnection: Int, cpu: (generator: Double, server: Double?)) -> String {
         let us = { (p: Double) in fixed(Double(r.latency.valueAtPercentile(p)) / 1000, 1) }
         let fields: [(String, String)] = [
             ("url", jsonString(url)),
@@ -233,6 +241,8 @@ struct Bench: AsyncParsableCommand {
             ("p99_us", us(99)),
             ("p999_us", us(99.9)),
             ("max_us", fixed(Double(r.latency.max) / 1000, 1)),
+            ("generator_cpu", fixed(cpu.generator, 3)),
+            ("server_cpu", cpu.server.map { fixed($0, 3) } ?? "null"),
             ("mismatches", "\(r.mismatches)"),
             ("errors", "\(r.errors.count)"),
         ]
