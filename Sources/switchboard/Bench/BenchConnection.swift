@@ -52,6 +52,11 @@ final class BenchConnectionHandler: ChannelInboundHandler {
 
     private let index: Int
     private let load: BenchLoad
+    // Hot-path copies of what `load.payloads` holds, so that a message costs no struct copy.
+    private let expectedPayloads: [ByteBuffer]
+    private let frames: [ByteBuffer]
+    private let size: Int
+    private let kind: WebSocketMessage.Kind
     private let handshake: WebSocketClientHandshake
     private let boundRecorder: NIOLoopBound<BenchRecorder>
     private var recorder: BenchRecorder!
@@ -82,6 +87,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
          ready: EventLoopPromise<[String]>) {
         self.index = index
         self.load = load
+        self.expectedPayloads = load.payloads.payloads
+        self.frames = load.payloads.frames
+        self.size = load.payloads.size
+        self.kind = load.payloads.kind
         self.handshake = handshake
         self.boundRecorder = recorder
         self.ready = ready
@@ -255,23 +264,22 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             recorder.recordMismatch("connection \(index): a message came back that was not sent (after \(received) echoes)")
             return fail("the server sent more messages than it was sent", context: context)
         }
-        let payloads = load.payloads
-        let expectedOpcode: WebSocketOpcode = echoOffset > 0 ? .continuation : payloads.kind == .text ? .text : .binary
+        let expectedOpcode: WebSocketOpcode = echoOffset > 0 ? .continuation : kind == .text ? .text : .binary
         let length = frame.payload.readableBytes
         if echoFault == nil {
-            let expected = payloads.payloads[BenchPayloads.variant(sequence: received, connection: index)]
+            let expected = expectedPayloads[BenchPayloads.variant(sequence: received, connection: index)]
             if frame.opcode != expectedOpcode {
                 echoFault = "opcode \(frame.opcode.rawValue) where \(expectedOpcode.rawValue) was due"
-            } else if echoOffset + length > payloads.size {
-                echoFault = "longer than the \(payloads.size) bytes sent"
+            } else if echoOffset + length > size {
+                echoFault = "longer than the \(size) bytes sent"
             } else if length > 0 && !Self.equal(frame.payload, expected, at: echoOffset) {
                 echoFault = Self.describeDifference(frame.payload, expected, at: echoOffset)
             }
         }
         echoOffset += length
         guard frame.fin else { return }
-        if echoFault == nil && echoOffset != payloads.size {
-            echoFault = "\(echoOffset) bytes where \(payloads.size) were sent"
+        if echoFault == nil && echoOffset != size {
+            echoFault = "\(echoOffset) bytes where \(size) were sent"
         }
         let now = monotonicNanoseconds()
         let roundTrip = now &- sendTimes[received % sendTimes.count]
@@ -279,7 +287,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
             recorder.recordMismatch("connection \(index), message \(received): \(fault)")
             echoFault = nil
         } else {
-            recorder.recordEcho(roundTripNanoseconds: roundTrip, payloadBytes: payloads.size)
+            recorder.recordEcho(roundTripNanoseconds: roundTrip, payloadBytes: size)
         }
         received += 1
         echoOffset = 0
@@ -307,17 +315,16 @@ final class BenchConnectionHandler: ChannelInboundHandler {
 
     @inline(__always)
     private func send(at now: UInt64, context: ChannelHandlerContext) {
-        let payloads = load.payloads
         let variant = BenchPayloads.variant(sequence: sent, connection: index)
         sendTimes[sent % sendTimes.count] = now
         sent += 1
         needsFlush = true
         guard engine != nil else {
-            context.write(wrapOutboundOut(payloads.frames[variant]), promise: nil)
+            context.write(wrapOutboundOut(frames[variant]), promise: nil)
             return
         }
         do {
-            try engine!.send(WebSocketMessage(kind: payloads.kind, data: payloads.payloads[variant]))
+            try engine!.send(WebSocketMessage(kind: kind, data: expectedPayloads[variant]))
         } catch {
             return fail("could not send: \(error)", context: context)
         }
