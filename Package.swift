@@ -102,19 +102,26 @@ let package = Package(
             path: "Benchmarks/JSONRPC",
             swiftSettings: strictSettings
         ),
+        // Helpers shared by the test targets: a seeded RNG, a lock box, a bounded loopback server.
+        .target(
+            name: "SwitchboardTestSupport",
+            dependencies: ["Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["JSONRPC", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardTestSupport", "JSONRPC", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardTestSupport", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "PerMessageDeflateTests",
-            dependencies: ["PerMessageDeflate", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardTestSupport", "PerMessageDeflate", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -125,6 +132,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [
+                "SwitchboardTestSupport",
                 "Switchboard", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -134,7 +142,7 @@ let package = Package(
         // A user's subprotocol, registered from outside the library's modules.
         .testTarget(
             name: "CustomSubprotocolExampleTests",
-            dependencies: ["Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardTestSupport", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/CustomSubprotocolExample",
             swiftSettings: strictSettings
         ),

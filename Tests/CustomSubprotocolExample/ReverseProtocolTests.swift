@@ -2,6 +2,7 @@ import NIOCore
 import Switchboard
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 /// A user's subprotocol registered on a route and chosen at the handshake (RFC 6455 §1.9, §4.2.2).
 @Suite("Custom subprotocol: reverse.v1", .serialized)

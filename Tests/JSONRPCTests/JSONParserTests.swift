@@ -1,6 +1,7 @@
 import Foundation
 @testable import JSONRPC
 import Testing
+import SwitchboardTestSupport
 
 /// The parser and writer against RFC 8259, cross-checked with Foundation.
 @Suite("JSON parser and writer (RFC 8259)")
@@ -84,7 +85,7 @@ struct JSONParserTests {
 
     @Test("Fuzz: 20 000 mutations of valid JSON either parse (and survive a write/parse round trip) or fail cleanly")
     func fuzz() throws {
-        var generator = SplitMix64(seed: 0x5157_4348_424F_4152)
+        var generator = SeededRandom(seed: 0x5157_4348_424F_4152)
         let seeds = [
             #"{"jsonrpc":"2.0","method":"subtract","params":{"minuend":42,"subtrahend":23},"id":"a\u00e9"}"#,
             #"[{"jsonrpc":"2.0","method":"sum","params":[1,2.5e3,-0.25],"id":1},{"a":[true,false,null,"\ud83d\ude00"]}]"#,
@@ -113,15 +114,3 @@ struct JSONParserTests {
     }
 }
 
-/// A small deterministic generator, so that a failing input can be found again.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -2,6 +2,7 @@ import JSONRPC
 import Switchboard
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 /// One peer type on both ends: calls both ways, server push, concurrency and
 /// its bound, cancellation when the connection closes, timeouts, failures.

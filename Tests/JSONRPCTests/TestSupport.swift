@@ -3,25 +3,12 @@ import JSONRPC
 import NIOCore
 import Switchboard
 import SwitchboardCore
-import Synchronization
 import Testing
+import SwitchboardTestSupport
+import Synchronization
 
 // Loopback helpers: a server on port 0 bounded in time, a raw-text JSON-RPC
 // client ("wire") for checking answers member by member, and a typed client.
-
-struct TestTimeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// A value shared between tasks under a lock.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    var value: Value { mutex.withLock { $0 } }
-    @discardableResult
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-}
 
 /// Serves `registry` at /rpc on 127.0.0.1, port 0; runs `body` with the port; stops the server.
 /// The whole is bounded by `seconds`, so a hang fails the test instead of hanging the run.
@@ -29,32 +16,8 @@ func withRPCServer(_ registry: SubprotocolRegistry = .jsonRPC(JSONRPCDemo.handle
                    _ body: @escaping @Sendable (_ port: Int) async throws -> Void) async throws {
     var routes = WebSocketRoutes()
     routes.add("/rpc", registry)
-    let server = WebSocketServer(configuration: .init(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1)))
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        group.addTask {
-            defer { portContinuation.finish() }
-            do { try await server.run { portContinuation.yield($0.port ?? 0) } } catch is CancellationError {}
-        }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TestTimeout(what: "test body within \(seconds) s")
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { return }
-        group.addTask {
-            try await body(port)
-            throw CancellationError()  // done: ends the group, which stops the server and the timer
-        }
-        do {
-            while try await group.next() != nil {}
-        } catch is CancellationError {
-            group.cancelAll()
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-    }
+    let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
+    try await withLoopbackServer(configuration, seconds: seconds) { _, port in try await body(port) }
 }
 
 func rpcURL(_ port: Int) -> String { "ws://127.0.0.1:\(port)/rpc" }

@@ -2,23 +2,11 @@ import NIOCore
 import PerMessageDeflate
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 // Helpers of the permessage-deflate tests: parse header elements, negotiate a
 // client and a server the way the handshake does, and pipe bytes between two
 // WebSocketEngines while keeping a copy of what went over the wire.
-
-/// A reproducible pseudo-random generator (SplitMix64), so a failing case can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Bytes that DEFLATE cannot shrink.
 func incompressibleBytes(_ count: Int, seed: UInt64) -> [UInt8] {

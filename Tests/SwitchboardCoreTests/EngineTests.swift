@@ -1,6 +1,7 @@
 import NIOCore
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 @Suite("WebSocketEngine (RFC 6455 §5.4-§7)")
 struct EngineTests {

@@ -1,6 +1,7 @@
 import NIOCore
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 @Suite("FrameParser (RFC 6455 §5)")
 struct FrameParserTests {

@@ -1,6 +1,7 @@
 import NIOCore
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 @Suite("Masking and FrameWriter (RFC 6455 §5.2, §5.3)")
 struct MaskingTests {

@@ -1,22 +1,10 @@
 import NIOCore
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 // Shared helpers of the sans-I/O tests: build wire bytes by hand (independently
 // of FrameWriter), run bytes through a parser or an engine, and compare events.
-
-/// A reproducible pseudo-random generator (SplitMix64), so a failing case can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func randomBytes(_ count: Int, using rng: inout SeededRandom) -> [UInt8] {
     (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }

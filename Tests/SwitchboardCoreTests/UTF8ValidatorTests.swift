@@ -1,5 +1,6 @@
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 @Suite("UTF8Validator (RFC 3629 §3-§4, RFC 6455 §8.1)")
 struct UTF8ValidatorTests {

@@ -3,6 +3,7 @@ import NIOPosix
 import Switchboard
 import SwitchboardCore
 import Testing
+import SwitchboardTestSupport
 
 /// WebSocketServer and WebSocketClient over 127.0.0.1. Serialized: the timing
 /// checks (heartbeats, timeouts, backpressure) share two cores.

@@ -2,24 +2,11 @@ import NIOCore
 import NIOPosix
 import Switchboard
 import SwitchboardCore
-import Synchronization
 import Testing
+import SwitchboardTestSupport
 
 // Helpers for loopback tests: a bounded wait that cannot hang, a server run in
 // a task group on port 0, and raw TCP peers that speak bytes only.
-
-struct TimeoutError: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// A value shared between tasks under a lock.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    var value: Value { mutex.withLock { $0 } }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-}
 
 /// Runs `body` and gives up after `seconds`, even if `body` ignores cancellation
 /// (it is cancelled and left behind), so a hanging transport fails the test instead of hanging it.
@@ -43,13 +30,11 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escapi
             $0 = Task {
                 try? await Task.sleep(for: .seconds(seconds))
                 guard !Task.isCancelled else { return }
-                if finish(.failure(TimeoutError(what: what))) { work.cancel() }
+                if finish(.failure(TestTimeout(what: what))) { work.cancel() }
             }
         }
     }
 }
-
-struct ServerDidNotStart: Error {}
 
 /// A server configuration for tests: loopback, port 0, short shutdown.
 func testConfiguration(_ routes: WebSocketRoutes, connection: WebSocketConnectionConfiguration = .init(),
@@ -60,34 +45,10 @@ func testConfiguration(_ routes: WebSocketRoutes, connection: WebSocketConnectio
     return configuration
 }
 
-/// Runs a server in a task group (`run(onListening:)`), calls `body` with it and
-/// its port, then cancels the server and waits for it to stop.
+/// Runs a server, calls `body` with it and its port, then stops it.
 func withServer<T: Sendable>(_ configuration: WebSocketServerConfiguration,
-                             _ body: @Sendable (_ server: WebSocketServer, _ port: Int) async throws -> T) async throws -> T {
-    let server = WebSocketServer(configuration: configuration)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        group.addTask {
-            defer { portContinuation.finish() }
-            do {
-                try await server.run { address in portContinuation.yield(address.port ?? 0) }
-            } catch is CancellationError {}
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            try await group.waitForAll()
-            throw ServerDidNotStart()
-        }
-        do {
-            let result = try await body(server, port)
-            group.cancelAll()
-            try await group.waitForAll()
-            return result
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-    }
+                             _ body: @escaping @Sendable (_ server: WebSocketServer, _ port: Int) async throws -> T) async throws -> T {
+    try await withLoopbackServer(configuration, body)
 }
 
 /// Echoes every message back.
