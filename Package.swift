@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchboardRegistry", targets: ["SwitchboardRegistry"]),
         .library(name: "PerMessageDeflate", targets: ["PerMessageDeflate"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
+        .library(name: "Multiplex", targets: ["Multiplex"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
     dependencies: [
@@ -64,14 +65,14 @@ let package = Package(
         // Logical channels over one socket (draft-ietf-hybi-websocket-multiplexing).
         .target(
             name: "Multiplex",
-            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
             path: "Plugins/Multiplex",
             swiftSettings: strictSettings
         ),
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC"],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC", "Multiplex"],
             path: "Registry",
             swiftSettings: strictSettings
         ),
@@ -81,6 +82,7 @@ let package = Package(
                 "Switchboard",
                 "SwitchboardCore",
                 "SwitchboardRegistry",
+                "Multiplex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -94,6 +96,13 @@ let package = Package(
             name: "switchboard-microbench",
             dependencies: ["SwitchboardCore", "PerMessageDeflate", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/Micro",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "mux-hol-bench",
+            dependencies: ["Multiplex", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/MuxHOL",
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -126,7 +135,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiplexTests",
-            dependencies: ["Multiplex", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Multiplex", "SwitchboardCore", "SwitchboardTestSupport", "Switchboard", "JSONRPC", "PerMessageDeflate",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import JSONRPC
+import Multiplex
 import PerMessageDeflate
 import SwitchboardCore
 
@@ -48,6 +49,9 @@ public enum SwitchboardRegistry {
             makeExtension: { maxMessageSize in
                 PerMessageDeflate(configuration: .init(maxDecompressedMessageSize: maxMessageSize))
             }),
+        // Both revisions' tokens: a server prefers `mux` when a client offers both.
+        multiplex(.draft11),
+        multiplex(.draft06),
         PluginDescriptor(
             token: JSONRPCHandler.defaultToken, kind: .subprotocol, specification: "JSON-RPC 2.0",
             defaults: {
@@ -60,6 +64,17 @@ public enum SwitchboardRegistry {
             route: "/rpc",
             makeHandler: { JSONRPCDemo.handler() }),
     ]
+
+    private static func multiplex(_ revision: MuxRevision) -> PluginDescriptor {
+        let c = MuxConfiguration()
+        return PluginDescriptor(
+            token: revision.token, kind: .extension,
+            specification: revision == .draft11 ? "draft-ietf-hybi-websocket-multiplexing-11 (in the -06 wire format)"
+                : "draft-ietf-hybi-websocket-multiplexing-06 (as mod_pywebsocket 0.7.9)",
+            defaults: "\(c.maxChannels) channels per connection, \(c.receiveWindow >> 10) KiB send quota per channel, "
+                + "\(c.maxFragmentSize >> 10) KiB pieces shared round robin; every route reachable on a channel",
+            makeExtension: { _ in Multiplex(revision: revision) })
+    }
 
     public static var extensions: [PluginDescriptor] { all.filter { $0.kind == .extension } }
     public static var subprotocols: [PluginDescriptor] { all.filter { $0.kind == .subprotocol } }

@@ -2,22 +2,59 @@ import Logging
 import NIOCore
 import SwitchboardCore
 
+/// What a connection that negotiated multiplexing needs to start its session.
+struct MultiplexPlan {
+    var session: any WebSocketMultiplexSession
+    /// The implicit channel: the physical request, its subprotocol and channel extensions.
+    var implicit: OpenedLogicalChannel
+    /// Client: the extensions each new channel offers.
+    var channelExtensions: [any WebSocketExtensionFactory]
+
+    /// The plan for a connection whose negotiated `extensions` include a multiplexing one; `nil` otherwise.
+    static func make(extensions: [any WebSocketExtension], setup: MultiplexSessionSetup, subprotocol: String?) -> MultiplexPlan? {
+        guard let mux = extensions.lazy.compactMap({ $0 as? any WebSocketMultiplexingExtension }).first else { return nil }
+        return MultiplexPlan(session: mux.makeSession(setup),
+                             implicit: OpenedLogicalChannel(id: 1, request: setup.request, subprotocol: subprotocol,
+                                                            extensions: setup.channelExtensions.map(\.name)),
+                             channelExtensions: setup.channelExtensionFactories)
+    }
+}
+
 /// The async side of one upgraded connection: runs the handler, then closes.
 struct UpgradedConnection: Sendable {
+    /// The logical channels of a multiplexed connection.
+    struct Multiplexed: Sendable {
+        let bridge: NIOLoopBound<MultiplexBridge>
+        let implicit: WebSocketLogicalChannel
+        let starts: AsyncStream<MultiplexBridge.ChannelStart>
+    }
+
     let channel: NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>
     let context: WebSocketContext
     let handler: any WebSocketHandler
     /// The peer's close frame, once the channel is closed.
     let peerClose: EventLoopFuture<WebSocketCloseFrame?>
+    let multiplexed: Multiplexed?
 
     /// Installs the WebSocket handler on a channel whose HTTP handshake is done
     /// and wraps it for async use. Call on the channel's event loop.
     static func install(on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
                         context: WebSocketContext, handler: any WebSocketHandler,
-                        position: ChannelPipeline.SynchronousOperations.Position) throws -> UpgradedConnection {
+                        position: ChannelPipeline.SynchronousOperations.Position, multiplex plan: MultiplexPlan? = nil) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, logger: context.logger, peerClose: peerClose)
+        let bridge = plan.map { MultiplexBridge(session: $0.session, eventLoop: channel.eventLoop, configuration: configuration,
+                                                logger: context.logger, role: context.role) }
+        wsHandler.multiplex = bridge
         try channel.pipeline.syncOperations.addHandler(wsHandler, position: position)
+        var multiplexed: Multiplexed?
+        if let bridge, let plan {
+            let bound = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
+            let opener = context.role == .client
+                ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, extensions: plan.channelExtensions) : nil
+            bridge.start(physical: wsHandler, implicit: plan.implicit, opener: opener)
+            multiplexed = Multiplexed(bridge: bound, implicit: bridge.implicitChannel!, starts: bridge.starts)
+        }
         let asyncChannel = try NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>(
             wrappingChannelSynchronously: channel,
             configuration: .init(
@@ -27,13 +64,15 @@ struct UpgradedConnection: Sendable {
                 outboundType: WebSocketOutboundCommand.self
             )
         )
-        return UpgradedConnection(channel: asyncChannel, context: context, handler: handler, peerClose: peerClose.futureResult)
+        return UpgradedConnection(channel: asyncChannel, context: context, handler: handler, peerClose: peerClose.futureResult,
+                                  multiplexed: multiplexed)
     }
 
     /// Runs the handler; when it returns, closes with 1000 (1011 if it threw) and
     /// waits for the close handshake to end. Returns the peer's close frame.
     @discardableResult
     func run() async -> WebSocketCloseFrame? {
+        if let multiplexed { return await run(multiplexed) }
         let logger = context.logger
         do {
             try await channel.executeThenClose { inbound, _ in
@@ -54,6 +93,52 @@ struct UpgradedConnection: Sendable {
             logger.debug("connection ended with error", metadata: ["error": "\(error)"])
         }
         return try? await peerClose.get()
+    }
+}
+
+extension UpgradedConnection {
+    /// Runs a multiplexed connection: the handler on the implicit channel and, on a
+    /// server, the handler each added channel's route chose, in one task group.
+    ///
+    /// A server keeps the physical connection until the client closes it (or
+    /// shutdown, heartbeat or idle timeout ends it), however many channels come and
+    /// go; a client closes it when its handler on the implicit channel returns.
+    private func run(_ multiplexed: Multiplexed) async -> WebSocketCloseFrame? {
+        let logger = context.logger
+        do {
+            try await channel.executeThenClose { _, _ in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await Self.run(handler, on: multiplexed.implicit, id: 1, bridge: multiplexed.bridge) }
+                    if context.role == .server {
+                        for await start in multiplexed.starts {
+                            group.addTask { await Self.run(start.handler, on: start.channel, id: start.id, bridge: multiplexed.bridge) }
+                        }
+                    }
+                    await group.waitForAll()
+                }
+                try? await channel.channel.writeAndFlush(WebSocketOutboundCommand.finish(.normalClosure, "")).get()
+                try? await channel.channel.closeFuture.get()
+            }
+        } catch {
+            logger.debug("connection ended with error", metadata: ["error": "\(error)"])
+        }
+        return try? await peerClose.get()
+    }
+
+    /// Runs one logical channel's handler, then finishes the channel with 1000 (1011 if it threw).
+    private static func run(_ handler: any WebSocketHandler, on channel: WebSocketLogicalChannel, id: LogicalChannelID,
+                            bridge: NIOLoopBound<MultiplexBridge>) async {
+        var code = WebSocketCloseCode.normalClosure
+        var reason = ""
+        do {
+            try await handler.handle(channel.inbound, channel.outbound, context: channel.context)
+        } catch is WebSocketError {
+            channel.context.logger.debug("channel handler ended as the channel closed")
+        } catch {
+            channel.context.logger.error("channel handler failed", metadata: ["error": "\(error)"])
+            (code, reason) = (.internalServerError, "handler failed")
+        }
+        try? await bridge.eventLoop.submit { bridge.value.finish(id, code: code, reason: reason) }.get()
     }
 }
 

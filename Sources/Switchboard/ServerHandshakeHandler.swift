@@ -94,9 +94,20 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
                                          extensions: accepted.extensions.map(\.name), role: .server, logger: logger)
         let engine = WebSocketEngine(role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
                                      allocator: context.channel.allocator)
+        // A logical channel's handshake goes through the same checks, minus multiplexing itself.
+        var channelHandshake = handshake
+        channelHandshake.extensions = handshake.extensions.filter { !$0.carriesLogicalChannels }
+        let plan = MultiplexPlan.make(
+            extensions: accepted.extensions,
+            setup: MultiplexSessionSetup(role: .server, request: request, limits: configuration.connection.limits,
+                                         channelExtensions: accepted.channelExtensions,
+                                         acceptChannel: { [channelHandshake] in channelHandshake.evaluate($0) },
+                                         allocator: context.channel.allocator, logger: logger),
+            subprotocol: accepted.subprotocol)
         do {
             let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
-                                                            context: wsContext, handler: accepted.handler, position: .after(self))
+                                                            context: wsContext, handler: accepted.handler, position: .after(self),
+                                                            multiplex: plan)
             result.succeed(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }

@@ -31,6 +31,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var lastActivity = NIODeadline.now()
     /// Completed when the channel closes, with the peer's close frame if one arrived.
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
+    /// When multiplexing was negotiated: every data message goes to its session, not up the pipeline.
+    var multiplex: MultiplexBridge?
+    private var context: ChannelHandlerContext?
 
     init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, logger: Logger, peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
         self.engine = engine
@@ -41,11 +44,13 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         startTimers(context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopTimers()
+        self.context = nil
     }
 
     // MARK: Inbound
@@ -78,7 +83,11 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch event {
         case .message(let message):
             lastActivity = .now()
-            if !applicationDone { context.fireChannelRead(wrapInboundOut(message)) }
+            if let multiplex {
+                multiplex.session.receive(message)
+            } else if !applicationDone {
+                context.fireChannelRead(wrapInboundOut(message))
+            }
         case .ping:
             break  // the engine queued the pong
         case .pong:
@@ -86,6 +95,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             pongDeadline = nil
         case .closed(let frame):
             receivedClose = frame
+            multiplex?.physicalClosed()
             logger.debug("peer closed", metadata: ["code": "\(frame.code.map(String.init(describing:)) ?? "none")", "reason": "\(frame.reason)"])
             if engine.closeState == .closeReceived {
                 // The peer closed first: end the application's inbound stream and answer once it
@@ -101,6 +111,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             // Messages before the fault are still with the application: end its inbound
             // stream and send the error's close once it has answered them (or on timeout).
             logger.info("peer broke the protocol", metadata: ["code": "\(error.closeCode)", "error": "\(error.reason)"])
+            multiplex?.physicalClosed()
             stopTimers()
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             scheduleCloseTimer(context: context)
@@ -127,10 +138,16 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        multiplex?.physicalClosed()
         stopTimers()
         closeTimer?.cancel()
         peerClose.succeed(receivedClose)
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        multiplex?.physicalWritabilityChanged()
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -220,6 +237,32 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             needsFlush = false
             context.flush()
         }
+    }
+
+    // MARK: Multiplexing
+
+    /// Whether the socket takes more bytes now (the multiplexing session sends only while it does).
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// Queues a multiplexed message; it goes out with the next flush.
+    func sendMultiplexed(_ message: WebSocketMessage) {
+        guard let context, (try? engine.send(message)) != nil else { return }
+        writeOutbound(context: context, promise: nil)
+    }
+
+    /// Flushes what the multiplexing session queued outside a read.
+    func flushMultiplexed() {
+        guard let context else { return }
+        flushIfNeeded(context: context)
+    }
+
+    /// The session failed the physical connection: close with `code` now, without waiting for an answer.
+    func failMultiplexed(code: WebSocketCloseCode, reason: String) {
+        guard let context else { return }
+        engine.close(code: code, reason: reason)
+        writeOutbound(context: context, promise: nil)
+        flushIfNeeded(context: context)
+        context.close(promise: nil)
     }
 
     // MARK: Timers

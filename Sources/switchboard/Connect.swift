@@ -6,6 +6,7 @@ import NIOSSL
 import Switchboard
 import SwitchboardCore
 import SwitchboardRegistry
+import Multiplex
 
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,14 @@ struct Connect: AsyncParsableCommand {
     @Flag(help: "Do not verify the server's TLS certificate.") var insecure = false
     @Flag(help: "Do not offer permessage-deflate.") var noDeflate = false
     @Option(help: "Largest message accepted, in bytes.") var maxMessageSize = 16 * 1024 * 1024
+    @Option(name: .customLong("channel"),
+            help: "Open a multiplexed channel, PATH or PATH=SUBPROTOCOL[,SUBPROTOCOL...] (repeatable; implies --mux). Channel 0 is the URL's own.")
+    var channels: [String] = []
+    @Flag(help: "Offer multiplexing: output lines become '[i] message', and a stdin line '[i] text' goes to channel i only.")
+    var mux = false
+    @Option(help: "The multiplexing token to offer: mux (draft 11) or mux_DO_NOT_USE (draft 06, mod_pywebsocket).")
+    var muxToken = MuxRevision.draft11.token
+    @Flag(help: "Send stdin lines as binary messages.") var binary = false
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -39,10 +48,19 @@ struct Connect: AsyncParsableCommand {
         }
         if insecure { configuration.tls.certificateVerification = .none }
         configuration.connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
-        if !noDeflate {
-            configuration.extensions = SwitchboardRegistry.extensions.compactMap { $0.makeExtension?(maxMessageSize) }
+        // Extensions listed before the multiplexing token apply to each channel.
+        let multiplexing = mux || !channels.isEmpty
+        guard MuxRevision(token: muxToken) != nil else { throw ValidationError("--mux-token takes mux or mux_DO_NOT_USE") }
+        configuration.extensions = SwitchboardRegistry.extensions
+            .filter { $0.token == "permessage-deflate" ? !noDeflate : (multiplexing && $0.token == muxToken) }
+            .compactMap { $0.makeExtension?(maxMessageSize) }
+        if multiplexing {
+            let specs = try channels.map(ChannelSpec.init)
+            try await ChannelConsole(url: url, configuration: configuration, channels: specs, binary: binary).run()
+            return
         }
 
+        let binary = self.binary
         let echo = self.echo
         let close: WebSocketCloseFrame?
         do {
@@ -65,7 +83,9 @@ struct Connect: AsyncParsableCommand {
                         return true
                     }
                     group.addTask {
-                        for await line in StandardInputLines() { try await outbound.send(text: line) }
+                        for await line in StandardInputLines() {
+                            try await outbound.send(binary ? .binary(Array(line.utf8)) : .text(line))
+                        }
                         try await outbound.close(.normalClosure)
                         return false
                     }

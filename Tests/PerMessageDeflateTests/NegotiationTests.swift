@@ -180,9 +180,10 @@ struct ServerNegotiationTests {
 
     @Test("§9.1 (RFC 6455): through the core, the declined offer is skipped and the response header is the next one's")
     func throughTheCore() throws {
-        let (extensions, header) = ExtensionNegotiation.serverNegotiate(
+        let negotiated = ExtensionNegotiation.serverNegotiate(
             offers: try elements("permessage-deflate; foo, permessage-deflate; client_max_window_bits"),
             factories: [PerMessageDeflate()])
+        let (extensions, header) = (negotiated.extensions, negotiated.header)
         #expect(header == "permessage-deflate; client_max_window_bits=12")
         #expect(extensions.map(\.name) == ["permessage-deflate"])
         #expect(extensions.first?.reservedBits == .rsv1)  // §6: RSV1 is the "Per-Message Compressed" bit

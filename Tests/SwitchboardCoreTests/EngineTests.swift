@@ -133,13 +133,13 @@ struct EngineTests {
         #expect(engine.takeOutbound() == nil)
     }
 
-    @Test("§5.5.1, §7.1.5: an empty close is answered with an empty close")
+    @Test("§5.5.1, §7.1.5: an empty close (code 1005 to us) is answered with 1000, not with nothing")
     func emptyClose() {
         var engine = Self.server()
         #expect(engine.feed(clientFrame(.close, [])) == [.closed(nil, "")])
-        let answered = engine.close()
+        let answered = engine.close(code: .goingAway)  // the peer's close decides the answer, not ours
         #expect(answered)
-        #expect(engine.sentFrames() == [frame(.close, [])])
+        #expect(engine.sentFrames() == [frame(.close, closePayload(1000))])
     }
 
     @Test("§7.1.2, §5.5.1: our close, then the peer's: messages still arrive meanwhile, no second close is sent")

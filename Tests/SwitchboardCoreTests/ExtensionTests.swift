@@ -211,8 +211,8 @@ struct ExtensionNegotiationTests {
     static let d = TestExtensionFactory(token: "x-d", reservedBits: [])
 
     static func negotiate(_ header: String, _ factories: [any WebSocketExtensionFactory]) throws -> (names: [String], header: String?) {
-        let (extensions, response) = ExtensionNegotiation.serverNegotiate(offers: try ExtensionHeader.parse([header]), factories: factories)
-        return (extensions.map(\.name), response)
+        let negotiated = ExtensionNegotiation.serverNegotiate(offers: try ExtensionHeader.parse([header]), factories: factories)
+        return (negotiated.extensions.map(\.name), negotiated.header)
     }
 
     @Test("§9.1: the server accepts in the client's order of preference and answers in that order")

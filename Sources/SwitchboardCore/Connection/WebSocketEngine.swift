@@ -45,8 +45,19 @@ public struct WebSocketEngine {
         case closed
     }
 
+    /// How the engine meets its transport.
+    public enum Framing: Sendable, Hashable {
+        /// RFC 6455 bytes on a socket: ``receive(from:)`` and ``takeOutbound()``, masked by role (§5.1).
+        case bytes
+        /// Whole frames, already delimited and never masked, as a multiplexed
+        /// logical channel carries them: ``receive(frame:)`` and ``takeOutboundFrames()``.
+        case frames
+    }
+
     /// Clients mask what they send; servers do not (§5.1).
     public let role: WebSocketRole
+    /// Bytes on a socket, or frames on a logical channel.
+    public let framing: Framing
     /// Where the closing handshake stands.
     public private(set) var closeState: CloseState = .open
     /// The peer's protocol violation, once one was found; nothing is read after it.
@@ -60,6 +71,8 @@ public struct WebSocketEngine {
     private var assembler: MessageAssembler
     private var pipeline: ExtensionPipeline
     private var outbound: ByteBuffer?
+    private var outboundFrames: [WebSocketFrame] = []
+    private let maxFrameSize: Int
     private var pending: [WebSocketEvent] = []
     private var pendingHead = 0
     private let allocator: ByteBufferAllocator
@@ -69,16 +82,19 @@ public struct WebSocketEngine {
     ///   - role: clients mask what they send and require unmasked frames; servers the reverse (§5.1).
     ///   - limits: frame and message size limits for what the peer sends.
     ///   - extensions: the negotiated extensions, in the order of the server's response.
+    ///   - framing: bytes on a socket (the default), or frames on a multiplexed logical channel.
     public init(role: WebSocketRole, limits: WebSocketLimits = .default,
-                extensions: [any WebSocketExtension] = [],
+                extensions: [any WebSocketExtension] = [], framing: Framing = .bytes,
                 allocator: ByteBufferAllocator = ByteBufferAllocator(),
                 maskingKey: @escaping @Sendable () -> WebSocketMaskingKey = WebSocketMaskingKey.random) {
         self.role = role
+        self.framing = framing
         self.pipeline = ExtensionPipeline(extensions)
         // An extension may make a frame larger than the message it carries (DEFLATE of random
         // data grows by up to ~0.1%): give encoded frames room, and let the message limit, applied
         // after decoding, be the one that bounds the message.
         let frameLimit = pipeline.isEmpty ? limits.maxFrameSize : limits.maxFrameSize + limits.maxFrameSize / 64 + 1024
+        self.maxFrameSize = frameLimit
         self.parser = FrameParser(role: role, maxFrameSize: frameLimit, allowedReservedBits: pipeline.reservedBits)
         self.assembler = MessageAssembler(limits: limits)
         self.allocator = allocator
@@ -123,6 +139,45 @@ public struct WebSocketEngine {
         } catch {
             return fail(error)
         }
+    }
+
+    /// Takes one whole frame of a logical channel (``Framing/frames``) and
+    /// returns what it completed; an empty array when it only added to a message.
+    ///
+    /// The frame must pass the rules a socket parser applies (§5.2, §5.5): a
+    /// defined opcode, only reserved bits an extension claims, and control
+    /// frames unfragmented and at most 125 bytes (a multiplexing layer that lets
+    /// senders split control frames reassembles them first).
+    public mutating func receive(frame: WebSocketFrame) -> [WebSocketEvent] {
+        precondition(framing == .frames, "receive(frame:) is for logical channels; a socket feeds bytes to receive(from:)")
+        guard failure == nil, closeState == .open || closeState == .closeSent else { return [] }
+        var events: [WebSocketEvent] = []
+        do throws(WebSocketProtocolError) {
+            guard frame.opcode.isDefined else { throw WebSocketProtocolError.protocolViolation("reserved opcode \(frame.opcode.rawValue)") }
+            guard frame.reservedBits.subtracting(pipeline.reservedBits).isEmpty else {
+                throw WebSocketProtocolError.protocolViolation("reserved bits set with no extension negotiated for them")
+            }
+            if frame.opcode.isControl {
+                guard frame.fin else { throw WebSocketProtocolError.protocolViolation("fragmented control frame") }
+                guard frame.payload.readableBytes <= 125 else { throw WebSocketProtocolError.protocolViolation("control frame longer than 125 bytes") }
+            }
+            guard frame.payload.readableBytes <= maxFrameSize else {
+                throw WebSocketProtocolError(.messageTooBig, "frame of \(frame.payload.readableBytes) bytes exceeds the limit of \(maxFrameSize)")
+            }
+            if pipeline.isEmpty {
+                if let event = try process(frame) { events.append(event) }
+            } else {
+                let (toApplication, toPeer) = try pipeline.decode(frame)
+                toPeer.forEach { writeFrame($0) }
+                for frame in toApplication {
+                    if let event = try process(frame) { events.append(event) }
+                }
+            }
+            while let event = nextPending() { events.append(event) }
+        } catch {
+            events.append(fail(error))
+        }
+        return events
     }
 
     private mutating func nextPending() -> WebSocketEvent? {
@@ -215,7 +270,9 @@ public struct WebSocketEngine {
             closeState = failure == nil ? .closeSent : .closed
             return true
         case .closeReceived:
-            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode).payload(allocator: allocator)))
+            // Echo the peer's code (§5.5.1); a close without one is answered with 1000, which
+            // tells the peer the close was normal rather than leaving it to guess (1005).
+            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode ?? .normalClosure).payload(allocator: allocator)))
             closeState = .closed
             return true
         case .closeSent, .closed:
@@ -229,8 +286,14 @@ public struct WebSocketEngine {
         return outbound
     }
 
-    /// Whether bytes are waiting in ``takeOutbound()``.
-    public var hasOutbound: Bool { outbound != nil }
+    /// The frames queued for the peer since the last call (``Framing/frames``), in order.
+    public mutating func takeOutboundFrames() -> [WebSocketFrame] {
+        defer { outboundFrames.removeAll(keepingCapacity: true) }
+        return outboundFrames
+    }
+
+    /// Whether bytes or frames are waiting in ``takeOutbound()`` or ``takeOutboundFrames()``.
+    public var hasOutbound: Bool { outbound != nil || !outboundFrames.isEmpty }
 
     private mutating func sendFrame(_ frame: WebSocketFrame) {
         if pipeline.isEmpty {
@@ -249,6 +312,10 @@ public struct WebSocketEngine {
     }
 
     private mutating func writeFrame(_ frame: WebSocketFrame) {
+        if framing == .frames {
+            outboundFrames.append(frame)
+            return
+        }
         let key = role == .client ? makeMaskingKey() : nil
         if outbound == nil {
             outbound = allocator.buffer(capacity: FrameWriter.headerSize(payloadLength: frame.payload.readableBytes, masked: key != nil) + frame.payload.readableBytes)

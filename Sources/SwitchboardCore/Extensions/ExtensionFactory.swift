@@ -7,6 +7,12 @@ public protocol WebSocketExtensionFactory: Sendable {
     var token: String { get }
     /// The reserved bits the extension will claim; two extensions claiming the same bit cannot both be accepted.
     var reservedBits: WebSocketFrame.ReservedBits { get }
+    /// Whether the extension carries logical channels (multiplexing). Default `false`.
+    ///
+    /// Offers listed before such a token are for the logical channels, not for the
+    /// physical connection (draft-ietf-hybi-websocket-multiplexing): the negotiation
+    /// gives them to the implicit channel and leaves them out of the physical pipeline.
+    var carriesLogicalChannels: Bool { get }
 
     /// Client: the offers to send, most preferred first.
     func clientOffers() -> [ExtensionOffer]
@@ -24,6 +30,7 @@ public protocol WebSocketExtensionFactory: Sendable {
 
 extension WebSocketExtensionFactory {
     public var reservedBits: WebSocketFrame.ReservedBits { [] }
+    public var carriesLogicalChannels: Bool { false }
 }
 
 /// Why an extension negotiation failed; on the client it fails the connection.
@@ -34,15 +41,44 @@ public struct ExtensionNegotiationError: Error, Hashable, Sendable, CustomString
     public var description: String { message }
 }
 
+/// What a server agreed to in one handshake.
+public struct ServerExtensionNegotiation {
+    /// The physical connection's extensions, in response order.
+    public var extensions: [any WebSocketExtension]
+    /// When a multiplexing extension was accepted: the extensions of its implicit
+    /// channel, negotiated from the offers listed before the multiplexing token.
+    public var channelExtensions: [any WebSocketExtension]
+    /// The `Sec-WebSocket-Extensions` response value; `nil` for none.
+    public var header: String?
+}
+
 /// The rules of extension negotiation that hold for every extension (RFC 6455 §9.1, §5.2).
 public enum ExtensionNegotiation {
-    /// Server side: the accepted extensions, in response order, and the response header value (`nil` for none).
+    /// Server side: the accepted extensions and the response header value.
     ///
     /// Offers are considered in the client's order (§9.1: the client lists them
     /// by preference). Each token is accepted at most once; an offer whose
-    /// extension would claim a reserved bit already claimed is declined.
-    public static func serverNegotiate(offers: [ExtensionOffer], factories: [any WebSocketExtensionFactory])
-        -> (extensions: [any WebSocketExtension], header: String?) {
+    /// extension would claim a reserved bit already claimed is declined. When a
+    /// factory that carries logical channels accepts its offer, the offers listed
+    /// before it are negotiated separately, for the implicit logical channel, and
+    /// their answers precede the multiplexing token in the response.
+    public static func serverNegotiate(offers: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) -> ServerExtensionNegotiation {
+        // One multiplexer at most: the first of the server's that the client offered.
+        let plain = factories.filter { !$0.carriesLogicalChannels }
+        for mux in factories where mux.carriesLogicalChannels {
+            guard let muxIndex = offers.firstIndex(where: { $0.token == mux.token }) else { continue }
+            let physical = acceptInOrder(Array(offers[muxIndex...]), factories: [mux] + plain)
+            guard physical.contains(where: { $0.0.token == mux.token }) else { continue }
+            let channel = acceptInOrder(Array(offers[..<muxIndex]), factories: plain)
+            return ServerExtensionNegotiation(extensions: physical.map(\.1), channelExtensions: channel.map(\.1),
+                                              header: ExtensionHeader.serialize(channel.map(\.0) + physical.map(\.0)))
+        }
+        let accepted = acceptInOrder(offers, factories: plain)
+        return ServerExtensionNegotiation(extensions: accepted.map(\.1), channelExtensions: [],
+                                          header: accepted.isEmpty ? nil : ExtensionHeader.serialize(accepted.map(\.0)))
+    }
+
+    private static func acceptInOrder(_ offers: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) -> [(ExtensionOffer, any WebSocketExtension)] {
         var accepted: [(ExtensionOffer, any WebSocketExtension)] = []
         var claimed: WebSocketFrame.ReservedBits = []
         var seen: Set<String> = []
@@ -55,18 +91,33 @@ public enum ExtensionNegotiation {
             claimed.formUnion(ext.reservedBits)
             accepted.append((response, ext))
         }
-        guard !accepted.isEmpty else { return ([], nil) }
-        return (accepted.map(\.1), ExtensionHeader.serialize(accepted.map(\.0)))
+        return accepted
     }
 
-    /// Client side: checks the server's response and makes the extensions, in response order.
+    /// Client side: checks the server's response and makes the physical extensions, in response order.
     ///
     /// Fails when the server names an extension the client did not offer,
     /// names one twice, or answers two that claim the same reserved bit (§9.1).
     public static func clientAccept(response lines: [String], factories: [any WebSocketExtensionFactory]) throws(ExtensionNegotiationError)
         -> [any WebSocketExtension] {
+        try clientNegotiate(response: lines, factories: factories).extensions
+    }
+
+    /// Client side, with multiplexing: the physical extensions and, when the
+    /// response accepts an extension that carries logical channels, the
+    /// extensions it lists before that token, which belong to the implicit channel.
+    public static func clientNegotiate(response lines: [String], factories: [any WebSocketExtensionFactory]) throws(ExtensionNegotiationError)
+        -> (extensions: [any WebSocketExtension], channelExtensions: [any WebSocketExtension]) {
         let elements: [ExtensionOffer]
         do { elements = try ExtensionHeader.parse(lines) } catch { throw ExtensionNegotiationError(error.description) }
+        let muxIndex = elements.firstIndex { element in factories.contains { $0.carriesLogicalChannels && $0.token == element.token } }
+        guard let muxIndex else { return (try accept(elements, factories: factories), []) }
+        let channel = try accept(Array(elements[..<muxIndex]), factories: factories.filter { !$0.carriesLogicalChannels })
+        return (try accept(Array(elements[muxIndex...]), factories: factories), channel)
+    }
+
+    private static func accept(_ elements: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) throws(ExtensionNegotiationError)
+        -> [any WebSocketExtension] {
         var result: [any WebSocketExtension] = []
         var claimed: WebSocketFrame.ReservedBits = []
         var seen: Set<String> = []
@@ -87,7 +138,9 @@ public enum ExtensionNegotiation {
         return result
     }
 
-    /// The offer header a client sends for `factories`, or `nil` when they offer nothing.
+    /// The offer header a client sends for `factories`, in their order, or `nil` when they offer nothing.
+    ///
+    /// Put the extensions meant for logical channels before a multiplexing factory.
     public static func clientOfferHeader(_ factories: [any WebSocketExtensionFactory]) -> String? {
         let offers = factories.flatMap { $0.clientOffers() }
         return offers.isEmpty ? nil : ExtensionHeader.serialize(offers)

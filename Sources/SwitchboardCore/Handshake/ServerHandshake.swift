@@ -47,6 +47,8 @@ public struct WebSocketServerHandshake: Sendable {
         public var handler: any WebSocketHandler
         /// The extension instances for this connection, in response order.
         public var extensions: [any WebSocketExtension]
+        /// With a multiplexing extension: the extensions of the implicit logical channel.
+        public var channelExtensions: [any WebSocketExtension]
     }
 
     public enum Outcome {
@@ -109,7 +111,7 @@ public struct WebSocketServerHandshake: Sendable {
         case .reject(let reason): return reject(400, reason)
         case .accept(let token, let h): (subprotocol, handler) = (token, h)
         }
-        let (extensions, extensionHeader) = ExtensionNegotiation.serverNegotiate(offers: offers, factories: self.extensions)
+        let negotiated = ExtensionNegotiation.serverNegotiate(offers: offers, factories: self.extensions)
 
         var response: HandshakeHeaders = [
             "Upgrade": "websocket",
@@ -117,8 +119,9 @@ public struct WebSocketServerHandshake: Sendable {
             "Sec-WebSocket-Accept": Self.acceptValue(forKey: key),
         ]
         if let subprotocol { response.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
-        if let extensionHeader { response.add(name: "Sec-WebSocket-Extensions", value: extensionHeader) }
-        return .accept(Accepted(responseHeaders: response, subprotocol: subprotocol, handler: handler, extensions: extensions))
+        if let header = negotiated.header { response.add(name: "Sec-WebSocket-Extensions", value: header) }
+        return .accept(Accepted(responseHeaders: response, subprotocol: subprotocol, handler: handler,
+                                extensions: negotiated.extensions, channelExtensions: negotiated.channelExtensions))
     }
 
     /// `Sec-WebSocket-Accept` for a key: base64 of the SHA-1 of the key and the GUID of §1.3.

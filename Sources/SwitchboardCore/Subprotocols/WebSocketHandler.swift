@@ -34,13 +34,29 @@ public struct WebSocketContext: Sendable {
     public var extensions: [String]
     public var role: WebSocketRole
     public var logger: Logger
+    /// On a client connection that negotiated multiplexing: opens more logical channels.
+    public var channels: (any WebSocketChannelOpener)?
 
-    public init(request: HandshakeRequest, subprotocol: String?, extensions: [String], role: WebSocketRole, logger: Logger) {
+    public init(request: HandshakeRequest, subprotocol: String?, extensions: [String], role: WebSocketRole, logger: Logger,
+                channels: (any WebSocketChannelOpener)? = nil) {
         self.request = request
         self.subprotocol = subprotocol
         self.extensions = extensions
         self.role = role
         self.logger = logger
+        self.channels = channels
+    }
+
+    /// Opens a logical channel to `path` on this multiplexed connection (clients only).
+    ///
+    /// The channel is a full WebSocket connection with its own handshake: the
+    /// server picks its subprotocol from `subprotocols` with the route's registry,
+    /// exactly as for a socket. Throws ``WebSocketError/channelRefused(_:)`` when
+    /// the connection is not multiplexed, no channel slot is left, or the server
+    /// refuses the handshake.
+    public func openChannel(path: String, subprotocols: [String] = [], headers: HandshakeHeaders = [:]) async throws -> WebSocketLogicalChannel {
+        guard let channels else { throw WebSocketError.channelRefused("the connection did not negotiate multiplexing") }
+        return try await channels.openChannel(path: path, subprotocols: subprotocols, headers: headers)
     }
 }
 

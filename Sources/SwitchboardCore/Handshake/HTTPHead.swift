@@ -1,5 +1,4 @@
 import NIOCore
-import SwitchboardCore
 
 /// Collects the head of an HTTP/1.1 message (start line and header fields,
 /// RFC 9112 §2.1) from the bytes of a connection, with a size limit, and
@@ -8,28 +7,30 @@ import SwitchboardCore
 ///
 /// The handshake needs only the head, so the client, the server and the proxy
 /// tunnel read it with this small reader rather than a full HTTP codec that
-/// would have to be unplugged mid-stream.
-struct HTTPHeadReader {
+/// would have to be unplugged mid-stream; a multiplexed channel's handshake,
+/// which arrives whole inside a control block, is parsed with ``parse(_:)``.
+public struct HTTPHeadReader: Sendable {
     /// A parsed head.
-    struct Head {
+    public struct Head: Sendable {
         /// The three parts of the start line: method, target, version for a
         /// request; version, status, reason for a response.
-        var startLine: [String]
-        var headers: HandshakeHeaders
+        public var startLine: [String]
+        public var headers: HandshakeHeaders
     }
 
-    enum ReadError: Error, Equatable {
+    public enum ReadError: Error, Equatable, Sendable {
         case tooLarge
         case malformed(String)
     }
 
-    let limit: Int
+    /// The largest head accepted, in bytes.
+    public let limit: Int
     private var buffer: ByteBuffer?
 
-    init(limit: Int) { self.limit = limit }
+    public init(limit: Int) { self.limit = limit }
 
     /// Adds bytes; returns the head and the bytes after it once the head is complete.
-    mutating func read(_ incoming: ByteBuffer) throws(ReadError) -> (head: Head, rest: ByteBuffer)? {
+    public mutating func read(_ incoming: ByteBuffer) throws(ReadError) -> (head: Head, rest: ByteBuffer)? {
         var incoming = incoming
         if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
         let view = buffer!.readableBytesView
@@ -44,7 +45,8 @@ struct HTTPHeadReader {
         return (try Self.parse(text), rest)
     }
 
-    private static func parse(_ text: String) throws(ReadError) -> Head {
+    /// Parses a complete head, without its final empty line.
+    public static func parse(_ text: String) throws(ReadError) -> Head {
         var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)[...]
         guard let first = lines.popFirst() else { throw .malformed("empty head") }
         let parts = first.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
@@ -63,23 +65,27 @@ struct HTTPHeadReader {
 }
 
 /// Serializes an HTTP/1.1 head.
-enum HTTPHeadWriter {
-    static func request(method: String, target: String, headers: HandshakeHeaders) -> ByteBuffer {
+public enum HTTPHeadWriter {
+    /// A request head: `METHOD target HTTP/1.1`, then the fields.
+    public static func request(method: String, target: String, headers: HandshakeHeaders) -> ByteBuffer {
         write(startLine: "\(method) \(target) HTTP/1.1", headers: headers)
     }
 
-    static func response(status: Int, headers: HandshakeHeaders) -> ByteBuffer {
+    /// A response head: `HTTP/1.1 status reason`, then the fields.
+    public static func response(status: Int, headers: HandshakeHeaders) -> ByteBuffer {
         write(startLine: "HTTP/1.1 \(status) \(reasonPhrase(status))", headers: headers)
     }
 
-    private static func write(startLine: String, headers: HandshakeHeaders) -> ByteBuffer {
+    /// Any head: the start line, then the fields.
+    public static func write(startLine: String, headers: HandshakeHeaders) -> ByteBuffer {
         var text = startLine + "\r\n"
         for field in headers { text += "\(field.name): \(field.value)\r\n" }
         text += "\r\n"
         return ByteBuffer(string: text)
     }
 
-    static func reasonPhrase(_ status: Int) -> String {
+    /// The reason phrase written after `status`.
+    public static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 101: return "Switching Protocols"
         case 200: return "OK"

@@ -1,0 +1,97 @@
+import SwitchboardCore
+
+/// Multiplexing (draft-ietf-hybi-websocket-multiplexing): many logical
+/// WebSocket connections over one physical one.
+///
+/// Register it beside the other extensions; put the extensions meant for
+/// every logical channel (permessage-deflate) *before* it on a client, which
+/// is how the draft tells channel extensions from physical ones:
+///
+/// ```swift
+/// // Server: accepts both tokens, every route is reachable on a channel.
+/// let server = WebSocketServer(configuration: .init(routes: routes,
+///     extensions: [PerMessageDeflate(), Multiplex(), Multiplex(revision: .draft06)]))
+///
+/// // Client: channels open on the established connection.
+/// let config = WebSocketClientConfiguration(extensions: [PerMessageDeflate(), Multiplex()])
+/// try await WebSocketClient.connect(to: "ws://127.0.0.1:8080/echo", configuration: config) { inbound, outbound, context in
+///     let rpc = try await context.openChannel(path: "/rpc", subprotocols: ["jsonrpc"])
+///     try await rpc.outbound.send(text: #"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#)
+/// }
+/// ```
+///
+/// Each channel is a full WebSocket connection: its own handshake (routed and
+/// given a subprotocol by the server's registries, as a socket is), its own
+/// extensions, its own close handshake. A handler cannot tell a channel from
+/// a socket.
+public struct Multiplex: WebSocketExtensionFactory {
+    public let revision: MuxRevision
+    public let configuration: MuxConfiguration
+
+    /// - Parameters:
+    ///   - revision: the draft revision, which picks the token: `mux` (11, the
+    ///     default) or `mux_DO_NOT_USE` (06, what mod_pywebsocket 0.7.9 speaks).
+    ///     Both use the same wire format here.
+    public init(revision: MuxRevision = .draft11, configuration: MuxConfiguration = .init()) {
+        self.revision = revision
+        self.configuration = configuration
+    }
+
+    public var token: String { revision.token }
+    public var carriesLogicalChannels: Bool { true }
+
+    /// The `quota` parameter: the send quota the server starts with on the
+    /// implicit channel, which is what this client can buffer there.
+    public func clientOffers() -> [ExtensionOffer] {
+        [ExtensionOffer(token, [.init("quota", String(configuration.receiveWindow))])]
+    }
+
+    public func clientAccept(_ response: ExtensionOffer) throws(ExtensionNegotiationError) -> any WebSocketExtension {
+        guard response.parameters.isEmpty else {
+            throw ExtensionNegotiationError("\(token) response with parameters \(response.parameters.map(\.name).joined(separator: ", "))")
+        }
+        return MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: 0)
+    }
+
+    public func serverAccept(_ offers: [ExtensionOffer]) -> (response: ExtensionOffer, extension: any WebSocketExtension)? {
+        for offer in offers {
+            guard let quota = Self.quota(in: offer) else { continue }
+            return (ExtensionOffer(token), MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: quota))
+        }
+        return nil
+    }
+
+    /// The offer's `quota` (0 when absent), or `nil` when the offer has another
+    /// parameter, a repeated one, or a value that is not a number below 2^32.
+    static func quota(in offer: ExtensionOffer) -> Int? {
+        var quota: Int?
+        for parameter in offer.parameters {
+            guard parameter.name == "quota", quota == nil, let text = parameter.value,
+                  !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), text.utf8.count <= 10,
+                  let value = Int(text), value < 1 << 32
+            else { return nil }
+            quota = value
+        }
+        return quota ?? 0
+    }
+}
+
+/// The negotiated multiplexing extension of one physical connection.
+///
+/// It leaves physical frames untouched (multiplexing claims no reserved bit);
+/// its work is done by the session the transport makes from it.
+struct MultiplexExtension: WebSocketMultiplexingExtension {
+    let revision: MuxRevision
+    let configuration: MuxConfiguration
+    /// Server: the client's `quota`, our first send quota on the implicit channel.
+    let peerInitialQuota: Int
+
+    var name: String { revision.token }
+
+    func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+
+    func makeSession(_ setup: MultiplexSessionSetup) -> any WebSocketMultiplexSession {
+        MuxSession(setup: setup, configuration: configuration, implicitSendQuota: setup.role == .server ? peerInitialQuota : 0)
+    }
+}

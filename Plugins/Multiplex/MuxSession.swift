@@ -1,0 +1,254 @@
+import Logging
+import NIOCore
+import SwitchboardCore
+
+/// The multiplexing protocol of one physical connection, with no I/O: every
+/// logical channel's engine, flow control both ways, the fair sharing of the
+/// physical link, and opening, closing and dropping channels.
+///
+/// Physical data messages come in through ``receive(_:)``; everything goes out
+/// through the host. Faults of the multiplexing layer fail the physical
+/// connection (DropChannel on channel 0, then close 1011, as mod_pywebsocket
+/// does); faults of one channel drop that channel (30xx) and the others live on.
+final class MuxSession: WebSocketMultiplexSession {
+    struct PendingOpen {
+        var request: HandshakeRequest
+        var subprotocols: [String]
+        var quota: Int
+        var completion: (Result<OpenedLogicalChannel, WebSocketError>) -> Void
+    }
+
+    let setup: MultiplexSessionSetup
+    let configuration: MuxConfiguration
+    var logger: Logger
+    weak var host: (any WebSocketMultiplexHost)?
+    var channels: [MuxChannelID: MuxChannel] = [:]
+    /// Channels in the order the link serves them, round robin from `cursor`.
+    var order: [MuxChannelID] = []
+    var cursor = 0
+    /// Control blocks to send together at the end of the current call.
+    var controlOut: [MuxControlBlock] = []
+    var failed = false
+    /// Server: the headers delta-encoded requests apply to (the last identity request's, first the physical one's).
+    var deltaBase: HandshakeRequest
+    /// Server: slots granted and not yet used.
+    var slotsAvailable = 0
+    /// Client: slots the server granted, each with the send quota its channel starts with.
+    var slots: [(count: Int, quota: Int)] = []
+    /// Client: the server said to stop multiplexing (fallback NewChannelSlot).
+    var fallback = false
+    var pendingOpens: [MuxChannelID: PendingOpen] = [:]
+    /// Client: opens waiting for a slot.
+    var waitingOpens: [PendingOpen] = []
+    var nextChannelID: UInt32 = 2
+    private let implicitSendQuota: Int
+
+    init(setup: MultiplexSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int) {
+        self.setup = setup
+        self.configuration = configuration
+        self.logger = setup.logger
+        self.deltaBase = setup.request
+        self.implicitSendQuota = implicitSendQuota
+    }
+
+    func start(host: any WebSocketMultiplexHost) {
+        self.host = host
+        let engine = WebSocketEngine(role: setup.role, limits: setup.limits, extensions: setup.channelExtensions,
+                                     framing: .frames, allocator: setup.allocator)
+        // Server: the client's `quota` is what we may send on the implicit channel. Client: the
+        // server grants it with FlowControl; what the server may send is the quota we offered.
+        add(MuxChannel(id: .implicit, engine: engine, sendQuota: implicitSendQuota, receiveQuota: configuration.receiveWindow))
+        if setup.role == .server {
+            // mod_pywebsocket's client waits for both before it opens channels.
+            slotsAvailable = configuration.maxChannels - 1
+            controlOut.append(.flowControl(MuxFlowControl(channel: .implicit, quota: configuration.receiveWindow)))
+            controlOut.append(.newChannelSlot(MuxNewChannelSlot(slots: slotsAvailable, initialQuota: configuration.receiveWindow)))
+            flushControl()
+        }
+    }
+
+    func add(_ channel: MuxChannel) {
+        channels[channel.id] = channel
+        order.append(channel.id)
+    }
+
+    // MARK: Receiving
+
+    func receive(_ message: WebSocketMessage) {
+        guard !failed else { return }
+        do {
+            switch try MuxMessage(parsing: message) {
+            case .control(let blocks):
+                for block in blocks where !failed { try handle(block) }
+            case .frame(let id, let frame):
+                receive(frame, on: id)
+            }
+        } catch {
+            fail(error)
+            return
+        }
+        flushControl()
+        pump()
+    }
+
+    private func handle(_ block: MuxControlBlock) throws(MuxWireError) {
+        switch block {
+        case .addChannelRequest(let request):
+            guard setup.role == .server else { throw MuxWireError(.invalidMuxControlBlock, "AddChannelRequest sent to a client") }
+            accept(request)
+        case .addChannelResponse(let response):
+            guard setup.role == .client else { throw MuxWireError(.invalidMuxControlBlock, "AddChannelResponse sent to a server") }
+            try complete(response)
+        case .flowControl(let grant):
+            guard var channel = channels[grant.channel] else { return }  // a channel that just ended
+            guard channel.sendQuota <= Int.max - grant.quota else {
+                drop(grant.channel, .sendQuotaOverflow, "FlowControl takes the send quota past 2^63 - 1")
+                return
+            }
+            channel.sendQuota += grant.quota
+            channels[grant.channel] = channel
+        case .dropChannel(let drop):
+            guard !drop.channel.isControl else {
+                logger.info("peer failed the multiplexed connection", metadata: ["code": "\(drop.reason?.code.description ?? "none")",
+                                                                               "reason": "\(drop.reason?.message ?? "")"])
+                failed = true
+                endAll()
+                host?.failPhysical(code: .normalClosure, reason: "")
+                return
+            }
+            logger.debug("peer dropped channel", metadata: ["channel": "\(drop.channel)", "code": "\(drop.reason?.code.description ?? "none")"])
+            if let open = pendingOpens.removeValue(forKey: drop.channel) {
+                open.completion(.failure(.channelRefused("the server dropped the channel (\(drop.reason?.code.description ?? "no code"))")))
+            }
+            remove(drop.channel)
+        case .newChannelSlot(let grant):
+            guard setup.role == .client else { throw MuxWireError(.invalidMuxControlBlock, "NewChannelSlot sent to a server") }
+            if grant.fallback {
+                fallback = true
+                slots.removeAll()
+                for open in waitingOpens { open.completion(.failure(.channelRefused("the server asked to stop multiplexing"))) }
+                waitingOpens.removeAll()
+                return
+            }
+            let total = slots.reduce(0) { $0 + $1.count }
+            guard total <= Int(UInt32.max) - grant.slots else { throw MuxWireError(.newChannelSlotOverflow, "more slots than channel IDs") }
+            if grant.slots > 0 { slots.append((grant.slots, grant.initialQuota)) }
+            openWaiting()
+        }
+    }
+
+    private func receive(_ frame: WebSocketFrame, on id: MuxChannelID) {
+        guard var channel = channels[id] else {
+            logger.debug("frame for a channel that is not open", metadata: ["channel": "\(id)"])
+            return
+        }
+        let cost = MuxChannel.cost(frame)
+        guard cost <= channel.receiveQuota else {
+            drop(id, .sendQuotaViolation, "peer sent \(cost) bytes with \(channel.receiveQuota) of quota")
+            return
+        }
+        channel.receiveQuota -= cost
+        channel.credit += cost
+        var whole: WebSocketFrame? = frame
+        if var control = channel.controlInProgress {
+            guard frame.opcode == .continuation else {
+                drop(id, .badFragmentation, "a new frame inside a split control frame")
+                return
+            }
+            control.payload.writeImmutableBuffer(frame.payload)
+            control.fin = frame.fin
+            channel.controlInProgress = frame.fin ? nil : control
+            whole = frame.fin ? control : nil
+        } else if frame.opcode.isControl && !frame.fin {
+            var copy = setup.allocator.buffer(capacity: 125)
+            copy.writeImmutableBuffer(frame.payload)
+            channel.controlInProgress = WebSocketFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
+            whole = nil
+        }
+        if let whole {
+            for event in channel.engine.receive(frame: whole) { handle(event, on: &channel) }
+        }
+        channel.collectOutbound()
+        guard channel.pendingControlBytes <= configuration.maxPendingControlBytes else {
+            channels[id] = channel
+            drop(id, .logicalChannelFailed, "control frames pile up: the peer grants no send quota")
+            return
+        }
+        if !channel.held { grantCredit(&channel) }
+        channels[id] = channel
+        retireIfDone(id)
+    }
+
+    private func handle(_ event: WebSocketEvent, on channel: inout MuxChannel) {
+        switch event {
+        case .message(let message):
+            guard !channel.inboundEnded, let host else { return }
+            if !host.deliver(message, on: channel.id.rawValue) { channel.held = true }
+        case .ping, .pong:
+            break  // the engine queued the pong
+        case .closed(let close):
+            endInbound(&channel, close: close, failed: false)
+            // The handler already returned: answer now (echoing the code, §5.5.1).
+            if channel.finished && channel.engine.closeState == .closeReceived { channel.engine.close() }
+        case .failed(let error):
+            logger.info("peer broke the protocol on a channel", metadata: ["channel": "\(channel.id)", "code": "\(error.closeCode)",
+                                                                          "error": "\(error.reason)"])
+            channel.engine.close(code: error.closeCode, reason: error.reason)
+            endInbound(&channel, close: nil, failed: true)
+        }
+    }
+
+    func endInbound(_ channel: inout MuxChannel, close: WebSocketCloseFrame?, failed: Bool) {
+        guard !channel.inboundEnded else { return }
+        channel.inboundEnded = true
+        host?.inboundEnded(channel.id.rawValue, close: close, failed: failed)
+    }
+
+    /// Gives the peer back the quota it spent on what was consumed.
+    func grantCredit(_ channel: inout MuxChannel) {
+        guard channel.credit > 0, channel.engine.closeState == .open || channel.engine.closeState == .closeSent else { return }
+        controlOut.append(.flowControl(MuxFlowControl(channel: channel.id, quota: channel.credit)))
+        channel.receiveQuota += channel.credit
+        channel.credit = 0
+    }
+
+    func readMore(_ channel: LogicalChannelID) {
+        guard let id = MuxChannelID(channel), var state = channels[id] else { return }
+        state.held = false
+        grantCredit(&state)
+        channels[id] = state
+        flushControl()
+    }
+
+    // MARK: Ending
+
+    /// Fails the physical connection: DropChannel on channel 0, then the host closes it.
+    func fail(_ error: MuxWireError) {
+        logger.info("multiplexing failed", metadata: ["code": "\(error.code)", "error": "\(error.reason)"])
+        failed = true
+        controlOut = [.dropChannel(MuxDropChannel(failing: error))]
+        flushControl()
+        endAll()
+        host?.failPhysical(code: error.physicalCloseCode, reason: error.reason)
+    }
+
+    func physicalClosed() {
+        failed = true
+        endAll()
+    }
+
+    private func endAll() {
+        for id in order { remove(id, replenish: false) }
+        for open in pendingOpens.values + waitingOpens { open.completion(.failure(.connectionClosed)) }
+        pendingOpens.removeAll()
+        waitingOpens.removeAll()
+    }
+
+    /// Sends the control blocks gathered so far as one physical message.
+    func flushControl() {
+        guard !controlOut.isEmpty, let host else { return }
+        let message = MuxMessage.control(controlOut)
+        controlOut.removeAll()
+        host.sendPhysical(.binary(message.payload(allocator: setup.allocator)))
+    }
+}

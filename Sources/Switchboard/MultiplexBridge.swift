@@ -1,0 +1,238 @@
+import Logging
+import NIOCore
+import SwitchboardCore
+
+/// Runs a multiplexing session on a physical connection's event loop and
+/// gives each logical channel what a socket's handler gets: an inbound
+/// sequence with backpressure and an outbound writer.
+///
+/// The session is sans-I/O; this is its host. Everything here runs on the
+/// event loop; the async side reaches it through ``LogicalChannelWriter`` and
+/// ``LogicalInboundDelegate``, which hop there.
+final class MultiplexBridge: WebSocketMultiplexHost {
+    typealias Inbound = NIOThrowingAsyncSequenceProducer<
+        WebSocketMessage, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, LogicalInboundDelegate
+    >
+
+    /// A channel the peer opened, for the connection's task group to run a handler on.
+    struct ChannelStart: Sendable {
+        var channel: WebSocketLogicalChannel
+        var id: LogicalChannelID
+        var handler: any WebSocketHandler
+    }
+
+    let session: any WebSocketMultiplexSession
+    let eventLoop: any EventLoop
+    let configuration: WebSocketConnectionConfiguration
+    let logger: Logger
+    let role: WebSocketRole
+    /// Server: channels the peer opens, in order; ends when the physical connection closes.
+    let starts: AsyncStream<ChannelStart>
+    private let startsContinuation: AsyncStream<ChannelStart>.Continuation
+    private weak var physical: WebSocketChannelHandler?
+    private var inbound: [LogicalChannelID: Inbound.Source] = [:]
+    private var closeTimers: [LogicalChannelID: Scheduled<Void>] = [:]
+    private var ended = false
+    /// The implicit channel, made when the session starts.
+    private(set) var implicitChannel: WebSocketLogicalChannel?
+
+    init(session: any WebSocketMultiplexSession, eventLoop: any EventLoop, configuration: WebSocketConnectionConfiguration,
+         logger: Logger, role: WebSocketRole) {
+        self.session = session
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.role = role
+        (starts, startsContinuation) = AsyncStream.makeStream(of: ChannelStart.self)
+    }
+
+    /// Starts the session once the physical handler is in the pipeline.
+    func start(physical: WebSocketChannelHandler, implicit: OpenedLogicalChannel, opener: (any WebSocketChannelOpener)?) {
+        self.physical = physical
+        var channel = makeChannel(implicit)
+        channel.context.channels = opener
+        implicitChannel = channel
+        session.start(host: self)
+        physical.flushMultiplexed()
+    }
+
+    /// Makes the async face of a channel; call before the session can deliver to it.
+    func makeChannel(_ opened: OpenedLogicalChannel) -> WebSocketLogicalChannel {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let high = max(1, configuration.inboundBufferedMessages)
+        let new = Inbound.makeSequence(backPressureStrategy: .init(lowWatermark: max(1, high / 4), highWatermark: high), finishOnDeinit: false,
+                                       delegate: LogicalInboundDelegate(bridge: bound, channel: opened.id))
+        inbound[opened.id] = new.source
+        var channelLogger = logger
+        channelLogger[metadataKey: "channel"] = "\(opened.id)"
+        let context = WebSocketContext(request: opened.request, subprotocol: opened.subprotocol, extensions: opened.extensions,
+                                       role: role, logger: channelLogger)
+        return WebSocketLogicalChannel(inbound: WebSocketInbound(new.sequence),
+                                       outbound: WebSocketOutbound(LogicalChannelWriter(bridge: bound, channel: opened.id)),
+                                       context: context)
+    }
+
+    // MARK: From the async side (on the event loop)
+
+    func send(_ message: WebSocketMessage, on channel: LogicalChannelID) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        session.send(message, on: channel) { promise.completeWith($0.mapError { $0 as any Error }) }
+        physical?.flushMultiplexed()
+        return promise.futureResult
+    }
+
+    func ping(_ payload: ByteBuffer, on channel: LogicalChannelID) throws {
+        try session.ping(payload, on: channel)
+        physical?.flushMultiplexed()
+    }
+
+    func close(_ channel: LogicalChannelID, code: WebSocketCloseCode, reason: String) {
+        session.close(channel, code: code, reason: reason)
+        scheduleCloseTimer(channel)
+        physical?.flushMultiplexed()
+    }
+
+    /// The channel's handler returned: close it, and drop it if the peer does not answer in time.
+    func finish(_ channel: LogicalChannelID, code: WebSocketCloseCode, reason: String) {
+        session.finish(channel, code: code, reason: reason)
+        scheduleCloseTimer(channel)
+        physical?.flushMultiplexed()
+    }
+
+    func readMore(_ channel: LogicalChannelID) {
+        session.readMore(channel)
+        physical?.flushMultiplexed()
+    }
+
+    /// Client: opens a channel; the future holds its async face.
+    func open(_ request: HandshakeRequest, subprotocols: [String]) -> EventLoopFuture<WebSocketLogicalChannel> {
+        let promise = eventLoop.makePromise(of: WebSocketLogicalChannel.self)
+        session.openChannel(request: request, subprotocols: subprotocols) { result in
+            switch result {
+            case .success(let opened): promise.succeed(self.makeChannel(opened))
+            case .failure(let error): promise.fail(error)
+            }
+        }
+        physical?.flushMultiplexed()
+        return promise.futureResult
+    }
+
+    // MARK: From the physical connection
+
+    func physicalWritabilityChanged() {
+        session.physicalWritabilityChanged()
+        physical?.flushMultiplexed()
+    }
+
+    /// The physical connection is closing or gone: every channel ends, and no more start.
+    func physicalClosed() {
+        guard !ended else { return }
+        ended = true
+        session.physicalClosed()
+        for source in inbound.values { source.finish(WebSocketError.connectionClosed) }
+        inbound.removeAll()
+        for timer in closeTimers.values { timer.cancel() }
+        closeTimers.removeAll()
+        startsContinuation.finish()
+    }
+
+    private func scheduleCloseTimer(_ channel: LogicalChannelID) {
+        guard closeTimers[channel] == nil, !ended else { return }
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        closeTimers[channel] = eventLoop.scheduleTask(in: configuration.closeTimeout) {
+            let bridge = bound.value
+            bridge.closeTimers[channel] = nil
+            bridge.session.closeTimedOut(channel)
+            bridge.physical?.flushMultiplexed()
+        }
+    }
+
+    // MARK: WebSocketMultiplexHost
+
+    func sendPhysical(_ message: WebSocketMessage) {
+        physical?.sendMultiplexed(message)
+    }
+
+    var isPhysicalWritable: Bool { physical?.isWritable ?? false }
+
+    func channelOpened(_ channel: OpenedLogicalChannel, handler: any WebSocketHandler) {
+        startsContinuation.yield(ChannelStart(channel: makeChannel(channel), id: channel.id, handler: handler))
+    }
+
+    func deliver(_ message: WebSocketMessage, on channel: LogicalChannelID) -> Bool {
+        guard let source = inbound[channel] else { return true }
+        return source.yield(message) != .stopProducing
+    }
+
+    func inboundEnded(_ channel: LogicalChannelID, close: WebSocketCloseFrame?, failed: Bool) {
+        guard let source = inbound.removeValue(forKey: channel) else { return }
+        if failed { source.finish(WebSocketError.connectionClosed) } else { source.finish() }
+    }
+
+    func channelClosed(_ channel: LogicalChannelID) {
+        inboundEnded(channel, close: nil, failed: true)
+        closeTimers.removeValue(forKey: channel)?.cancel()
+    }
+
+    func failPhysical(code: WebSocketCloseCode, reason: String) {
+        physical?.failMultiplexed(code: code, reason: reason)
+        physicalClosed()
+    }
+}
+
+/// Tells the session when a channel's application has read enough to take more.
+struct LogicalInboundDelegate: NIOAsyncSequenceProducerDelegate {
+    let bridge: NIOLoopBound<MultiplexBridge>
+    let channel: LogicalChannelID
+
+    func produceMore() {
+        let bridge = self.bridge, channel = self.channel
+        bridge.eventLoop.execute { bridge.value.readMore(channel) }
+    }
+
+    func didTerminate() {}
+}
+
+/// A logical channel's outbound side: each call hops to the event loop and
+/// waits until the session has sent the message (backpressure per channel:
+/// quota, then the physical socket).
+struct LogicalChannelWriter: WebSocketOutboundWriter {
+    let bridge: NIOLoopBound<MultiplexBridge>
+    let channel: LogicalChannelID
+
+    func write(_ message: WebSocketMessage) async throws {
+        let bridge = self.bridge, channel = self.channel
+        try await bridge.eventLoop.flatSubmit { bridge.value.send(message, on: channel) }.get()
+    }
+
+    func ping(_ payload: ByteBuffer) async throws {
+        let bridge = self.bridge, channel = self.channel
+        try await bridge.eventLoop.submit { try bridge.value.ping(payload, on: channel) }.get()
+    }
+
+    func close(code: WebSocketCloseCode, reason: String) async throws {
+        let bridge = self.bridge, channel = self.channel
+        try await bridge.eventLoop.submit { bridge.value.close(channel, code: code, reason: reason) }.get()
+    }
+}
+
+/// Opens channels for a client's handler (``WebSocketContext/openChannel(path:subprotocols:headers:)``).
+struct MultiplexChannelOpener: WebSocketChannelOpener {
+    let bridge: NIOLoopBound<MultiplexBridge>
+    /// The physical request, whose `Host` and extra fields (`Origin`, `Authorization`) every channel repeats.
+    let physicalRequest: HandshakeRequest
+    let extensions: [any WebSocketExtensionFactory]
+
+    func openChannel(path: String, subprotocols: [String], headers: HandshakeHeaders) async throws -> WebSocketLogicalChannel {
+        var fields: HandshakeHeaders = ["Host": physicalRequest.headers.single("Host") ?? "localhost", "Connection": "Upgrade"]
+        if !subprotocols.isEmpty { fields.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", ")) }
+        if let offer = ExtensionNegotiation.clientOfferHeader(extensions) { fields.add(name: "Sec-WebSocket-Extensions", value: offer) }
+        let settled: Set<String> = ["host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
+                                    "sec-websocket-protocol", "sec-websocket-extensions"]
+        for field in physicalRequest.headers where !settled.contains(field.name.lowercased()) { fields.add(name: field.name, value: field.value) }
+        for field in headers { fields.replaceOrAdd(name: field.name, value: field.value) }
+        let request = HandshakeRequest(target: path, headers: fields)
+        let bridge = self.bridge
+        return try await bridge.eventLoop.flatSubmit { bridge.value.open(request, subprotocols: subprotocols) }.get()
+    }
+}

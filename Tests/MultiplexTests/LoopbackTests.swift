@@ -1,0 +1,136 @@
+import JSONRPC
+import Multiplex
+import NIOCore
+import PerMessageDeflate
+import Switchboard
+import SwitchboardCore
+import SwitchboardTestSupport
+import Testing
+
+/// Our server and client over 127.0.0.1 with multiplexing negotiated.
+@Suite("Mux over loopback: channels of one socket", .serialized)
+struct MuxLoopbackTests {
+    static func server(_ mux: MuxConfiguration = .init()) -> WebSocketServerConfiguration {
+        var routes = WebSocketRoutes()
+        routes.add("/echo", handler: echoHandler)
+        var rpc = SubprotocolRegistry(requiresSubprotocol: true)
+        rpc.register(JSONRPCHandler.defaultToken, JSONRPCDemo.handler())
+        routes.add("/rpc", rpc)
+        routes.add("/whoami", handler: ClosureWebSocketHandler { inbound, outbound, context in
+            try await outbound.send(text: "\(context.request.path) \(context.subprotocol ?? "-") \(context.extensions.joined(separator: ","))")
+            for try await _ in inbound {}
+        })
+        return WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes,
+                                            extensions: [PerMessageDeflate(), Multiplex(configuration: mux), Multiplex(revision: .draft06)],
+                                            shutdownTimeout: .seconds(1))
+    }
+
+    static func client(_ extensions: [any WebSocketExtensionFactory] = [PerMessageDeflate(), Multiplex()]) -> WebSocketClientConfiguration {
+        WebSocketClientConfiguration(extensions: extensions, connection: .init(closeTimeout: .seconds(2)), handshakeTimeout: .seconds(5))
+    }
+
+    @Test("One socket carries a JSON-RPC channel and an echo channel at once, each with its own subprotocol and deflate")
+    func jsonrpcAndEcho() async throws {
+        try await withLoopbackServer(Self.server(), seconds: 30) { _, port in
+            let seen = Locked<[String]>([])
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
+                // The handler runs on the implicit channel: its extensions are the channel's (deflate went inside mux).
+                #expect(context.extensions == ["permessage-deflate"])
+                #expect(context.channels != nil)
+                let rpc = try await context.openChannel(path: "/rpc", subprotocols: ["jsonrpc"])
+                let echo = try await context.openChannel(path: "/echo")
+                #expect(rpc.context.subprotocol == "jsonrpc")
+                #expect(echo.context.subprotocol == nil)
+                #expect(rpc.context.extensions == ["permessage-deflate"] && echo.context.extensions == ["permessage-deflate"])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await JSONRPCHandler(session: { peer in
+                            for i in 0..<20 {
+                                let difference: Int = try await peer.call("subtract", [100, i])
+                                seen.withLock { $0.append("rpc \(difference)") }
+                            }
+                        }).handle(rpc.inbound, rpc.outbound, context: rpc.context)
+                    }
+                    group.addTask {
+                        var iterator = echo.inbound.makeAsyncIterator()
+                        for i in 0..<20 {
+                            try await echo.outbound.send(text: String(repeating: "echo \(i) ", count: 50))
+                            let reply = try await iterator.next()
+                            #expect(reply?.text == String(repeating: "echo \(i) ", count: 50))
+                        }
+                        try await echo.outbound.close()
+                        while try await iterator.next() != nil {}
+                    }
+                    group.addTask {  // the physical connection's own channel, at the same time
+                        var iterator = inbound.makeAsyncIterator()
+                        try await outbound.send(binary: ByteBuffer(bytes: [1, 2, 3]))
+                        #expect(try await iterator.next() == .binary([1, 2, 3]))
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            #expect(seen.value == (0..<20).map { "rpc \(100 - $0)" })
+        }
+    }
+
+    @Test("A channel's request is routed like a socket's: path, subprotocol and extensions reach its handler")
+    func routing() async throws {
+        try await withLoopbackServer(Self.server(), seconds: 30) { _, port in
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { _, _, context in
+                let who = try await context.openChannel(path: "/whoami?x=1")
+                var iterator = who.inbound.makeAsyncIterator()
+                #expect(try await iterator.next()?.text == "/whoami - permessage-deflate")
+                await #expect(throws: WebSocketError.channelRefused("the server refused the channel (status 404)")) {
+                    _ = try await context.openChannel(path: "/nowhere")
+                }
+                await #expect(throws: WebSocketError.channelRefused("the server refused the channel (status 400)")) {
+                    _ = try await context.openChannel(path: "/rpc")  // the route requires a subprotocol
+                }
+            }
+        }
+    }
+
+    @Test("A 1 MiB message crosses a channel in quota-sized pieces, byte for byte, while channel 1 echoes")
+    func largeMessage() async throws {
+        try await withLoopbackServer(Self.server(MuxConfiguration(receiveWindow: 8192, maxFragmentSize: 4096)), seconds: 30) { _, port in
+            var payload = ByteBuffer()
+            for i in 0..<(1 << 20) { payload.writeInteger(UInt8(truncatingIfNeeded: i &* 31 &+ i >> 9)) }
+            let sent = payload
+            let mux = Multiplex(configuration: MuxConfiguration(receiveWindow: 8192, maxFragmentSize: 4096))
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([mux])) { inbound, outbound, context in
+                let bulk = try await context.openChannel(path: "/echo")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await bulk.outbound.send(binary: sent)
+                        var iterator = bulk.inbound.makeAsyncIterator()
+                        #expect(try await iterator.next()?.data == sent)
+                    }
+                    group.addTask {
+                        var iterator = inbound.makeAsyncIterator()
+                        for i in 0..<50 {
+                            try await outbound.send(text: "ping \(i)")
+                            #expect(try await iterator.next()?.text == "ping \(i)")
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    @Test("Without mux on the server, openChannel says so; the connection itself still works")
+    func notNegotiated() async throws {
+        var configuration = Self.server()
+        configuration.extensions = []
+        try await withLoopbackServer(configuration, seconds: 30) { _, port in
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
+                await #expect(throws: WebSocketError.channelRefused("the connection did not negotiate multiplexing")) {
+                    _ = try await context.openChannel(path: "/echo")
+                }
+                try await outbound.send(text: "plain")
+                var iterator = inbound.makeAsyncIterator()
+                #expect(try await iterator.next()?.text == "plain")
+            }
+        }
+    }
+}
