@@ -6,7 +6,10 @@
 #   1. swift build            (debug)
 #   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins)
 #   3. interop                pytest Tests/Interop against Python `websockets`
-#                             (venv .venv-interop from Tests/Interop/requirements.txt)
+#                             (venv .venv-interop from Tests/Interop/requirements.txt),
+#                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
+#                             Python 2.7.18 (scripts/mpw-setup.sh fetches it into .mpw-cache/,
+#                             sha256-checked, never committed; no Python 2.7 = those tests fail)
 #   4. browser                pytest Tests/Browser: headless Chromium (Debian chromium +
 #                             chromium-driver, selenium from Tests/Browser/requirements.txt,
 #                             installed into the same venv) loads /test from `switchboard
@@ -63,6 +66,10 @@ if [ "${SKIP_INTEROP:-0}" != "1" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQS"
     echo "$want" > "$stamp"
   fi
+  # mod_pywebsocket for Tests/Interop/test_mux_interop.py, fetched before pytest so the download
+  # does not count against a test's timeout; on failure its fixture fails those tests with the reason.
+  PIP_PYTHON="$VENV/bin/python" "$REPO/scripts/mpw-setup.sh" >/dev/null \
+    || echo "test.sh: scripts/mpw-setup.sh failed: the mux interop tests will fail" >&2
   set +e
   # shellcheck disable=SC2086
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE Tests/Interop ${PYTEST_ARGS:-}

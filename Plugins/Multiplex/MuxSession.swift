@@ -120,6 +120,11 @@ final class MuxSession: WebSocketMultiplexSession {
             if let open = pendingOpens.removeValue(forKey: drop.channel) {
                 open.completion(.failure(.channelRefused("the server dropped the channel (\(drop.reason?.code.description ?? "no code"))")))
             }
+            // Acknowledge with 3008, as mod_pywebsocket does; an acknowledgement, or a drop of a
+            // channel already gone (the answer to ours), gets none, so two ends never loop.
+            if channels[drop.channel] != nil, drop.reason?.code != .dropChannelAcknowledged {
+                controlOut.append(.dropChannel(MuxDropChannel(channel: drop.channel, reason: .init(.dropChannelAcknowledged))))
+            }
             remove(drop.channel)
         case .newChannelSlot(let grant):
             guard setup.role == .client else { throw MuxWireError(.invalidMuxControlBlock, "NewChannelSlot sent to a server") }

@@ -168,6 +168,19 @@ struct ServerSessionTests {
         #expect(host.drops().map(\.1) == [.badFragmentation])
     }
 
+    @Test("A DropChannel from the peer ends the channel at once and is acknowledged with 3008, once")
+    func dropAcknowledged() throws {
+        let (session, host) = try serverSession()
+        session.receive(addChannel(2))
+        host.sent.removeAll()
+        let drop = control(.dropChannel(MuxDropChannel(channel: 2, reason: .init(.logicalChannelFailed, message: "bye"))))
+        session.receive(drop)
+        session.receive(drop)  // the channel is gone: no second answer
+        #expect(host.drops().map(\.0) == [2] && host.drops().map(\.1) == [.dropChannelAcknowledged])
+        #expect(host.ended.last.map { $0.0 == 2 && $0.2 } == true)  // the handler's inbound ends as failed
+        #expect(host.closed == [2])
+    }
+
     @Test("A frame for a channel that is not open is ignored, as mod_pywebsocket does")
     func unknownChannel() throws {
         let (session, host) = try serverSession()
