@@ -12,6 +12,7 @@
 // Configurations:
 //   idle         no bulk transfer: the floor
 //   bulk, fair   the defaults: 16 KiB pieces, 64 KiB quota per channel
+//   bulk, fair, 256 KiB quota   the same pieces, four times the quota (throughput vs latency)
 //   bulk, unfair pieces and quota of 16 MiB: each 1 MiB message goes as one piece,
 //                as if there were no sharing (what the defaults protect against)
 import Multiplex
@@ -91,7 +92,9 @@ let runs = arguments.dropFirst().first ?? 5
 
 let fair = MuxConfiguration()
 let unfair = MuxConfiguration(receiveWindow: 16 << 20, maxFragmentSize: 16 << 20)
-let cases: [(String, MuxConfiguration, Bool)] = [("idle", fair, false), ("bulk, fair", fair, true), ("bulk, unfair", unfair, true)]
+let wide = MuxConfiguration(receiveWindow: 256 << 10)
+let cases: [(String, MuxConfiguration, Bool)] = [("idle", fair, false), ("bulk, fair (defaults)", fair, true),
+                                                 ("bulk, fair, 256 KiB quota", wide, true), ("bulk, unfair", unfair, true)]
 
 var routes = WebSocketRoutes()
 routes.add("/echo", handler: ClosureWebSocketHandler { inbound, outbound, _ in

@@ -4,41 +4,51 @@ import SwitchboardCore
 
 extension MuxSession {
     func send(_ message: WebSocketMessage, on channel: LogicalChannelID, completion: @escaping (Result<Void, WebSocketError>) -> Void) {
-        guard !failed, let id = MuxChannelID(channel), var state = channels[id] else { return completion(.failure(.connectionClosed)) }
-        do {
-            try state.engine.send(message)
-        } catch {
-            return completion(.failure(error))
+        guard !failed, let id = MuxChannelID(channel), channels[id] != nil else { return completion(.failure(.connectionClosed)) }
+        withChannel(id) { state in
+            do throws(WebSocketError) {
+                try state.engine.send(message)
+                state.collectOutbound(completion: completion)
+            } catch {
+                completion(.failure(error))
+            }
         }
-        state.collectOutbound(completion: completion)
-        channels[id] = state
         pump()
     }
 
     func ping(_ payload: ByteBuffer, on channel: LogicalChannelID) throws(WebSocketError) {
-        guard !failed, let id = MuxChannelID(channel), var state = channels[id] else { throw .connectionClosed }
-        try state.engine.ping(payload)
-        state.collectOutbound()
-        channels[id] = state
+        guard !failed, let id = MuxChannelID(channel), channels[id] != nil else { throw .connectionClosed }
+        let result: Result<Void, WebSocketError>? = withChannel(id) { state in
+            do throws(WebSocketError) {
+                try state.engine.ping(payload)
+                state.collectOutbound()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        if case .failure(let error)? = result { throw error }
         pump()
     }
 
     func close(_ channel: LogicalChannelID, code: WebSocketCloseCode, reason: String) {
-        guard let id = MuxChannelID(channel), var state = channels[id] else { return }
-        if state.engine.closeState == .open { state.engine.close(code: code, reason: reason) }
-        state.collectOutbound()
-        channels[id] = state
+        guard let id = MuxChannelID(channel) else { return }
+        withChannel(id) { state in
+            if state.engine.closeState == .open { state.engine.close(code: code, reason: reason) }
+            state.collectOutbound()
+        }
         pump()
     }
 
     func finish(_ channel: LogicalChannelID, code: WebSocketCloseCode, reason: String) {
-        guard let id = MuxChannelID(channel), var state = channels[id] else { return }
-        state.finished = true
-        // In closeReceived this answers the peer's close with its code; after a failure
-        // the close already went out; otherwise it starts the closing handshake.
-        state.engine.close(code: code, reason: reason)
-        state.collectOutbound()
-        channels[id] = state
+        guard let id = MuxChannelID(channel), channels[id] != nil else { return }
+        withChannel(id) { state in
+            state.finished = true
+            // In closeReceived this answers the peer's close with its code; after a failure
+            // the close already went out; otherwise it starts the closing handshake.
+            state.engine.close(code: code, reason: reason)
+            state.collectOutbound()
+        }
         pump()
         retireIfDone(id)
         flushControl()
@@ -66,15 +76,16 @@ extension MuxSession {
             if cursor >= order.count { cursor = 0 }
             let id = order[cursor]
             cursor += 1
-            guard var state = channels[id], let (frame, completion) = state.nextPiece(limit: configuration.maxFragmentSize) else {
+            let limit = configuration.maxFragmentSize
+            guard let (frame, completion, more) = withChannel(id, { state in state.nextPiece(limit: limit).map { ($0.frame, $0.completion, state.hasQueued) } })
+                ?? nil else {
                 idle += 1
                 continue
             }
             idle = 0
-            channels[id] = state
             host.sendPhysical(.binary(MuxMessage.frame(id, frame).payload(allocator: setup.allocator)))
             completion?(.success(()))
-            if !state.hasQueued { retireIfDone(id) }
+            if !more { retireIfDone(id) }
         }
     }
 

@@ -100,13 +100,12 @@ final class MuxSession: WebSocketMultiplexSession {
             guard setup.role == .client else { throw MuxWireError(.invalidMuxControlBlock, "AddChannelResponse sent to a server") }
             try complete(response)
         case .flowControl(let grant):
-            guard var channel = channels[grant.channel] else { return }  // a channel that just ended
-            guard channel.sendQuota <= Int.max - grant.quota else {
+            guard let quota = channels[grant.channel]?.sendQuota else { return }  // a channel that just ended
+            guard quota <= Int.max - grant.quota else {
                 drop(grant.channel, .sendQuotaOverflow, "FlowControl takes the send quota past 2^63 - 1")
                 return
             }
-            channel.sendQuota += grant.quota
-            channels[grant.channel] = channel
+            channels[grant.channel]!.sendQuota += grant.quota
         case .dropChannel(let drop):
             guard !drop.channel.isControl else {
                 logger.info("peer failed the multiplexed connection", metadata: ["code": "\(drop.reason?.code.description ?? "none")",
@@ -142,46 +141,59 @@ final class MuxSession: WebSocketMultiplexSession {
         }
     }
 
+    /// Runs `body` on a channel in place. A copy taken out of the table would share
+    /// the engine's buffers with it, and the message being assembled would be
+    /// copied on every write (quadratic in the message's pieces). `body` must not
+    /// touch `channels`.
+    @discardableResult
+    func withChannel<R>(_ id: MuxChannelID, _ body: (inout MuxChannel) -> R) -> R? {
+        guard channels[id] != nil else { return nil }
+        return body(&channels[id]!)
+    }
+
+    /// What a received frame did to its channel, for what must happen outside `withChannel`.
+    private enum FrameOutcome {
+        case done
+        case drop(MuxDropCode, String)
+    }
+
     private func receive(_ frame: WebSocketFrame, on id: MuxChannelID) {
-        guard var channel = channels[id] else {
-            logger.debug("frame for a channel that is not open", metadata: ["channel": "\(id)"])
-            return
-        }
-        let cost = MuxChannel.cost(frame)
-        guard cost <= channel.receiveQuota else {
-            drop(id, .sendQuotaViolation, "peer sent \(cost) bytes with \(channel.receiveQuota) of quota")
-            return
-        }
-        channel.receiveQuota -= cost
-        channel.credit += cost
-        var whole: WebSocketFrame? = frame
-        if var control = channel.controlInProgress {
-            guard frame.opcode == .continuation else {
-                drop(id, .badFragmentation, "a new frame inside a split control frame")
-                return
+        let outcome = withChannel(id) { channel -> FrameOutcome in
+            let cost = MuxChannel.cost(frame)
+            guard cost <= channel.receiveQuota else { return .drop(.sendQuotaViolation, "peer sent \(cost) bytes with \(channel.receiveQuota) of quota") }
+            channel.receiveQuota -= cost
+            channel.credit += cost
+            var whole: WebSocketFrame? = frame
+            if var control = channel.controlInProgress {
+                guard frame.opcode == .continuation else { return .drop(.badFragmentation, "a new frame inside a split control frame") }
+                control.payload.writeImmutableBuffer(frame.payload)
+                control.fin = frame.fin
+                channel.controlInProgress = frame.fin ? nil : control
+                whole = frame.fin ? control : nil
+            } else if frame.opcode.isControl && !frame.fin {
+                var copy = setup.allocator.buffer(capacity: 125)
+                copy.writeImmutableBuffer(frame.payload)
+                channel.controlInProgress = WebSocketFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
+                whole = nil
             }
-            control.payload.writeImmutableBuffer(frame.payload)
-            control.fin = frame.fin
-            channel.controlInProgress = frame.fin ? nil : control
-            whole = frame.fin ? control : nil
-        } else if frame.opcode.isControl && !frame.fin {
-            var copy = setup.allocator.buffer(capacity: 125)
-            copy.writeImmutableBuffer(frame.payload)
-            channel.controlInProgress = WebSocketFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
-            whole = nil
+            if let whole {
+                for event in channel.engine.receive(frame: whole) { handle(event, on: &channel) }
+            }
+            channel.collectOutbound()
+            guard channel.pendingControlBytes <= configuration.maxPendingControlBytes else {
+                return .drop(.logicalChannelFailed, "control frames pile up: the peer grants no send quota")
+            }
+            if !channel.held { grantCredit(&channel) }
+            return .done
         }
-        if let whole {
-            for event in channel.engine.receive(frame: whole) { handle(event, on: &channel) }
+        switch outcome {
+        case nil:
+            logger.debug("frame for a channel that is not open", metadata: ["channel": "\(id)"])
+        case .drop(let code, let message)?:
+            drop(id, code, message)
+        case .done?:
+            retireIfDone(id)
         }
-        channel.collectOutbound()
-        guard channel.pendingControlBytes <= configuration.maxPendingControlBytes else {
-            channels[id] = channel
-            drop(id, .logicalChannelFailed, "control frames pile up: the peer grants no send quota")
-            return
-        }
-        if !channel.held { grantCredit(&channel) }
-        channels[id] = channel
-        retireIfDone(id)
     }
 
     private func handle(_ event: WebSocketEvent, on channel: inout MuxChannel) {
@@ -218,10 +230,11 @@ final class MuxSession: WebSocketMultiplexSession {
     }
 
     func readMore(_ channel: LogicalChannelID) {
-        guard let id = MuxChannelID(channel), var state = channels[id] else { return }
-        state.held = false
-        grantCredit(&state)
-        channels[id] = state
+        guard let id = MuxChannelID(channel) else { return }
+        withChannel(id) { state in
+            state.held = false
+            grantCredit(&state)
+        }
         flushControl()
     }
 
