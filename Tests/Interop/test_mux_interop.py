@@ -22,7 +22,12 @@ docs/multiplexing.md and the analysis of its source):
   ends a channel silently after echoing the text "Goodbye": no such lines here;
 * its /echo accepts no subprotocol, and an AddChannelRequest for a path it has
   no handler for kills its whole mux session: only /echo is opened there;
-* its receive window is 8192 per channel, replenished frame by frame.
+* its receive window is 8192 per channel, replenished frame by frame;
+* its mux test client is not run against its own server: that server sends
+  FlowControl(1) and NewChannelSlot as two messages and the client waits for
+  a slot once, so on a loaded machine it fails by itself ("Failed to receive
+  NewChannelSlot", seen in a full test.sh run). Our server sends both in one
+  message, which that client always accepts.
 """
 from __future__ import annotations
 
@@ -185,13 +190,6 @@ def procedure_failure(proc: Proc, server: Proc, name: str) -> str:
     return f"its mux client failed ({status})\n{proc.dump()}\n--- {name} ---\n{server.dump()}"
 
 
-def test_harness_its_mux_client_against_its_own_server(mpw, mpw_server):
-    """The harness itself: the sdist's procedure passes against its own server (as its test_mux_echo)."""
-    proc = run_mux_client(mpw, ECHO_PROCEDURE, mpw_server.port)
-    assert proc.rc == 0, procedure_failure(proc, mpw_server.proc, "its server")
-    assert f"mux echo OK against 127.0.0.1:{mpw_server.port}" in proc.out, proc.dump()
-
-
 def test_its_mux_client_echo_procedure_against_our_server(mpw, start_server):
     server = start_server("--ping-interval", "0")  # its client dies on a physical ping
     proc = run_mux_client(mpw, ECHO_PROCEDURE, server.port)
@@ -204,12 +202,6 @@ def test_its_mux_client_wide_against_our_server(mpw, start_server):
     proc = run_mux_client(mpw, WIDE_PROCEDURE, server.port)
     assert proc.rc == 0, procedure_failure(proc, server.proc, "switchboard serve")
     assert f"mux wide OK against 127.0.0.1:{server.port}, 13 channels" in proc.out, proc.dump()
-
-
-def test_harness_wide_procedure_against_its_own_server(mpw, mpw_server):
-    proc = run_mux_client(mpw, WIDE_PROCEDURE, mpw_server.port)
-    assert proc.rc == 0, procedure_failure(proc, mpw_server.proc, "its server")
-    assert f"mux wide OK against 127.0.0.1:{mpw_server.port}, 13 channels" in proc.out, proc.dump()
 
 
 # --- `switchboard connect --channel ...` -------------------------------------------------

@@ -215,7 +215,8 @@ struct PeerTests {
                 await #expect(throws: JSONRPCCallError.timedOut(method: "slow", after: .milliseconds(100))) {
                     try await server.call("slow", as: Int.self, timeout: .milliseconds(100))
                 }
-                #expect(clock.now - start < .milliseconds(400))
+                // Not held until the long call's deadline (20 s); the bound is loose for a loaded machine.
+                #expect(clock.now - start < .seconds(5))
                 #expect(try await long == 1)
             }
         }

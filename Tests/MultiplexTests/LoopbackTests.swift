@@ -12,7 +12,9 @@ import Testing
 struct MuxLoopbackTests {
     static func server(_ mux: MuxConfiguration = .init()) -> WebSocketServerConfiguration {
         var routes = WebSocketRoutes()
-        routes.add("/echo", handler: echoHandler)
+        var echo = SubprotocolRegistry(defaultHandler: echoHandler)
+        echo.register("echo.v1", echoHandler)
+        routes.add("/echo", echo)
         var rpc = SubprotocolRegistry(requiresSubprotocol: true)
         rpc.register(JSONRPCHandler.defaultToken, JSONRPCDemo.handler())
         routes.add("/rpc", rpc)
@@ -38,9 +40,10 @@ struct MuxLoopbackTests {
                 #expect(context.extensions == ["permessage-deflate"])
                 #expect(context.channels != nil)
                 let rpc = try await context.openChannel(path: "/rpc", subprotocols: ["jsonrpc"])
-                let echo = try await context.openChannel(path: "/echo")
+                let echo = try await context.openChannel(path: "/echo", subprotocols: ["echo.v1"])
                 #expect(rpc.context.subprotocol == "jsonrpc")
-                #expect(echo.context.subprotocol == nil)
+                #expect(echo.context.subprotocol == "echo.v1")
+                #expect(context.subprotocol == nil)  // the socket's own channel offered none
                 #expect(rpc.context.extensions == ["permessage-deflate"] && echo.context.extensions == ["permessage-deflate"])
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
