@@ -8,6 +8,10 @@
 #   switchboard  `switchboard serve --threads 1 --no-deflate --ping-interval 0`, /echo
 #   nio          Benchmarks/NIOEcho's `nio-echo-server --threads 1`: NIOWebSocket's
 #                upgrader plus a frame echo handler (a separate package)
+# or, with REFERENCE=hummingbird, Benchmarks/HummingbirdEcho's `hb-echo-server`
+# (hummingbird-websocket 2.8 on one event-loop thread); with DEFLATE=1 both
+# servers negotiate permessage-deflate at their defaults and the generator offers it:
+#   DEFLATE=1 REFERENCE=hummingbird KIND=text scripts/bench-compare.sh
 # each pinned to one core (taskset -c $SERVER_CPU; only one of them is under load
 # at a time), and the generator, `switchboard bench` with one event-loop thread,
 # pinned to another (taskset -c $GEN_CPU).
@@ -37,6 +41,8 @@
 #   SKIP_BUILD=1     use the release binaries already built
 #   SWITCHBOARD_BIN  the switchboard binary (default .build/release/switchboard); implies no build of it
 #   NIO_ECHO_BIN     the reference (default Benchmarks/NIOEcho/.build/release/nio-echo-server); implies no build of it
+#   REFERENCE=nio    or hummingbird (HB_ECHO_BIN, default Benchmarks/HummingbirdEcho/.build/release/hb-echo-server)
+#   DEFLATE=0        1: permessage-deflate on both servers and in the generator
 #   RESULTS=FILE     JSON lines of every run (default: a new file in /tmp)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +58,9 @@ KIND="${KIND:-binary}"
 SERVER_CPU="${SERVER_CPU:-0}"
 GEN_CPU="${GEN_CPU:-1}"
 RESULTS="${RESULTS:-$(mktemp /tmp/bench-compare.XXXXXX.jsonl)}"
+REFERENCE="${REFERENCE:-nio}"
+DEFLATE="${DEFLATE:-0}"
+case "$REFERENCE" in nio|hummingbird) ;; *) echo "REFERENCE is nio or hummingbird" >&2; exit 2 ;; esac
 
 log() { printf '[bench-compare] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
@@ -65,7 +74,13 @@ if [ -z "${SWITCHBOARD_BIN:-}" ]; then
   fi
   SWITCHBOARD_BIN="$REPO/.build/release/switchboard"
 fi
-if [ -z "${NIO_ECHO_BIN:-}" ]; then
+if [ "$REFERENCE" = hummingbird ]; then
+  if [ -z "${HB_ECHO_BIN:-}" ] && [ "${SKIP_BUILD:-0}" != "1" ]; then
+    log "swift build -c release (Benchmarks/HummingbirdEcho)"
+    swift build -c release --package-path Benchmarks/HummingbirdEcho --scratch-path Benchmarks/HummingbirdEcho/.build >&2
+  fi
+  NIO_ECHO_BIN="${HB_ECHO_BIN:-$REPO/Benchmarks/HummingbirdEcho/.build/release/hb-echo-server}"
+elif [ -z "${NIO_ECHO_BIN:-}" ]; then
   if [ "${SKIP_BUILD:-0}" != "1" ]; then
     log "swift build -c release (Benchmarks/NIOEcho)"
     swift build -c release --package-path Benchmarks/NIOEcho --scratch-path Benchmarks/NIOEcho/.build >&2
@@ -103,9 +118,16 @@ start() {
   die "$name did not report its port"
 }
 
-start switchboard "$SWITCHBOARD_BIN" serve --port 0 --threads 1 --no-deflate --ping-interval 0 --log-level error
+SB_DEFLATE=(--no-deflate); REF_DEFLATE=(--no-deflate); GEN_DEFLATE=()
+[ "$DEFLATE" = 1 ] && { SB_DEFLATE=(); REF_DEFLATE=(); GEN_DEFLATE=(--deflate); }
+start switchboard "$SWITCHBOARD_BIN" serve --port 0 --threads 1 "${SB_DEFLATE[@]}" --ping-interval 0 --log-level error
 SB_PID=$PID; SB_URL="ws://127.0.0.1:$PORT/echo"
-start nio "$NIO_ECHO_BIN" --port 0 --threads 1
+if [ "$REFERENCE" = hummingbird ]; then
+  start nio "$NIO_ECHO_BIN" --port 0 "${REF_DEFLATE[@]}"
+else
+  [ "$DEFLATE" = 1 ] && die "the NIO reference has no permessage-deflate: DEFLATE=1 needs REFERENCE=hummingbird"
+  start nio "$NIO_ECHO_BIN" --port 0 --threads 1
+fi
 NIO_PID=$PID; NIO_URL="ws://127.0.0.1:$PORT/"
 log "switchboard pid $SB_PID at $SB_URL; nio pid $NIO_PID at $NIO_URL; servers on core $SERVER_CPU, generator on core $GEN_CPU"
 log "every run's JSON line: $RESULTS"
@@ -119,7 +141,7 @@ run() {
   local pid="$1" url="$2" mode="$3" size="$4" conns="$5" out
   kill -0 "$pid" 2>/dev/null || die "the server (pid $pid) is gone"
   if out="$(taskset -c "$GEN_CPU" "$SWITCHBOARD_BIN" bench "$url" --json -c "$conns" -s "$size" --mode "$mode" -k "$K" \
-             --"$KIND" -d "$DURATION" --warmup "$WARMUP" --server-pid "$pid" 2>"$WORK/bench.err")"; then
+             --"$KIND" "${GEN_DEFLATE[@]}" -d "$DURATION" --warmup "$WARMUP" --server-pid "$pid" 2>"$WORK/bench.err")"; then
     echo "$out" >>"$RESULTS"
     echo "$out"
   else
@@ -134,7 +156,7 @@ cells=0
 for mode in $MODES; do for size in $SIZES; do for conns in $CONNECTIONS; do cells=$((cells + 1)); done; done; done
 log "$cells cells x 2 servers x ~$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print d + w + 0.5 }') s: about $(awk -v c="$cells" -v d="$DURATION" -v w="$WARMUP" 'BEGIN { printf "%.0f", c * 2 * (d + w + 0.5) }') s"
 
-echo "# switchboard $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs bare SwiftNIO echo; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "# switchboard $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs $REFERENCE echo (the nio columns), DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '%-9s %7s %5s  %12s %12s %6s  %9s %9s  %6s %6s %6s %6s\n' \
   mode size conns "sb msg/s" "nio msg/s" ratio "sb p99us" "nio p99us" "sb cpu" "gen" "nio cpu" "gen"
 status=0
