@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Bytes of server memory per idle WebSocket connection (process RSS).
 
-    scripts/idle-memory.py [--connections N] [--deflate] [--busy] [--bin PATH] [--runs R]
+    scripts/idle-memory.py [--connections N] [--deflate] [--busy] [--bin PATH] [--runs R] [--settle S]
 
 Starts `switchboard serve` on a free port, reads its RSS, opens N client
 connections to /echo (offering permessage-deflate with --deflate), optionally
 sends one compressible 1 KiB message on each and waits for the echo (--busy:
 so both zlib streams of each connection have been used), waits for the server
-to settle, reads RSS again and prints (after - before) / N. Repeats R times
+to settle (S seconds, default 7: past the 5 s after which an idle connection
+frees its compressor), reads RSS again and prints (after - before) / N. Repeats R times
 (fresh server each time) and prints the median. Uses Python `websockets`.
 """
 import argparse, asyncio, os, resource, socket, statistics, subprocess, sys, time
@@ -61,7 +62,7 @@ def one_run(args):
             await asyncio.sleep(1.0)
             before = rss_bytes(server.pid)
             conns = await open_connections(port, args.connections, args.deflate, args.busy)
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(args.settle)
             after = rss_bytes(server.pid)
             await asyncio.gather(*[c.close() for c in conns])
             return (after - before) / args.connections
@@ -78,6 +79,8 @@ def main():
     ap.add_argument("--busy", action="store_true", help="send one 1 KiB message per connection before measuring")
     ap.add_argument("--bin", default=".build/release/switchboard")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--settle", type=float, default=7.0,
+                    help="seconds to wait before reading RSS; past the server's 5 s releaseIdleMemoryAfter by default")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.connections + 1024)), hard))

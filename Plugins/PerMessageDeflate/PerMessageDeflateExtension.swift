@@ -62,7 +62,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
         }
 
         if inflater == nil {
-            inflater = ZlibStream(mode: .inflate, windowBits: decompressWindowBits)
+            inflater = ZlibStream(mode: .inflate, windowBits: decompressWindowBits, longLived: !decompressNoContextTakeover)
             guard inflater != nil else { throw WebSocketProtocolError(.internalServerError, "zlib could not start an inflate stream") }
         }
         var plain = ByteBuffer()
@@ -81,6 +81,18 @@ struct PerMessageDeflateExtension: WebSocketExtension {
         inflatedSoFar += plain.readableBytes
         if frame.fin && decompressNoContextTakeover { inflater = nil }
         output.forward(WebSocketFrame(fin: frame.fin, reservedBits: frame.reservedBits.subtracting(.rsv1), opcode: frame.opcode, payload: plain))
+    }
+
+    // MARK: Idle
+
+    /// Frees the compressor between messages, history and all (32 KiB at the
+    /// defaults). That is always safe: a compressor may use less history than
+    /// the peer's decompressor keeps (RFC 7692 §7.2.1 only bounds what it may
+    /// refer to), so the next message simply refers to nothing before it. The
+    /// decompressor stays: with context takeover the peer may refer to its
+    /// earlier messages (§7.2.2), and without it is already freed per message.
+    mutating func releaseIdleMemory() {
+        if deflating == nil { deflater = nil }
     }
 
     // MARK: Sending
@@ -105,7 +117,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
 
         if deflater == nil {
             deflater = ZlibStream(mode: .deflate(level: Int32(configuration.compressionLevel), memoryLevel: Int32(configuration.memoryLevel)),
-                                  windowBits: compressWindowBits)
+                                  windowBits: compressWindowBits, longLived: !compressNoContextTakeover)
             guard deflater != nil else { throw WebSocketProtocolError(.internalServerError, "zlib could not start a deflate stream") }
         }
         var compressed = ByteBuffer()

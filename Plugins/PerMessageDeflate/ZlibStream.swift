@@ -13,12 +13,27 @@ final class ZlibStream {
 
     private let stream: UnsafeMutablePointer<z_stream>
     private let mode: Mode
+    /// Where a long-lived stream's memory comes from, so that freeing the stream gives it back.
+    private let arena: ZlibArena?
 
     /// Fails when zlib refuses the parameters (e.g. an 8-bit window for raw deflate).
-    init?(mode: Mode, windowBits: Int) {
+    ///
+    /// - Parameter longLived: the stream serves many messages (context takeover):
+    ///   its memory comes from a ``ZlibArena`` and returns to the system when it is
+    ///   freed. A stream per message uses `malloc`, whose memory the next one reuses.
+    init?(mode: Mode, windowBits: Int, longLived: Bool = false) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         self.mode = mode
+        if longLived {
+            switch mode {
+            case .deflate(_, let memoryLevel): arena = ZlibArena(size: ZlibArena.deflateSize(windowBits: windowBits, memoryLevel: Int(memoryLevel)))
+            case .inflate: arena = ZlibArena(size: ZlibArena.inflateSize(windowBits: windowBits))
+            }
+            arena?.install(on: stream)
+        } else {
+            arena = nil
+        }
         let size = Int32(MemoryLayout<z_stream>.size)
         let rc: Int32
         switch mode {

@@ -21,13 +21,19 @@ public struct WebSocketConnectionConfiguration: Sendable {
     public var closeTimeout: TimeAmount
     /// Outgoing messages larger than this are split into frames of this size; `nil` (the default) sends one frame each.
     public var maxOutgoingFrameSize: Int?
+    /// After this long without a message either way, extensions free what they can
+    /// rebuild (permessage-deflate drops its compressor: 32 KiB at its defaults);
+    /// `nil` never does. Default 5 s: a connection quiet that long is usually idle
+    /// for much longer (dashboards, chat), and rebuilding costs one allocation and
+    /// one message compressed without history.
+    public var releaseIdleMemoryAfter: TimeAmount?
     /// Inbound messages buffered for a handler that is not reading before the socket stops being read.
     /// Default 16: enough to batch per read, small enough that a stalled handler pushes back quickly.
     public var inboundBufferedMessages: Int
 
     public init(limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
                 idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
-                inboundBufferedMessages: Int = 16) {
+                inboundBufferedMessages: Int = 16, releaseIdleMemoryAfter: TimeAmount? = .seconds(5)) {
         self.limits = limits
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
@@ -35,6 +41,7 @@ public struct WebSocketConnectionConfiguration: Sendable {
         self.closeTimeout = closeTimeout
         self.maxOutgoingFrameSize = maxOutgoingFrameSize
         self.inboundBufferedMessages = inboundBufferedMessages
+        self.releaseIdleMemoryAfter = releaseIdleMemoryAfter
     }
 }
 

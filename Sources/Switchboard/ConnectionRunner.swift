@@ -22,11 +22,18 @@ struct MultiplexPlan {
 
 /// The async side of one upgraded connection: runs the handler, then closes.
 struct UpgradedConnection: Sendable {
-    /// The logical channels of a multiplexed connection.
-    struct Multiplexed: Sendable {
+    /// The logical channels of a multiplexed connection. A class: a plain
+    /// connection carries one pointer for it, not the channel's whole context.
+    final class Multiplexed: Sendable {
         let bridge: NIOLoopBound<MultiplexBridge>
         let implicit: WebSocketLogicalChannel
         let starts: AsyncStream<MultiplexBridge.ChannelStart>
+
+        init(bridge: NIOLoopBound<MultiplexBridge>, implicit: WebSocketLogicalChannel, starts: AsyncStream<MultiplexBridge.ChannelStart>) {
+            self.bridge = bridge
+            self.implicit = implicit
+            self.starts = starts
+        }
     }
 
     let channel: NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>

@@ -28,6 +28,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var pingTimer: RepeatedTask?
     private var pongDeadline: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    private var memoryTimer: Scheduled<Void>?
+    /// How long a quiet connection waits before its extensions free memory; `nil` when there is nothing to free.
+    private let releaseIdleMemoryAfter: TimeAmount?
     private var lastActivity = NIODeadline.now()
     /// Completed when the channel closes, with the peer's close frame if one arrived.
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
@@ -38,6 +41,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, logger: Logger, peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
         self.engine = engine
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
+        self.releaseIdleMemoryAfter = engine.extensionNames.isEmpty ? nil : configuration.releaseIdleMemoryAfter
         self.configuration = configuration
         self.logger = logger
         self.peerClose = peerClose
@@ -82,7 +86,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func handle(_ event: WebSocketEvent, context: ChannelHandlerContext) {
         switch event {
         case .message(let message):
-            lastActivity = .now()
+            noteActivity(context: context)
             if let multiplex {
                 multiplex.session.receive(message)
             } else if !applicationDone {
@@ -170,7 +174,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .message(let message):
             do {
                 try engine.send(message)
-                lastActivity = .now()
+                noteActivity(context: context)
                 writeOutbound(context: context, promise: promise)
             } catch {
                 promise?.fail(error)
@@ -297,6 +301,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         if let idle = configuration.idleTimeout {
             scheduleIdleCheck(at: .now() + idle, context: context)
         }
+        if let quiet = releaseIdleMemoryAfter {
+            scheduleMemoryRelease(at: .now() + quiet, context: context)
+        }
         _ = bound
     }
 
@@ -307,6 +314,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         pongDeadline = nil
         idleTimer?.cancel()
         idleTimer = nil
+        memoryTimer?.cancel()
+        memoryTimer = nil
     }
 
     private func sendHeartbeat(context: ChannelHandlerContext) {
@@ -322,6 +331,31 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             handler.logger.info("no pong within the ping timeout; closing with 1011")
             handler.pongDeadline = nil
             handler.startClose(code: .internalServerError, reason: "keepalive ping timeout", context: context)
+        }
+    }
+
+    /// A data message went one way or the other: the idle clocks restart.
+    private func noteActivity(context: ChannelHandlerContext) {
+        lastActivity = .now()
+        if memoryTimer == nil, !draining, let quiet = releaseIdleMemoryAfter {
+            scheduleMemoryRelease(at: lastActivity + quiet, context: context)
+        }
+    }
+
+    /// One timer per quiet period, not per message: when it fires early (there was
+    /// traffic since), it is set again for the quiet period after the last message.
+    private func scheduleMemoryRelease(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        memoryTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            guard let quiet = handler.releaseIdleMemoryAfter else { return }
+            let due = handler.lastActivity + quiet
+            if due <= .now() {
+                handler.engine.releaseIdleMemory()
+                handler.memoryTimer = nil  // set again by the next message (noteActivity)
+            } else {
+                handler.scheduleMemoryRelease(at: due, context: context)
+            }
         }
     }
 

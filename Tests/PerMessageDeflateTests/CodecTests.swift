@@ -216,6 +216,20 @@ struct CodecTests {
         #expect(first2.wire.first?.payload == second2.wire.first?.payload, "a fresh stream every message: the same bytes")
     }
 
+    @Test("§7.2.1: an idle connection frees its compressor; with context takeover the peer still reads what follows, and later messages use history again", arguments: [WebSocketRole.client, .server])
+    func idleReleaseKeepsTheStreamValid(from role: WebSocketRole) throws {
+        let bytes = compressibleBytes(300, seed: 21) + incompressibleBytes(1700, seed: 22)
+        var link = try Link()
+        let first = try link.send(message(.binary, bytes), from: role)
+        link.client.releaseIdleMemory()
+        link.server.releaseIdleMemory()
+        let afterRelease = try link.send(message(.binary, bytes), from: role)  // no history: as long as the first
+        let third = try link.send(message(.binary, bytes), from: role)        // history again
+        #expect(first.events == [.binary(bytes)] && afterRelease.events == [.binary(bytes)] && third.events == [.binary(bytes)])
+        #expect(afterRelease.wire.first?.payload == first.wire.first?.payload, "a fresh stream: the first message's bytes again")
+        #expect(third.wireBytes * 10 < first.wireBytes, "third: \(third.wireBytes) B, first: \(first.wireBytes) B")
+    }
+
     @Test("§7.1.1.2: a server that asks for client_no_context_takeover gets it, and both ends forget between messages")
     func serverAsksClientNoContextTakeover() throws {
         var link = try Link(server: PerMessageDeflate(configuration: .init(noContextTakeover: true, requestPeerNoContextTakeover: true)))

@@ -280,6 +280,12 @@ public struct WebSocketEngine {
         }
     }
 
+    /// The connection has been quiet: extensions free what they can rebuild (a
+    /// compressor's history). Each keeps what a message in progress still needs.
+    public mutating func releaseIdleMemory() {
+        pipeline.releaseIdleMemory()
+    }
+
     /// The bytes queued for the peer since the last call, as one buffer: write and flush them together.
     public mutating func takeOutbound() -> ByteBuffer? {
         defer { outbound = nil }

@@ -11,6 +11,11 @@ struct ExtensionPipeline {
 
     var isEmpty: Bool { extensions.isEmpty }
 
+    /// Lets every extension free what an idle connection does not need.
+    mutating func releaseIdleMemory() {
+        for index in extensions.indices { extensions[index].releaseIdleMemory() }
+    }
+
     /// Every bit some extension claims.
     var reservedBits: WebSocketFrame.ReservedBits {
         extensions.reduce(into: []) { $0.formUnion($1.reservedBits) }

@@ -21,10 +21,16 @@ public protocol WebSocketExtension {
 
     /// Processes a frame the application sends, on its way to the peer.
     mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
+
+    /// The connection has been quiet for a while: free what can be rebuilt
+    /// later without changing what the peer must expect (a compressor's history,
+    /// say), keeping what a message in progress needs. Default: nothing.
+    mutating func releaseIdleMemory()
 }
 
 extension WebSocketExtension {
     public var reservedBits: WebSocketFrame.ReservedBits { [] }
+    public mutating func releaseIdleMemory() {}
 }
 
 /// Where an extension puts the frames that come out of it.
