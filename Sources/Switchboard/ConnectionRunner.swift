@@ -39,6 +39,8 @@ struct UpgradedConnection: Sendable {
     let channel: NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>
     let context: WebSocketContext
     let handler: any WebSocketHandler
+    /// What the handler sends, on its way to the channel handler.
+    let outbound: OutboundQueue
     /// The peer's close frame, once the channel is closed.
     let peerClose: EventLoopFuture<WebSocketCloseFrame?>
     let multiplexed: Multiplexed?
@@ -49,7 +51,9 @@ struct UpgradedConnection: Sendable {
                         context: WebSocketContext, handler: any WebSocketHandler,
                         position: ChannelPipeline.SynchronousOperations.Position, multiplex plan: MultiplexPlan? = nil) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
-        let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, logger: context.logger, peerClose: peerClose)
+        let outbound = OutboundQueue(eventLoop: channel.eventLoop)
+        let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
+                                                peerClose: peerClose)
         let bridge = plan.map { MultiplexBridge(session: $0.session, eventLoop: channel.eventLoop, configuration: configuration,
                                                 logger: context.logger, role: context.role) }
         wsHandler.multiplex = bridge
@@ -71,7 +75,7 @@ struct UpgradedConnection: Sendable {
                 outboundType: WebSocketOutboundCommand.self
             )
         )
-        return UpgradedConnection(channel: asyncChannel, context: context, handler: handler, peerClose: peerClose.futureResult,
+        return UpgradedConnection(channel: asyncChannel, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
                                   multiplexed: multiplexed)
     }
 
@@ -83,15 +87,14 @@ struct UpgradedConnection: Sendable {
         let logger = context.logger
         do {
             try await channel.executeThenClose { inbound, _ in
-                let writer = AsyncChannelWriter(channel: channel.channel)
                 do {
-                    try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(writer), context: context)
-                    try? await channel.channel.writeAndFlush(WebSocketOutboundCommand.finish(.normalClosure, "")).get()
+                    try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
+                    try? outbound.enqueue(.finish(.normalClosure, ""))
                 } catch where !channel.channel.isActive || error is WebSocketError {
                     logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
                 } catch {
                     logger.error("handler failed", metadata: ["error": "\(error)"])
-                    try? await channel.channel.writeAndFlush(WebSocketOutboundCommand.finish(.internalServerError, "handler failed")).get()
+                    try? outbound.enqueue(.finish(.internalServerError, "handler failed"))
                 }
                 // The channel handler keeps reading until the close handshake ends or times out.
                 try? await channel.channel.closeFuture.get()
@@ -149,26 +152,14 @@ extension UpgradedConnection {
     }
 }
 
-/// Sends the handler's messages to the channel handler and waits until each
-/// is written to the socket.
-///
-/// Waiting per message is the backpressure: NIOAsyncChannel's writer returns
-/// as soon as a message is queued for the event loop, so a sender that never
-/// waits could queue without bound before the socket ever reports it is full.
-/// Here a sender whose peer does not read stops at the first write the kernel
-/// cannot take.
+/// The handler's ``WebSocketOutbound``: sends go through the connection's
+/// ``OutboundQueue``, which batches them for the event loop and suspends a
+/// sender only while too many bytes are on their way (backpressure).
 struct AsyncChannelWriter: WebSocketOutboundWriter {
-    let channel: any Channel
+    let queue: OutboundQueue
 
-    func write(_ message: WebSocketMessage) async throws { try await send(.message(message)) }
-    func ping(_ payload: ByteBuffer) async throws { try await send(.ping(payload)) }
-    func close(code: WebSocketCloseCode, reason: String) async throws { try await send(.close(code, reason)) }
-
-    private func send(_ command: WebSocketOutboundCommand) async throws {
-        do {
-            try await channel.writeAndFlush(command).get()
-        } catch is ChannelError {
-            throw WebSocketError.connectionClosed  // the socket is gone: say so in the library's terms
-        }
-    }
+    func write(_ message: WebSocketMessage) async throws { try await queue.send(.message(message)) }
+    func ping(_ payload: ByteBuffer) async throws { try await queue.send(.ping(payload)) }
+    /// A close does not wait for room: it must get out even to a peer that does not read (the close timeout bounds it).
+    func close(code: WebSocketCloseCode, reason: String) async throws { try queue.enqueue(.close(code, reason)) }
 }

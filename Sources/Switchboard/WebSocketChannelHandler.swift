@@ -7,7 +7,9 @@ import SwitchboardCore
 /// up to the async side a read batch at a time.
 ///
 /// Writes produced while handling a read (pongs, close answers) are flushed
-/// once, at `channelReadComplete`.
+/// once, at `channelReadComplete`. What the application sends arrives through
+/// an ``OutboundQueue``: the handler drains it a batch at a time, with one
+/// flush per batch, and tells it when the channel's writability changes.
 final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = WebSocketMessage
@@ -17,7 +19,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var engine: WebSocketEngine
     private let configuration: WebSocketConnectionConfiguration
     private let logger: Logger
-    private var cumulation: ByteBuffer?
+    private let outbound: OutboundQueue
     private var needsFlush = false
     /// Once a close is under way, read regardless of whether the application reads, to see the peer's answer.
     private var draining = false
@@ -38,8 +40,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     var multiplex: MultiplexBridge?
     private var context: ChannelHandlerContext?
 
-    init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, logger: Logger, peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
+    init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
+         peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
         self.engine = engine
+        self.outbound = outbound
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
         self.releaseIdleMemoryAfter = engine.extensionNames.isEmpty ? nil : configuration.releaseIdleMemoryAfter
         self.configuration = configuration
@@ -50,11 +54,18 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         startTimers(context: context)
+        // The queue holds this handler until `detach()`, which handlerRemoved and channelInactive call.
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        outbound.attach {
+            let (handler, context) = bound.value
+            handler.drainOutbound(context: context)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopTimers()
         self.context = nil
+        outbound.detach()
     }
 
     // MARK: Inbound
@@ -63,22 +74,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         // After a failure or a finished close handshake nothing more is parsed: drop the bytes
         // rather than hold them until the connection closes.
         guard engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent else { return }
-        var incoming = unwrapInboundIn(data)
-        // Take the buffer out of the property so it is uniquely referenced: unmasking works in place.
-        var buffer: ByteBuffer
-        if var pending = cumulation {
-            cumulation = nil
-            pending.writeBuffer(&incoming)
-            buffer = pending
-        } else {
-            buffer = incoming
-        }
+        // The engine takes every byte it reads (an incomplete header or payload waits inside it),
+        // so nothing of the read buffer is kept here; what it leaves after a close or a failure is
+        // never read.
+        var buffer = unwrapInboundIn(data)
         while let event = engine.receive(from: &buffer) {
             handle(event, context: context)
-        }
-        if buffer.readableBytes > 0 {
-            if buffer.readerIndex > 1 << 16 { buffer.discardReadBytes() }
-            cumulation = buffer
         }
         writeOutbound(context: context, promise: nil)
     }
@@ -100,6 +101,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .closed(let frame):
             receivedClose = frame
             multiplex?.physicalClosed()
+            outbound.closeStateChanged(engine.closeState)
             logger.debug("peer closed", metadata: ["code": "\(frame.code.map(String.init(describing:)) ?? "none")", "reason": "\(frame.reason)"])
             if engine.closeState == .closeReceived {
                 // The peer closed first: end the application's inbound stream and answer once it
@@ -144,14 +146,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelInactive(context: ChannelHandlerContext) {
         multiplex?.physicalClosed()
         stopTimers()
+        outbound.detach()
         closeTimer?.cancel()
         peerClose.succeed(receivedClose)
         context.fireChannelInactive()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        multiplex?.physicalWritabilityChanged()
-        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -167,32 +165,51 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        outbound.channelWritabilityChanged(context.channel.isWritable)
+        multiplex?.physicalWritabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
     // MARK: Outbound
 
+    /// A command written through the pipeline (the application's go through ``OutboundQueue``).
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
+        do {
+            try perform(unwrapOutboundIn(data), context: context)
+            writeOutbound(context: context, promise: promise)
+        } catch {
+            promise?.fail(error)
+        }
+    }
+
+    /// Writes everything the application queued since the last drain, with one flush, then
+    /// tells the queue whether the channel has room (which lets waiting senders go on).
+    private func drainOutbound(context: ChannelHandlerContext) {
+        for command in outbound.takeAll() {
+            // A message that raced a close the event loop started (timeout, shutdown) is dropped:
+            // the queue refuses the next ones.
+            try? perform(command, context: context)
+        }
+        writeOutbound(context: context, promise: nil)
+        flushIfNeeded(context: context)
+        outbound.channelWritabilityChanged(context.channel.isWritable)
+    }
+
+    /// Hands one command to the engine; the bytes it produces are written by the caller (a close's
+    /// by ``startClose(code:reason:context:)`` itself).
+    private func perform(_ command: WebSocketOutboundCommand, context: ChannelHandlerContext) throws(WebSocketError) {
+        switch command {
         case .message(let message):
-            do {
-                try engine.send(message)
-                noteActivity(context: context)
-                writeOutbound(context: context, promise: promise)
-            } catch {
-                promise?.fail(error)
-            }
+            try engine.send(message)
+            noteActivity(context: context)
         case .ping(let payload):
-            do {
-                try engine.ping(payload)
-                writeOutbound(context: context, promise: promise)
-            } catch {
-                promise?.fail(error)
-            }
+            try engine.ping(payload)
         case .close(let code, let reason):
             startClose(code: code, reason: reason, context: context)
-            promise?.succeed()
         case .finish(let code, let reason):
             applicationDone = true
             startClose(code: code, reason: reason, context: context)
-            promise?.succeed()
         }
     }
 
@@ -206,6 +223,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func startClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
+        defer { outbound.closeStateChanged(engine.closeState) }
         if let failure = engine.failure {
             // Fail the connection (§7.1.7): the failure's code, then drop TCP without waiting.
             engine.close(code: failure.closeCode, reason: failure.reason)

@@ -41,15 +41,33 @@ struct FrameParserTests {
         #expect(parseError(unmasked, role: .client, maxFrameSize: Int.max)?.closeCode == .protocolError)
     }
 
-    @Test("§5.2: an incomplete extended length is not consumed; parsing resumes when it arrives")
+    @Test("§5.2: an incomplete extended length waits in the parser; parsing resumes when the rest arrives")
     func incompleteExtendedLength() throws {
         let bytes = rawFrame(opcode: 2, payload: [UInt8](repeating: 1, count: 300), mask: testKey)
         var parser = FrameParser(role: .server, maxFrameSize: 1 << 20)
         var buffer = ByteBuffer(bytes: bytes[0..<3])  // first byte of the 16-bit length only
         #expect(parseAll(&parser, &buffer) == [])
-        #expect(buffer.readableBytes == 3)
-        buffer.writeBytes(bytes[3...])
-        #expect(parseAll(&parser, &buffer) == [.frame(frame(.binary, [UInt8](repeating: 1, count: 300)))])
+        #expect(buffer.readableBytes == 0, "the parser keeps the incomplete header itself")
+        var rest = ByteBuffer(bytes: bytes[3...])  // a new read, not appended to the first
+        #expect(parseAll(&parser, &rest) == [.frame(frame(.binary, [UInt8](repeating: 1, count: 300)))])
+        #expect(rest.readableBytes == 0)
+    }
+
+    @Test("§5.2: a header split across reads takes only its own bytes from the second read",
+          arguments: [1, 3, 5, 9, 15, 21])
+    func headerSplitAcrossReads(split: Int) {
+        // A 6-byte header and 2 bytes of payload, then a 14-byte header (64-bit length form), then a small frame.
+        let big = rawFrame(opcode: 2, payload: [UInt8](repeating: 9, count: 70_000), mask: testKey, lengthForm: 64)
+        let bytes = clientFrame(.text, "hi") + big + clientFrame(.text, "after")
+        var parser = FrameParser(role: .server, maxFrameSize: 1 << 20)
+        var first = ByteBuffer(bytes: bytes[..<split])
+        var parsed = parseAll(&parser, &first)
+        #expect(first.readableBytes == 0)
+        var second = ByteBuffer(bytes: bytes[split...])
+        parsed += parseAll(&parser, &second)
+        #expect(second.readableBytes == 0)
+        #expect(parsed.filter { if case .partial = $0 { false } else { true } }
+                == [.frame(frame(.text, "hi")), .frame(frame(.binary, [UInt8](repeating: 9, count: 70_000))), .frame(frame(.text, "after"))])
     }
 
     // MARK: Masking direction (§5.1)
@@ -200,6 +218,7 @@ struct FrameParserTests {
                 buffer.writeBytes(bytes[i..<i + n])
                 i += n
                 for case .frame(let f) in parseAll(&parser, &buffer) { frames.append(f) }
+                #expect(buffer.readableBytes == 0, "the parser takes every byte it is given")
             }
             #expect(frames == expected)
         }
@@ -235,7 +254,7 @@ struct FrameParserTests {
         #expect(parseAll(&parser, &buffer) == [.frame(frame(.text, payload, fin: false))])
     }
 
-    @Test("§5.2: several frames in one buffer come out in order, and a following partial frame stays")
+    @Test("§5.2: several frames in one buffer come out in order, and a following partial frame completes with the next bytes")
     func severalFramesInOneBuffer() {
         let a = clientFrame(.text, "one"), b = clientFrame(.binary, [1, 2, 3]), c = clientFrame(.text, "three")
         var parser = FrameParser(role: .server, maxFrameSize: 1 << 20)

@@ -61,6 +61,31 @@ struct MaskingTests {
         }
     }
 
+    @Test("§5.3: the copying form equals the byte loop for every length 0...100, offset 0...3 and unaligned ends")
+    func copyingApplyMatchesNaive() {
+        var rng = SeededRandom(seed: 4)
+        for length in 0...100 {
+            let data = randomBytes(length + 3, using: &rng)
+            let k = randomBytes(4, using: &rng)
+            let key = WebSocketMaskingKey(k[0], k[1], k[2], k[3])
+            for offset in 0...3 {
+                for (from, to) in [(0, 0), (1, 3), (3, 2)] {
+                    var out = [UInt8](repeating: 0xEE, count: length + 4)
+                    data.withUnsafeBytes { source in
+                        out.withUnsafeMutableBytes { destination in
+                            key.apply(from: UnsafeRawBufferPointer(rebasing: source[from..<from + length]),
+                                      to: UnsafeMutableRawBufferPointer(rebasing: destination[to...]), offset: offset)
+                        }
+                    }
+                    #expect(Array(out[to..<to + length]) == Self.naiveMask(Array(data[from..<from + length]), key: key, offset: offset),
+                            "length \(length), offset \(offset), source at \(from), destination at \(to)")
+                    #expect(out[..<to].allSatisfy { $0 == 0xEE } && out[(to + length)...].allSatisfy { $0 == 0xEE },
+                            "nothing written outside the destination range")
+                }
+            }
+        }
+    }
+
     @Test("§5.3: masking keys from random() differ (a strong source, not a constant)")
     func randomKeysDiffer() {
         let keys = Set((0..<64).map { _ in WebSocketMaskingKey.random() })

@@ -95,7 +95,7 @@ public struct WebSocketEngine {
         // after decoding, be the one that bounds the message.
         let frameLimit = pipeline.isEmpty ? limits.maxFrameSize : limits.maxFrameSize + limits.maxFrameSize / 64 + 1024
         self.maxFrameSize = frameLimit
-        self.parser = FrameParser(role: role, maxFrameSize: frameLimit, allowedReservedBits: pipeline.reservedBits)
+        self.parser = FrameParser(role: role, maxFrameSize: frameLimit, allowedReservedBits: pipeline.reservedBits, allocator: allocator)
         self.assembler = MessageAssembler(limits: limits)
         self.allocator = allocator
         self.makeMaskingKey = maskingKey
@@ -108,8 +108,9 @@ public struct WebSocketEngine {
 
     /// Returns the next event in `buffer`, or `nil` when it needs more bytes.
     ///
-    /// Call it until it returns `nil`. Bytes of an incomplete frame stay in
-    /// `buffer`; append what arrives next to them.
+    /// Call it until it returns `nil`. The engine takes the bytes it reads (an
+    /// incomplete frame waits inside it), so pass each read as it arrives; bytes
+    /// left in `buffer` after a close or a failure are never read.
     public mutating func receive(from buffer: inout ByteBuffer) -> WebSocketEvent? {
         if let event = nextPending() { return event }
         guard failure == nil else { return nil }

@@ -1,12 +1,25 @@
 import NIOCore
 
-/// Turns bytes into frames (RFC 6455 §5.2), unmasking in place and refusing
-/// what the protocol forbids as soon as the header shows it.
+/// Turns bytes into frames (RFC 6455 §5.2), unmasking as it copies and
+/// refusing what the protocol forbids as soon as the header shows it.
 ///
-/// The parser consumes a frame's header as soon as it is complete, then waits
-/// for the payload. While waiting, it unmasks what has arrived and reports it
-/// as ``Result/partial(_:newBytes:)``, so that the engine can check UTF-8 of a
-/// text frame before its last byte arrives (fail fast, §8.1).
+/// The parser takes every byte it is given: a frame's header is consumed as
+/// soon as it is complete (the first bytes of one that is not are kept by the
+/// parser), and payload bytes move out of the caller's buffer as they arrive.
+/// The caller keeps nothing between reads.
+///
+/// Where a masked payload goes: into a buffer of the frame's own, sized to the
+/// payload, unmasked while it is copied (one pass, see
+/// ``WebSocketMaskingKey/apply(from:to:offset:)``). Unmasking in the read
+/// buffer instead would be a write to storage that earlier frames' payloads
+/// still share (they are slices of it, handed to the application), and
+/// ByteBuffer would copy the rest of the read buffer on write, once per frame.
+/// An unmasked payload (a client reading a server) that is whole in the input
+/// is a slice of it, not a copy.
+///
+/// While a payload is incomplete, the parser reports what arrived as
+/// ``Result/partial(_:newBytes:)``, so that the engine can check UTF-8 of a text
+/// frame before its last byte arrives (fail fast, §8.1).
 public struct FrameParser: Sendable {
     /// The fixed part of a frame, decoded.
     public struct Header: Sendable, Hashable {
@@ -20,18 +33,29 @@ public struct FrameParser: Sendable {
 
     /// What one call to ``next(from:)`` found.
     public enum Result: Sendable {
-        /// A whole frame; its payload is a slice of the input.
+        /// A whole frame.
         case frame(WebSocketFrame)
         /// The header and the part of the payload that arrived since the last call, unmasked.
+        /// `newBytes` is a view of the parser's payload buffer: drop it before the next call,
+        /// or the parser's next append copies that buffer.
         case partial(Header, newBytes: ByteBuffer)
         /// Nothing new; call again when more bytes arrive.
         case needMoreData
     }
 
     @usableFromInline enum State: Sendable {
-        case awaitingHeader
-        case awaitingPayload(Header, unmasked: Int)
+        /// Between frames. `partialHeader` holds the first bytes of a header that
+        /// has not arrived whole (fewer than ``maxHeaderLength``).
+        case awaitingHeader(partialHeader: ByteBuffer?)
+        /// The header is read; the payload arrives, unmasked, into `payload`, a buffer of its own.
+        case awaitingPayload(Header, payload: ByteBuffer)
     }
+
+    /// 2 bytes, an 8-byte length and a 4-byte key (§5.2).
+    static let maxHeaderLength = 14
+    /// The most a payload buffer reserves ahead of the bytes that arrived: a peer that announces
+    /// a large frame and sends little of it gets no more than this held for it in advance.
+    static let maxReservation = 1 << 20
 
     /// Which endpoint is parsing: a server requires masked frames, a client unmasked ones (§5.1).
     public let role: WebSocketRole
@@ -39,46 +63,93 @@ public struct FrameParser: Sendable {
     public var allowedReservedBits: WebSocketFrame.ReservedBits
     /// Frames with a longer payload close with 1009 (§7.4.1).
     public var maxFrameSize: Int
-    @usableFromInline var state: State = .awaitingHeader
+    /// Where payload buffers come from.
+    public let allocator: ByteBufferAllocator
+    @usableFromInline var state: State = .awaitingHeader(partialHeader: nil)
 
-    public init(role: WebSocketRole, maxFrameSize: Int, allowedReservedBits: WebSocketFrame.ReservedBits = []) {
+    public init(role: WebSocketRole, maxFrameSize: Int, allowedReservedBits: WebSocketFrame.ReservedBits = [],
+                allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.role = role
         self.maxFrameSize = maxFrameSize
         self.allowedReservedBits = allowedReservedBits
+        self.allocator = allocator
     }
 
-    /// Reads the next frame, or as much of it as has arrived.
+    /// Reads the next frame, or as much of it as has arrived, consuming the bytes it read.
     ///
-    /// Bytes of a frame that is not complete stay in `buffer` (unmasked); keep
-    /// them and append new bytes after them.
+    /// Call it until it returns ``Result/needMoreData``; by then `buffer` is empty.
     public mutating func next(from buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> Result {
-        let header: Header
-        let unmasked: Int
         switch state {
-        case .awaitingHeader:
-            guard let h = try readHeader(from: &buffer) else { return .needMoreData }
-            header = h
-            unmasked = 0
-        case .awaitingPayload(let h, let u):
-            header = h
-            unmasked = u
-        }
-
-        let available = min(buffer.readableBytes, header.payloadLength)
-        if let key = header.maskingKey, available > unmasked {
-            buffer.withUnsafeMutableReadableBytes { bytes in
-                key.apply(to: UnsafeMutableRawBufferPointer(rebasing: bytes[unmasked..<available]), offset: unmasked)
+        case .awaitingHeader(let partialHeader):
+            let header: Header?
+            if var pending = partialHeader {
+                state = .awaitingHeader(partialHeader: nil)  // so that `pending` is uniquely referenced and grows in place
+                header = try readHeader(continuing: &pending, from: &buffer)
+            } else {
+                header = try readHeader(from: &buffer)
+                if header == nil, buffer.readableBytes > 0 {
+                    var pending = allocator.buffer(capacity: Self.maxHeaderLength)
+                    pending.writeBuffer(&buffer)
+                    state = .awaitingHeader(partialHeader: pending)
+                }
             }
+            guard let header else { return .needMoreData }
+            if header.maskingKey == nil, buffer.readableBytes >= header.payloadLength {
+                // Unmasked and whole: a slice of the input, no copy.
+                return .frame(Self.makeFrame(header, payload: buffer.readSlice(length: header.payloadLength)!))
+            }
+            var payload = allocator.buffer(capacity: min(header.payloadLength, max(buffer.readableBytes, Self.maxReservation)))
+            return receivePayload(header, into: &payload, from: &buffer)
+        case .awaitingPayload(let header, var payload):
+            state = .awaitingHeader(partialHeader: nil)  // so that `payload` is uniquely referenced and grows in place
+            return receivePayload(header, into: &payload, from: &buffer)
         }
-        if available == header.payloadLength {
-            state = .awaitingHeader
-            let payload = buffer.readSlice(length: header.payloadLength)!
-            return .frame(WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload))
+    }
+
+    /// Moves payload bytes from `buffer` to `payload`, unmasking them on the way; returns the
+    /// frame once it is whole, else the new bytes.
+    private mutating func receivePayload(_ header: Header, into payload: inout ByteBuffer, from buffer: inout ByteBuffer) -> Result {
+        let received = payload.readableBytes
+        let count = min(buffer.readableBytes, header.payloadLength - received)
+        if let key = header.maskingKey {
+            _ = buffer.withUnsafeReadableBytes { source in
+                payload.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { destination in
+                    key.apply(from: UnsafeRawBufferPointer(rebasing: source[..<count]), to: destination, offset: received)
+                    return count
+                }
+            }
+            buffer.moveReaderIndex(forwardBy: count)
+        } else {
+            var bytes = buffer.readSlice(length: count)!
+            payload.writeBuffer(&bytes)
         }
-        state = .awaitingPayload(header, unmasked: available)
-        guard available > unmasked else { return .needMoreData }
-        let newBytes = buffer.getSlice(at: buffer.readerIndex + unmasked, length: available - unmasked)!
-        return .partial(header, newBytes: newBytes)
+        if payload.readableBytes == header.payloadLength {
+            return .frame(Self.makeFrame(header, payload: payload))
+        }
+        state = .awaitingPayload(header, payload: payload)
+        guard count > 0 else { return .needMoreData }
+        return .partial(header, newBytes: payload.getSlice(at: payload.readerIndex + received, length: count)!)
+    }
+
+    private static func makeFrame(_ header: Header, payload: ByteBuffer) -> WebSocketFrame {
+        WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload)
+    }
+
+    /// Completes a header whose first bytes arrived in an earlier read: takes from `buffer`
+    /// only the bytes that belong to the header.
+    private mutating func readHeader(continuing pending: inout ByteBuffer, from buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> Header? {
+        let had = pending.readableBytes
+        let taken = min(Self.maxHeaderLength - had, buffer.readableBytes)
+        pending.writeImmutableBuffer(buffer.getSlice(at: buffer.readerIndex, length: taken)!)
+        guard let header = try readHeader(from: &pending) else {
+            // Still incomplete (the read was shorter than the rest of the header).
+            buffer.moveReaderIndex(forwardBy: taken)
+            state = .awaitingHeader(partialHeader: pending)
+            return nil
+        }
+        // `pending` now holds only the bytes taken past the header's end: give them back.
+        buffer.moveReaderIndex(forwardBy: taken - pending.readableBytes)
+        return header
     }
 
     /// Decodes and checks a header; consumes it only when it is complete.
@@ -135,7 +206,7 @@ public struct FrameParser: Sendable {
     }
 }
 
-/// Which end of the connection an endpoint is.
+/// Which endpoint is parsing: a server requires masked frames, a client unmasked ones (§5.1).
 public enum WebSocketRole: Sendable, Hashable {
     case client
     case server

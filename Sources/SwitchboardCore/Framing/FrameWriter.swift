@@ -10,8 +10,8 @@ public enum FrameWriter {
 
     /// Appends `frame` to `buffer`, using the shortest length form (§5.2 requires it).
     ///
-    /// With a `maskingKey` the payload is copied and masked while copying; without
-    /// one it is copied as is. Either way there is one copy, into the output.
+    /// With a `maskingKey` the payload is masked while it is copied (one pass);
+    /// without one it is copied as is. Either way there is one copy, into the output.
     @inlinable
     public static func write(_ frame: WebSocketFrame, maskingKey: WebSocketMaskingKey?, into buffer: inout ByteBuffer) {
         let length = frame.payload.readableBytes
@@ -32,11 +32,11 @@ public enum FrameWriter {
             return
         }
         buffer.writeMultipleIntegers(key.bytes.0, key.bytes.1, key.bytes.2, key.bytes.3)
-        let offset = buffer.writerIndex - buffer.readerIndex
-        var payload = frame.payload
-        buffer.writeBuffer(&payload)
-        buffer.withUnsafeMutableReadableBytes { all in
-            key.apply(to: UnsafeMutableRawBufferPointer(rebasing: all[offset...]))
+        frame.payload.withUnsafeReadableBytes { source in
+            _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { destination in
+                key.apply(from: source, to: destination)
+                return length
+            }
         }
     }
 }

@@ -67,7 +67,6 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private var handshakeDeadline: Scheduled<Void>?
     private var parser: FrameParser
     private var engine: WebSocketEngine?
-    private var cumulation: ByteBuffer?
     private var needsFlush = false
 
     /// Send times of the messages in flight, by sequence number modulo ``BenchLoad/inFlight``.
@@ -181,17 +180,8 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         case .handshaking:
             readHandshake(incoming, context: context)
         case .running, .draining, .closing:
-            // Take the buffer out of the property so that it is uniquely referenced.
-            if var pending = cumulation {
-                cumulation = nil
-                pending.writeBuffer(&incoming)
-                incoming = pending
-            }
+            // The parser (or the engine) takes every byte it reads; an incomplete frame waits inside it.
             readFrames(&incoming, context: context)
-            if incoming.readableBytes > 0, phase != .done {
-                if incoming.readerIndex > 1 << 16 { incoming.discardReadBytes() }
-                cumulation = incoming
-            }
         case .done:
             break
         }
