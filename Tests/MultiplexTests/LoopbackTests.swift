@@ -121,6 +121,29 @@ struct MuxLoopbackTests {
         }
     }
 
+    @Test("Graceful shutdown closes the physical connection with 1001; the open channels end with it")
+    func shutdown() async throws {
+        try await withLoopbackServer(Self.server(), seconds: 30) { server, port in
+            let ended = Locked<[String]>([])
+            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
+                let echo = try await context.openChannel(path: "/echo")
+                try await echo.outbound.send(text: "before")
+                var iterator = echo.inbound.makeAsyncIterator()
+                #expect(try await iterator.next()?.text == "before")
+                server.shutdown()
+                do {
+                    while try await iterator.next() != nil {}
+                    ended.withLock { $0.append("channel ended") }
+                } catch {
+                    ended.withLock { $0.append("channel failed") }
+                }
+                for try await _ in inbound {}
+            }
+            #expect(close?.code == .goingAway)
+            #expect(ended.value.count == 1)
+        }
+    }
+
     @Test("Without mux on the server, openChannel says so; the connection itself still works")
     func notNegotiated() async throws {
         var configuration = Self.server()

@@ -54,7 +54,8 @@ let echoHandler = ClosureWebSocketHandler { inbound, outbound, _ in
 }
 
 /// A server session for `/echo` (and `/chat` requiring the `chat.v1` subprotocol), started on a recording host.
-func serverSession(configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000") throws -> (any WebSocketMultiplexSession, RecordingHost) {
+func serverSession(configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000",
+                   limits: WebSocketLimits = .default) throws -> (any WebSocketMultiplexSession, RecordingHost) {
     var routes = WebSocketRoutes()
     routes.add("/echo", handler: echoHandler)
     var chat = SubprotocolRegistry(requiresSubprotocol: true)
@@ -64,7 +65,7 @@ func serverSession(configuration: MuxConfiguration = .init(), offer: String = "m
     let (_, ext) = Multiplex(configuration: configuration).serverAccept(try ExtensionHeader.parse([offer]))!
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost", "Origin": "http://localhost"])
     let session = (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
-        role: .server, request: physical, limits: .default, channelExtensions: [],
+        role: .server, request: physical, limits: limits, channelExtensions: [],
         acceptChannel: { handshake.evaluate($0) }, logger: Logger(label: "test")))
     let host = RecordingHost()
     session.start(host: host)

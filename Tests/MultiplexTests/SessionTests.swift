@@ -181,6 +181,36 @@ struct ServerSessionTests {
         #expect(host.closed == [2])
     }
 
+    @Test("§7.4.1 per channel: a message over the channel's limit closes that channel with 1009; the others go on")
+    func messageTooBigOnOneChannel() throws {
+        let (session, host) = try serverSession(offer: "mux; quota=10000", limits: .init(maxFrameSize: 100, maxMessageSize: 100))
+        session.receive(addChannel(2))
+        session.receive(control(.flowControl(MuxFlowControl(channel: 2, quota: 1000))))
+        host.sent.removeAll()
+        session.receive(logical(2, WebSocketFrame(opcode: .binary, payload: ByteBuffer(repeating: 1, count: 101))))
+        let closes = host.takeFrames().filter { $0.1.opcode == .close }
+        #expect(closes.map(\.0) == [2])
+        #expect(closes.first.map { (try? WebSocketCloseFrame(parsing: $0.1.payload))?.code } == .messageTooBig)
+        #expect(host.ended.last.map { $0.0 == 2 && $0.2 } == true)
+        session.receive(logical(1, text("fine")))
+        #expect(host.delivered.map(\.0) == [1] && host.physicalFailure == nil)
+    }
+
+    @Test("A finished channel whose peer never answers the close is dropped (3000) when the close timeout fires")
+    func closeTimeout() throws {
+        let (session, host) = try serverSession()
+        session.receive(addChannel(2))
+        session.receive(control(.flowControl(MuxFlowControl(channel: 2, quota: 1000))))
+        session.finish(2, code: .normalClosure, reason: "")
+        #expect(host.takeFrames().map(\.1.opcode) == [.close])
+        #expect(host.closed.isEmpty)  // waiting for the answer
+        session.closeTimedOut(2)
+        #expect(host.drops().map(\.0) == [2] && host.drops().map(\.1) == [.logicalChannelFailed])
+        #expect(host.closed == [2])
+        session.closeTimedOut(2)  // late: nothing more
+        #expect(host.drops().count == 1)
+    }
+
     @Test("A frame for a channel that is not open is ignored, as mod_pywebsocket does")
     func unknownChannel() throws {
         let (session, host) = try serverSession()
