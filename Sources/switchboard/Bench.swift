@@ -5,6 +5,7 @@ import NIOPosix
 import Switchboard
 import SwitchboardCore
 import SwitchboardRegistry
+import Multiplex
 
 /// `switchboard bench URL`: an echo load generator that checks every byte.
 ///
@@ -20,7 +21,8 @@ import SwitchboardRegistry
 /// connections from NIO event loops directly (see `BenchConnectionHandler`):
 /// pre-masked frames shared by every connection, SwitchboardCore's
 /// `FrameParser` for the echoes, one flush per read batch, no Swift task per
-/// message. Multiplexed (mux) logical channels are not offered yet.
+/// message. With `--channels N` every connection multiplexes N logical
+/// channels instead (see `BenchMux`).
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load an echo server: C connections, ping-pong or pipelined, every echoed byte checked.",
@@ -56,6 +58,8 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Offer permessage-deflate (off by default: the benchmark measures framing, not zlib).") var deflate = false
     @Flag(help: "Print one JSON line instead of the table.") var json = false
     @Option(help: "Event-loop threads of the generator.") var threads = 1
+    @Option(help: "Logical channels per connection (multiplexing, the mux extension); 1 is a plain connection.")
+    var channels = 1
     @Option(help: "Also report the CPU use of this process (the server's pid; Linux /proc) over the measured window.")
     var serverPid: Int32?
 
@@ -66,6 +70,9 @@ struct Bench: AsyncParsableCommand {
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard channels >= 1, channels <= MuxConfiguration().maxChannels else {
+            throw ValidationError("--channels must be between 1 and \(MuxConfiguration().maxChannels)")
+        }
         guard let parsed = WebSocketURL(url) else { throw ValidationError("not a ws:// URL: \(url)") }
         guard !parsed.isSecure else { throw ValidationError("wss:// is not supported by bench yet: measure TLS separately") }
     }
@@ -86,7 +93,16 @@ struct Bench: AsyncParsableCommand {
         let negotiated: [String]
         let cpu: (generator: Double, server: Double?)
         do {
-            (result, negotiated, cpu) = try await measure(group: group, target: target, load: load, extensions: extensions)
+            if channels > 1 {
+                var configuration = WebSocketClientConfiguration(extensions: extensions + [Multiplex()],
+                                                                 connection: .init(limits: limits, pingInterval: nil))
+                configuration.handshakeTimeout = .seconds(10)
+                (result, negotiated, cpu) = try await BenchMux.measure(BenchMux.Plan(
+                    url: url, connections: connections, channels: channels, inFlight: perConnection, payloads: load.payloads,
+                    warmup: warmup, duration: duration, configuration: configuration, serverPID: serverPid))
+            } else {
+                (result, negotiated, cpu) = try await measure(group: group, target: target, load: load, extensions: extensions)
+            }
             try? await group.shutdownGracefully()
         } catch {
             try? await group.shutdownGracefully()
@@ -199,8 +215,10 @@ struct Bench: AsyncParsableCommand {
     // MARK: Output
 
     private func describeLoad(perConnection: Int) -> String {
-        let modeText = mode == .pingpong ? "ping-pong" : "pipelined, \(perConnection) in flight per connection"
-        return "\(connections) connection(s), \(size)-byte \(kind.rawValue) messages, \(modeText), \(threads) generator thread(s)"
+        let modeText = mode == .pingpong ? "ping-pong" : "pipelined, \(perConnection) in flight"
+        let multiplexed = channels > 1 ? " x \(channels) mux channels" : ""
+        let per = channels > 1 ? " per channel" : (mode == .pipelined ? " per connection" : "")
+        return "\(connections) connection(s)\(multiplexed), \(size)-byte \(kind.rawValue) messages, \(modeText)\(per), \(threads) generator thread(s)"
     }
 
     private func table(_ r: BenchSnapshot, extensions: [String], perConnection: Int, cpu: (generator: Double, server: Double?)) -> String {
@@ -226,6 +244,7 @@ struct Bench: AsyncParsableCommand {
             ("url", jsonString(url)),
             ("mode", jsonString(mode.rawValue)),
             ("connections", "\(connections)"),
+            ("channels", "\(channels)"),
             ("size", "\(size)"),
             ("kind", jsonString(kind.rawValue)),
             ("in_flight", "\(perConnection)"),
