@@ -94,7 +94,7 @@ let package = Package(
         // Release-mode micro-benchmarks (not a product).
         .executableTarget(
             name: "switchboard-microbench",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "Multiplex", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/Micro",
             swiftSettings: strictSettings
         ),

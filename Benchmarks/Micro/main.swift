@@ -1,9 +1,12 @@
-// Release-mode micro-benchmarks: `swift run -c release switchboard-microbench [filter]`.
+// Release-mode micro-benchmarks: `swift run -c release switchboard-microbench [filter]`,
+// filter one of deflate, mask, utf8, parse, handshake, mux (default: all).
+// JSON-RPC dispatch is measured end to end by `swift run -c release jsonrpc-bench`.
 //
 // Each benchmark runs a fixed amount of work several times and prints the median
 // throughput; the figures are for comparison on the same machine in the same run
 // (the machines are shared and noisy), not absolute.
 import CZlib
+import Multiplex
 import NIOCore
 import PerMessageDeflate
 import SwitchboardCore
@@ -126,4 +129,74 @@ if "utf8".hasPrefix(filter) || filter.hasPrefix("utf8") {
     }
     precondition(ok)
     report("UTF-8 validation, ASCII-heavy JSON, 1 MiB", bytes: (1 << 20) * 256, seconds: seconds)
+}
+
+func reportRate(_ name: String, operations: Int, seconds: Double) {
+    let padded = name + String(repeating: " ", count: max(1, 52 - name.count))
+    print("\(padded)\(Int((Double(operations) / seconds).rounded())) /s  (median of 7)")
+}
+
+// MARK: frame parsing (a server engine reading masked client frames)
+
+if "parse".hasPrefix(filter) || filter.hasPrefix("parse") {
+    for size in [128, 16 * 1024] {
+        let count = max(64, (16 << 20) / size)
+        var wire = ByteBuffer()
+        let payload = ByteBuffer(bytes: jsonPayload(size))
+        for _ in 0..<count {
+            FrameWriter.write(WebSocketFrame(opcode: .binary, payload: payload), maskingKey: WebSocketMaskingKey(9, 8, 7, 6), into: &wire)
+        }
+        var messages = 0
+        let seconds = measure {
+            var engine = WebSocketEngine(role: .server, limits: .init(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20))
+            var buffer = wire
+            while let event = engine.receive(from: &buffer) {
+                if case .message = event { messages += 1 }
+            }
+        }
+        precondition(messages == count * 8)
+        report("frame parsing + unmasking, \(size) B frames", bytes: size * count, seconds: seconds)
+        reportRate("  messages", operations: count, seconds: seconds)
+    }
+}
+
+// MARK: the opening handshake (server checks and response)
+
+if "handshake".hasPrefix(filter) || filter.hasPrefix("handshake") {
+    var routes = WebSocketRoutes()
+    routes.add("/echo", handler: ClosureWebSocketHandler { _, _, _ in })
+    let handshake = WebSocketServerHandshake(routes: routes, extensions: [PerMessageDeflate()])
+    let request = HandshakeRequest(target: "/echo", headers: [
+        "Host": "127.0.0.1:8080", "Upgrade": "websocket", "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+    ])
+    let count = 20_000
+    var accepted = 0
+    let seconds = measure {
+        for _ in 0..<count {
+            if case .accept(let a) = handshake.evaluate(request) {
+                accepted += a.responseHeaders.fields.count > 3 ? 1 : 0
+                _ = HTTPHeadWriter.response(status: 101, headers: a.responseHeaders)
+            }
+        }
+    }
+    precondition(accepted == count * 8)
+    reportRate("server handshake (checks, SHA-1, deflate, 101 head)", operations: count, seconds: seconds)
+}
+
+// MARK: multiplexing framing
+
+if "mux".hasPrefix(filter) || filter.hasPrefix("mux") {
+    let frame = WebSocketFrame(opcode: .text, payload: ByteBuffer(bytes: jsonPayload(128)))
+    let count = 200_000
+    var parsed = 0
+    let seconds = measure {
+        for i in 0..<count {
+            let message = MuxMessage.frame(MuxChannelID(UInt32(2 + i % 200))!, frame)
+            if case .frame(_, let f) = try! MuxMessage(parsing: message.payload()) { parsed += f.payload.readableBytes == 128 ? 1 : 0 }
+        }
+    }
+    precondition(parsed == count * 8)
+    reportRate("mux logical frame encode + parse, 128 B", operations: count, seconds: seconds)
 }
