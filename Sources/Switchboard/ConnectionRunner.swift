@@ -88,7 +88,7 @@ struct UpgradedConnection: Sendable {
         do {
             try await channel.executeThenClose { inbound, _ in
                 do {
-                    try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
+                    try await handler.handle(WebSocketInbound(InboundMessages(stream: inbound)), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
                     try? outbound.enqueue(.finish(.normalClosure, ""))
                 } catch where !channel.channel.isActive || error is WebSocketError {
                     logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
