@@ -25,12 +25,10 @@ struct UpgradedConnection: Sendable {
     /// The logical channels of a multiplexed connection. A class: a plain
     /// connection carries one pointer for it, not the channel's whole context.
     final class Multiplexed: Sendable {
-        let bridge: NIOLoopBound<MultiplexBridge>
-        let implicit: WebSocketLogicalChannel
+        let implicit: MultiplexBridge.Endpoint
         let starts: AsyncStream<MultiplexBridge.ChannelStart>
 
-        init(bridge: NIOLoopBound<MultiplexBridge>, implicit: WebSocketLogicalChannel, starts: AsyncStream<MultiplexBridge.ChannelStart>) {
-            self.bridge = bridge
+        init(implicit: MultiplexBridge.Endpoint, starts: AsyncStream<MultiplexBridge.ChannelStart>) {
             self.implicit = implicit
             self.starts = starts
         }
@@ -64,7 +62,7 @@ struct UpgradedConnection: Sendable {
             let opener = context.role == .client
                 ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, extensions: plan.channelExtensions) : nil
             bridge.start(physical: wsHandler, implicit: plan.implicit, opener: opener)
-            multiplexed = Multiplexed(bridge: bound, implicit: bridge.implicitChannel!, starts: bridge.starts)
+            multiplexed = Multiplexed(implicit: bridge.implicitChannel!, starts: bridge.starts)
         }
         let asyncChannel = try NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>(
             wrappingChannelSynchronously: channel,
@@ -118,10 +116,10 @@ extension UpgradedConnection {
         do {
             try await channel.executeThenClose { _, _ in
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await Self.run(handler, on: multiplexed.implicit, id: 1, bridge: multiplexed.bridge) }
+                    group.addTask { await Self.run(handler, on: multiplexed.implicit) }
                     if context.role == .server {
                         for await start in multiplexed.starts {
-                            group.addTask { await Self.run(start.handler, on: start.channel, id: start.id, bridge: multiplexed.bridge) }
+                            group.addTask { await Self.run(start.handler, on: start.endpoint) }
                         }
                     }
                     await group.waitForAll()
@@ -135,9 +133,10 @@ extension UpgradedConnection {
         return try? await peerClose.get()
     }
 
-    /// Runs one logical channel's handler, then finishes the channel with 1000 (1011 if it threw).
-    private static func run(_ handler: any WebSocketHandler, on channel: WebSocketLogicalChannel, id: LogicalChannelID,
-                            bridge: NIOLoopBound<MultiplexBridge>) async {
+    /// Runs one logical channel's handler, then finishes the channel with 1000 (1011 if it threw),
+    /// behind whatever the handler queued last.
+    private static func run(_ handler: any WebSocketHandler, on endpoint: MultiplexBridge.Endpoint) async {
+        let channel = endpoint.channel
         var code = WebSocketCloseCode.normalClosure
         var reason = ""
         do {
@@ -148,7 +147,7 @@ extension UpgradedConnection {
             channel.context.logger.error("channel handler failed", metadata: ["error": "\(error)"])
             (code, reason) = (.internalServerError, "handler failed")
         }
-        try? await bridge.eventLoop.submit { bridge.value.finish(id, code: code, reason: reason) }.get()
+        try? endpoint.outbound.enqueue(.finish(code, reason))
     }
 }
 

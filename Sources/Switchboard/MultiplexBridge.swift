@@ -7,19 +7,30 @@ import SwitchboardCore
 /// sequence with backpressure and an outbound writer.
 ///
 /// The session is sans-I/O; this is its host. Everything here runs on the
-/// event loop; the async side reaches it through ``LogicalChannelWriter`` and
-/// ``LogicalInboundDelegate``, which hop there.
+/// event loop. A channel's handler sends through an ``OutboundQueue`` of its
+/// own, drained here a batch per event-loop turn, as a socket's handler does;
+/// its reader's demand comes back through ``LogicalInboundDelegate``.
 final class MultiplexBridge: WebSocketMultiplexHost {
     typealias Inbound = NIOThrowingAsyncSequenceProducer<
         WebSocketMessage, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, LogicalInboundDelegate
     >
 
-    /// A channel the peer opened, for the connection's task group to run a handler on.
-    struct ChannelStart: Sendable {
+    /// A channel's async face and its outbound queue (through which its handler's end is queued, after its messages).
+    struct Endpoint: Sendable {
         var channel: WebSocketLogicalChannel
         var id: LogicalChannelID
+        var outbound: OutboundQueue
+    }
+
+    /// A channel the peer opened, for the connection's task group to run a handler on.
+    struct ChannelStart: Sendable {
+        var endpoint: Endpoint
         var handler: any WebSocketHandler
     }
+
+    /// Bytes of a channel's messages handed to the session and not yet sent, above
+    /// which its handler's sends wait: as a socket's queue, one large message at a time.
+    static let channelHighWatermark = OutboundQueue.highWatermark
 
     let session: any WebSocketMultiplexSession
     let eventLoop: any EventLoop
@@ -31,10 +42,12 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     private let startsContinuation: AsyncStream<ChannelStart>.Continuation
     private weak var physical: WebSocketChannelHandler?
     private var inbound: [LogicalChannelID: Inbound.Source] = [:]
+    private var outbound: [LogicalChannelID: OutboundQueue] = [:]
+    private var unsent: [LogicalChannelID: Int] = [:]
     private var closeTimers: [LogicalChannelID: Scheduled<Void>] = [:]
     private var ended = false
     /// The implicit channel, made when the session starts.
-    private(set) var implicitChannel: WebSocketLogicalChannel?
+    private(set) var implicitChannel: Endpoint?
 
     init(session: any WebSocketMultiplexSession, eventLoop: any EventLoop, configuration: WebSocketConnectionConfiguration,
          logger: Logger, role: WebSocketRole) {
@@ -49,54 +62,64 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     /// Starts the session once the physical handler is in the pipeline.
     func start(physical: WebSocketChannelHandler, implicit: OpenedLogicalChannel, opener: (any WebSocketChannelOpener)?) {
         self.physical = physical
-        var channel = makeChannel(implicit)
-        channel.context.channels = opener
-        implicitChannel = channel
+        var endpoint = makeChannel(implicit)
+        endpoint.channel.context.channels = opener
+        implicitChannel = endpoint
         session.start(host: self)
         physical.flushMultiplexed()
     }
 
     /// Makes the async face of a channel; call before the session can deliver to it.
-    func makeChannel(_ opened: OpenedLogicalChannel) -> WebSocketLogicalChannel {
+    func makeChannel(_ opened: OpenedLogicalChannel) -> Endpoint {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let id = opened.id
         let high = max(1, configuration.inboundBufferedMessages)
         let new = Inbound.makeSequence(backPressureStrategy: .init(lowWatermark: max(1, high / 4), highWatermark: high), finishOnDeinit: false,
-                                       delegate: LogicalInboundDelegate(bridge: bound, channel: opened.id))
-        inbound[opened.id] = new.source
+                                       delegate: LogicalInboundDelegate(bridge: bound, channel: id))
+        inbound[id] = new.source
+        let queue = OutboundQueue(eventLoop: eventLoop)
+        queue.attach { bound.value.drain(id) }
+        outbound[id] = queue
         var channelLogger = logger
-        channelLogger[metadataKey: "channel"] = "\(opened.id)"
+        channelLogger[metadataKey: "channel"] = "\(id)"
         let context = WebSocketContext(request: opened.request, subprotocol: opened.subprotocol, extensions: opened.extensions,
                                        role: role, logger: channelLogger)
-        return WebSocketLogicalChannel(inbound: WebSocketInbound(new.sequence),
-                                       outbound: WebSocketOutbound(LogicalChannelWriter(bridge: bound, channel: opened.id)),
-                                       context: context)
+        let channel = WebSocketLogicalChannel(inbound: WebSocketInbound(new.sequence), outbound: WebSocketOutbound(AsyncChannelWriter(queue: queue)),
+                                              context: context)
+        return Endpoint(channel: channel, id: id, outbound: queue)
     }
 
     // MARK: From the async side (on the event loop)
 
-    func send(_ message: WebSocketMessage, on channel: LogicalChannelID) -> EventLoopFuture<Void> {
-        let promise = eventLoop.makePromise(of: Void.self)
-        session.send(message, on: channel) { promise.completeWith($0.mapError { $0 as any Error }) }
+    /// Hands what a channel's handler queued to the session, then tells the queue
+    /// whether the handler may go on (fewer than ``channelHighWatermark`` bytes unsent).
+    private func drain(_ channel: LogicalChannelID) {
+        guard let queue = outbound[channel] else { return }
+        for command in queue.takeAll() {
+            switch command {
+            case .message(let message):
+                let size = message.data.readableBytes
+                unsent[channel, default: 0] += size
+                session.send(message, on: channel) { [weak self] _ in self?.sent(size, on: channel) }
+            case .ping(let payload):
+                try? session.ping(payload, on: channel)
+            case .close(let code, let reason):
+                session.close(channel, code: code, reason: reason)
+                scheduleCloseTimer(channel)
+            case .finish(let code, let reason):
+                session.finish(channel, code: code, reason: reason)
+                scheduleCloseTimer(channel)
+            }
+        }
+        queue.channelWritabilityChanged(unsent[channel, default: 0] <= Self.channelHighWatermark)
         physical?.flushMultiplexed()
-        return promise.futureResult
     }
 
-    func ping(_ payload: ByteBuffer, on channel: LogicalChannelID) throws {
-        try session.ping(payload, on: channel)
-        physical?.flushMultiplexed()
-    }
-
-    func close(_ channel: LogicalChannelID, code: WebSocketCloseCode, reason: String) {
-        session.close(channel, code: code, reason: reason)
-        scheduleCloseTimer(channel)
-        physical?.flushMultiplexed()
-    }
-
-    /// The channel's handler returned: close it, and drop it if the peer does not answer in time.
-    func finish(_ channel: LogicalChannelID, code: WebSocketCloseCode, reason: String) {
-        session.finish(channel, code: code, reason: reason)
-        scheduleCloseTimer(channel)
-        physical?.flushMultiplexed()
+    /// The session sent (or dropped) a message of `size` bytes on `channel`.
+    private func sent(_ size: Int, on channel: LogicalChannelID) {
+        guard let left = unsent[channel] else { return }
+        unsent[channel] = left - size
+        if left - size <= Self.channelHighWatermark { outbound[channel]?.channelWritabilityChanged(true) }
     }
 
     func readMore(_ channel: LogicalChannelID) {
@@ -109,7 +132,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
         let promise = eventLoop.makePromise(of: WebSocketLogicalChannel.self)
         session.openChannel(request: request, subprotocols: subprotocols) { result in
             switch result {
-            case .success(let opened): promise.succeed(self.makeChannel(opened))
+            case .success(let opened): promise.succeed(self.makeChannel(opened).channel)
             case .failure(let error): promise.fail(error)
             }
         }
@@ -131,6 +154,9 @@ final class MultiplexBridge: WebSocketMultiplexHost {
         session.physicalClosed()
         for source in inbound.values { source.finish(WebSocketError.connectionClosed) }
         inbound.removeAll()
+        for queue in outbound.values { queue.detach() }
+        outbound.removeAll()
+        unsent.removeAll()
         for timer in closeTimers.values { timer.cancel() }
         closeTimers.removeAll()
         startsContinuation.finish()
@@ -156,7 +182,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     var isPhysicalWritable: Bool { physical?.isWritable ?? false }
 
     func channelOpened(_ channel: OpenedLogicalChannel, handler: any WebSocketHandler) {
-        startsContinuation.yield(ChannelStart(channel: makeChannel(channel), id: channel.id, handler: handler))
+        startsContinuation.yield(ChannelStart(endpoint: makeChannel(channel), handler: handler))
     }
 
     func deliver(_ message: WebSocketMessage, on channel: LogicalChannelID) -> Bool {
@@ -172,6 +198,8 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     func channelClosed(_ channel: LogicalChannelID) {
         inboundEnded(channel, close: nil, failed: true)
         closeTimers.removeValue(forKey: channel)?.cancel()
+        outbound.removeValue(forKey: channel)?.detach()
+        unsent[channel] = nil
     }
 
     func failPhysical(code: WebSocketCloseCode, reason: String) {
@@ -191,29 +219,6 @@ struct LogicalInboundDelegate: NIOAsyncSequenceProducerDelegate {
     }
 
     func didTerminate() {}
-}
-
-/// A logical channel's outbound side: each call hops to the event loop and
-/// waits until the session has sent the message (backpressure per channel:
-/// quota, then the physical socket).
-struct LogicalChannelWriter: WebSocketOutboundWriter {
-    let bridge: NIOLoopBound<MultiplexBridge>
-    let channel: LogicalChannelID
-
-    func write(_ message: WebSocketMessage) async throws {
-        let bridge = self.bridge, channel = self.channel
-        try await bridge.eventLoop.flatSubmit { bridge.value.send(message, on: channel) }.get()
-    }
-
-    func ping(_ payload: ByteBuffer) async throws {
-        let bridge = self.bridge, channel = self.channel
-        try await bridge.eventLoop.submit { try bridge.value.ping(payload, on: channel) }.get()
-    }
-
-    func close(code: WebSocketCloseCode, reason: String) async throws {
-        let bridge = self.bridge, channel = self.channel
-        try await bridge.eventLoop.submit { bridge.value.close(channel, code: code, reason: reason) }.get()
-    }
 }
 
 /// Opens channels for a client's handler (``WebSocketContext/openChannel(path:subprotocols:headers:)``).

@@ -121,6 +121,42 @@ struct MuxLoopbackTests {
         }
     }
 
+    @Test("Backpressure per channel: a reader that stops stops its channel's sender after a bounded amount; the socket's own channel goes on")
+    func channelBackpressure() async throws {
+        let sent = Locked(0)
+        var configuration = Self.server()
+        var routes = WebSocketRoutes()
+        routes.add("/echo", handler: echoHandler)
+        routes.add("/flood", handler: ClosureWebSocketHandler { _, outbound, _ in
+            for i in 0..<1024 {
+                try await outbound.send(binary: ByteBuffer(repeating: UInt8(truncatingIfNeeded: i), count: 1024))
+                sent.withLock { $0 += 1 }
+            }
+        })
+        configuration.routes = routes
+        try await withLoopbackServer(configuration, seconds: 30) { _, port in
+            // No deflate: quota counts the bytes on the wire, and these messages would compress to nothing.
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([Multiplex()])) { inbound, outbound, context in
+                let flood = try await context.openChannel(path: "/flood")
+                try await Task.sleep(for: .seconds(1))  // not reading: the server's handler must stall
+                let stalledAt = sent.value
+                // Our 64 KiB quota, 16 buffered messages, 64 KiB unsent in the session and 64 KiB in its queue: about 210.
+                #expect(stalledAt > 16 && stalledAt < 400, "the flood handler sent \(stalledAt) KiB before stalling")
+                var echo = inbound.makeAsyncIterator()
+                try await outbound.send(text: "still answering")
+                #expect(try await echo.next()?.text == "still answering")
+                var count = 0
+                var inOrder = true
+                for try await message in flood.inbound {
+                    inOrder = inOrder && message.data.readableBytes == 1024
+                        && message.data.readableBytesView.allSatisfy { $0 == UInt8(truncatingIfNeeded: count) }
+                    count += 1
+                }
+                #expect(count == 1024 && inOrder)
+            }
+        }
+    }
+
     @Test("Graceful shutdown closes the physical connection with 1001; the open channels end with it")
     func shutdown() async throws {
         try await withLoopbackServer(Self.server(), seconds: 30) { server, port in
