@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Medians over several runs of scripts/bench-compare.sh.
+
+    scripts/bench-medians.py run1.txt run2.txt run3.txt
+
+Reads the tables bench-compare.sh prints (its standard output), and prints a
+Markdown table of each cell's median ratio (Switchboard / NIO), the geometric
+mean of the median ratios per mode, each run's own geometric means, and each
+cell's median msgs/s of both servers with the ratio of every run. The ratio of a
+cell is taken within one run (both servers under the same machine state), and
+medians are taken over those ratios.
+"""
+import sys, statistics, math, re
+runs=[]
+for f in sys.argv[1:]:
+    cells={}
+    for line in open(f):
+        p=line.split()
+        if len(p)>=6 and p[0] in ("pingpong","pipelined") and re.match(r'^[0-9.]+$',p[5]):
+            cells[(p[0],int(p[1]),int(p[2]))]=(float(p[3]),float(p[4]),float(p[5]))
+    runs.append(cells)
+keys=sorted(set().union(*[r.keys() for r in runs]), key=lambda k:(k[0]!="pingpong",k[1],k[2]))
+sizes=sorted({k[1] for k in keys}); conns=sorted({k[2] for k in keys})
+names={16:"16 B",128:"128 B",1024:"1 KiB",16384:"16 KiB",131072:"128 KiB"}
+med={}
+for k in keys:
+    rs=[r[k][2] for r in runs if k in r]
+    med[k]=(statistics.median(rs), statistics.median([r[k][0] for r in runs if k in r]), statistics.median([r[k][1] for r in runs if k in r]), rs)
+hdr="| size | "+" | ".join(f"pingpong c={c}" for c in conns)+" | "+" | ".join(f"pipelined c={c}" for c in conns)+" |"
+print(hdr); print("|"+"---|"*(1+2*len(conns)))
+for s in sizes:
+    row=[names.get(s,str(s))]
+    for m in ("pingpong","pipelined"):
+        for c in conns:
+            k=(m,s,c); row.append(f"{med[k][0]:.2f}" if k in med else "-")
+    print("| "+" | ".join(row)+" |")
+print()
+for m in ("pingpong","pipelined"):
+    v=[med[k][0] for k in keys if k[0]==m]
+    if not v: continue
+    g=math.exp(sum(math.log(x) for x in v)/len(v))
+    print(f"{m}: geometric mean of median ratios {g:.2f}; {sum(1 for x in v if x>=1)} of {len(v)} cells >= 1; lowest {min(v):.2f}")
+    # per-run geomeans
+    per=[]
+    for r in runs:
+        vv=[r[k][2] for k in r if k[0]==m]
+        if vv: per.append(math.exp(sum(math.log(x) for x in vv)/len(vv)))
+    print(f"   per-run geometric means: {', '.join(f'{x:.2f}' for x in per)}")
+print()
+print("median msgs/s (switchboard / nio):")
+for k in keys:
+    print(f"  {k[0]:9s} {k[1]:6d} c={k[2]:3d}  {med[k][1]:9.0f} / {med[k][2]:9.0f}  ratios {', '.join(f'{x:.2f}' for x in med[k][3])}")
