@@ -60,6 +60,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Event-loop threads of the generator.") var threads = 1
     @Option(help: "Logical channels per connection (multiplexing, the mux extension); 1 is a plain connection.")
     var channels = 1
+    @Flag(help: "Measure opening handshakes per second instead: C loops of connect, upgrade, check the 101, close.")
+    var handshakes = false
     @Option(help: "Also report the CPU use of this process (the server's pid; Linux /proc) over the measured window.")
     var serverPid: Int32?
 
@@ -93,7 +95,9 @@ struct Bench: AsyncParsableCommand {
         let negotiated: [String]
         let cpu: (generator: Double, server: Double?)
         do {
-            if channels > 1 {
+            if handshakes {
+                (result, negotiated, cpu) = try await measureHandshakes(group: group, target: target)
+            } else if channels > 1 {
                 var configuration = WebSocketClientConfiguration(extensions: extensions + [Multiplex()],
                                                                  connection: .init(limits: limits, pingInterval: nil))
                 configuration.handshakeTimeout = .seconds(10)
@@ -190,6 +194,37 @@ struct Bench: AsyncParsableCommand {
         return (total!, negotiated, cpu)
     }
 
+    /// Runs C handshake loops (see `BenchHandshakes`) over the warm-up and the measured window.
+    private func measureHandshakes(group: MultiThreadedEventLoopGroup, target: WebSocketURL)
+        async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?)) {
+        let loops = Array(group.makeIterator())
+        var states: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>, stop: NIOLoopBound<BenchHandshakes.Box>)] = []
+        for loop in loops {
+            states.append(try await loop.submit {
+                (loop, NIOLoopBound(BenchRecorder(), eventLoop: loop), NIOLoopBound(BenchHandshakes.Box(), eventLoop: loop))
+            }.get())
+        }
+        for index in 0..<connections {
+            let (loop, recorder, stop) = states[index % states.count]
+            loop.execute { BenchHandshakes.loop(url: target, loop: loop, recorder: recorder, stop: stop) }
+        }
+        try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+        let cpuStart = BenchCPUSample.take(serverPID: serverPid)
+        for (loop, recorder, _) in states { try await loop.submit { recorder.value.startMeasuring() }.get() }
+        try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+        for (loop, recorder, stop) in states {
+            _ = try await loop.submit { stop.value.stopped = true; return recorder.value.stopMeasuring() }.get()
+        }
+        let cpu = BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
+        try await Task.sleep(for: .milliseconds(200))  // the loops in flight end
+        var total: BenchSnapshot?
+        for (loop, recorder, _) in states {
+            let snapshot = try await loop.submit { recorder.value.snapshot() }.get()
+            if total == nil { total = snapshot } else { total!.merge(snapshot) }
+        }
+        return (total!, [], cpu)
+    }
+
     /// Opens one connection on `loop` and waits for its handshake; returns the channel and the negotiated extensions.
     private static func open(index: Int, url: WebSocketURL, loop: any EventLoop, load: BenchLoad, handshake: WebSocketClientHandshake,
                              recorder: NIOLoopBound<BenchRecorder>) async throws -> (any Channel, [String]) {
@@ -215,6 +250,7 @@ struct Bench: AsyncParsableCommand {
     // MARK: Output
 
     private func describeLoad(perConnection: Int) -> String {
+        if handshakes { return "\(connections) handshake loop(s): connect, upgrade, check the 101, close; \(threads) generator thread(s)" }
         let modeText = mode == .pingpong ? "ping-pong" : "pipelined, \(perConnection) in flight"
         let multiplexed = channels > 1 ? " x \(channels) mux channels" : ""
         let per = channels > 1 ? " per channel" : (mode == .pipelined ? " per connection" : "")
@@ -242,7 +278,7 @@ struct Bench: AsyncParsableCommand {
         let us = { (p: Double) in fixed(Double(r.latency.valueAtPercentile(p)) / 1000, 1) }
         let fields: [(String, String)] = [
             ("url", jsonString(url)),
-            ("mode", jsonString(mode.rawValue)),
+            ("mode", jsonString(handshakes ? "handshakes" : mode.rawValue)),
             ("connections", "\(connections)"),
             ("channels", "\(channels)"),
             ("size", "\(size)"),
