@@ -72,7 +72,6 @@ public struct WebSocketEngine {
     private var pipeline: ExtensionPipeline
     private var outbound: ByteBuffer?
     private var outboundFrames: [WebSocketFrame] = []
-    private let maxFrameSize: Int
     private var pending: [WebSocketEvent] = []
     private var pendingHead = 0
     private let allocator: ByteBufferAllocator
@@ -94,7 +93,6 @@ public struct WebSocketEngine {
         // data grows by up to ~0.1%): give encoded frames room, and let the message limit, applied
         // after decoding, be the one that bounds the message.
         let frameLimit = pipeline.isEmpty ? limits.maxFrameSize : limits.maxFrameSize + limits.maxFrameSize / 64 + 1024
-        self.maxFrameSize = frameLimit
         self.parser = FrameParser(role: role, maxFrameSize: frameLimit, allowedReservedBits: pipeline.reservedBits, allocator: allocator)
         self.assembler = MessageAssembler(limits: limits)
         self.allocator = allocator
@@ -125,15 +123,7 @@ public struct WebSocketEngine {
                         try assembler.prevalidate(header, newBytes: newBytes)
                     }
                 case .frame(let frame):
-                    if pipeline.isEmpty {
-                        if let event = try process(frame) { return event }
-                    } else {
-                        let (toApplication, toPeer) = try pipeline.decode(frame)
-                        toPeer.forEach { writeFrame($0) }
-                        for frame in toApplication {
-                            if let event = try process(frame) { pending.append(event) }
-                        }
-                    }
+                    if let event = try deliver(frame) { return event }
                 }
             }
             return nextPending()
@@ -154,31 +144,30 @@ public struct WebSocketEngine {
         guard failure == nil, closeState == .open || closeState == .closeSent else { return [] }
         var events: [WebSocketEvent] = []
         do throws(WebSocketProtocolError) {
-            guard frame.opcode.isDefined else { throw WebSocketProtocolError.protocolViolation("reserved opcode \(frame.opcode.rawValue)") }
-            guard frame.reservedBits.subtracting(pipeline.reservedBits).isEmpty else {
-                throw WebSocketProtocolError.protocolViolation("reserved bits set with no extension negotiated for them")
+            let length = frame.payload.readableBytes
+            try FrameParser.checkRules(fin: frame.fin, reservedBits: frame.reservedBits, opcode: frame.opcode, length: length,
+                                       allowedReservedBits: parser.allowedReservedBits)
+            guard length <= parser.maxFrameSize else {
+                throw WebSocketProtocolError(.messageTooBig, "frame of \(length) bytes exceeds the limit of \(parser.maxFrameSize)")
             }
-            if frame.opcode.isControl {
-                guard frame.fin else { throw WebSocketProtocolError.protocolViolation("fragmented control frame") }
-                guard frame.payload.readableBytes <= 125 else { throw WebSocketProtocolError.protocolViolation("control frame longer than 125 bytes") }
-            }
-            guard frame.payload.readableBytes <= maxFrameSize else {
-                throw WebSocketProtocolError(.messageTooBig, "frame of \(frame.payload.readableBytes) bytes exceeds the limit of \(maxFrameSize)")
-            }
-            if pipeline.isEmpty {
-                if let event = try process(frame) { events.append(event) }
-            } else {
-                let (toApplication, toPeer) = try pipeline.decode(frame)
-                toPeer.forEach { writeFrame($0) }
-                for frame in toApplication {
-                    if let event = try process(frame) { events.append(event) }
-                }
-            }
+            if let event = try deliver(frame) { events.append(event) }
             while let event = nextPending() { events.append(event) }
         } catch {
             events.append(fail(error))
         }
         return events
+    }
+
+    /// A whole frame, from the parser or a multiplexing layer: through the extensions, then
+    /// processed. Without extensions its event is returned; otherwise events go to `pending`.
+    private mutating func deliver(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
+        if pipeline.isEmpty { return try process(frame) }
+        let (toApplication, toPeer) = try pipeline.decode(frame)
+        toPeer.forEach { writeFrame($0) }
+        for frame in toApplication {
+            if let event = try process(frame) { pending.append(event) }
+        }
+        return nil
     }
 
     private mutating func nextPending() -> WebSocketEvent? {

@@ -152,6 +152,21 @@ public struct FrameParser: Sendable {
         return header
     }
 
+    /// The rules a frame's first byte and length must meet, however it is carried (§5.2, §5.5):
+    /// a defined opcode, only reserved bits an extension claims, control frames whole and at
+    /// most 125 bytes. `length` may be the 7-bit length field (126 and 127 exceed 125 too).
+    static func checkRules(fin: Bool, reservedBits: WebSocketFrame.ReservedBits, opcode: WebSocketOpcode, length: Int,
+                           allowedReservedBits: WebSocketFrame.ReservedBits) throws(WebSocketProtocolError) {
+        guard opcode.isDefined else { throw .protocolViolation("reserved opcode \(opcode.rawValue)") }  // §5.2
+        guard reservedBits.subtracting(allowedReservedBits).isEmpty else {
+            throw .protocolViolation("reserved bits set with no extension negotiated for them")  // §5.2
+        }
+        if opcode.isControl {
+            guard fin else { throw .protocolViolation("fragmented control frame") }  // §5.5
+            guard length <= 125 else { throw .protocolViolation("control frame longer than 125 bytes") }  // §5.5
+        }
+    }
+
     /// Decodes and checks a header; consumes it only when it is complete.
     private func readHeader(from buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> Header? {
         guard buffer.readableBytes >= 2,
@@ -166,14 +181,7 @@ public struct FrameParser: Sendable {
         let shortLength = Int(b1 & 0x7F)
 
         // Everything that can be refused from the first two bytes is refused now.
-        guard opcode.isDefined else { throw .protocolViolation("reserved opcode \(opcode.rawValue)") }  // §5.2
-        guard rsv.subtracting(allowedReservedBits).isEmpty else {
-            throw .protocolViolation("reserved bits set with no extension negotiated for them")  // §5.2
-        }
-        if opcode.isControl {
-            guard fin else { throw .protocolViolation("fragmented control frame") }  // §5.5
-            guard shortLength <= 125 else { throw .protocolViolation("control frame longer than 125 bytes") }  // §5.5
-        }
+        try Self.checkRules(fin: fin, reservedBits: rsv, opcode: opcode, length: shortLength, allowedReservedBits: allowedReservedBits)
         switch role {
         case .server where !masked: throw .protocolViolation("unmasked frame from a client")  // §5.1
         case .client where masked: throw .protocolViolation("masked frame from a server")  // §5.1
