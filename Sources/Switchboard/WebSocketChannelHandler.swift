@@ -317,10 +317,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
         }
         if let idle = configuration.idleTimeout {
-            scheduleIdleCheck(at: .now() + idle, context: context)
+            scheduleIdleCheck(at: .now() + idle, idle: idle, context: context)
         }
         if let quiet = releaseIdleMemoryAfter {
-            scheduleMemoryRelease(at: .now() + quiet, context: context)
+            scheduleMemoryRelease(at: .now() + quiet, quiet: quiet, context: context)
         }
         _ = bound
     }
@@ -356,39 +356,37 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func noteActivity(context: ChannelHandlerContext) {
         lastActivity = .now()
         if memoryTimer == nil, !draining, let quiet = releaseIdleMemoryAfter {
-            scheduleMemoryRelease(at: lastActivity + quiet, context: context)
+            scheduleMemoryRelease(at: lastActivity + quiet, quiet: quiet, context: context)
         }
     }
 
-    /// One timer per quiet period, not per message: when it fires early (there was
+    /// Runs `action` once no data message has gone either way for `quiet`, keeping the timer in
+    /// `timer`. One timer per quiet period, not per message: when it fires early (there was
     /// traffic since), it is set again for the quiet period after the last message.
-    private func scheduleMemoryRelease(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        memoryTimer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = bound.value
-            guard let quiet = handler.releaseIdleMemoryAfter else { return }
+    private func whenQuiet(for quiet: TimeAmount, from deadline: NIODeadline, timer: ReferenceWritableKeyPath<WebSocketChannelHandler, Scheduled<Void>?>,
+                           context: ChannelHandlerContext, _ action: @escaping (WebSocketChannelHandler, ChannelHandlerContext) -> Void) {
+        let bound = NIOLoopBound((self, context, timer, action), eventLoop: context.eventLoop)
+        self[keyPath: timer] = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context, timer, action) = bound.value
             let due = handler.lastActivity + quiet
             if due <= .now() {
-                handler.engine.releaseIdleMemory()
-                handler.memoryTimer = nil  // set again by the next message (noteActivity)
+                handler[keyPath: timer] = nil
+                action(handler, context)
             } else {
-                handler.scheduleMemoryRelease(at: due, context: context)
+                handler.whenQuiet(for: quiet, from: due, timer: timer, context: context, action)
             }
         }
     }
 
-    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context) = bound.value
-            guard let idle = handler.configuration.idleTimeout else { return }
-            let due = handler.lastActivity + idle
-            if due <= .now() {
-                handler.logger.info("idle timeout; closing with 1001")
-                handler.startClose(code: .goingAway, reason: "idle timeout", context: context)
-            } else {
-                handler.scheduleIdleCheck(at: due, context: context)
-            }
+    private func scheduleMemoryRelease(at deadline: NIODeadline, quiet: TimeAmount, context: ChannelHandlerContext) {
+        // Set again by the next message (noteActivity).
+        whenQuiet(for: quiet, from: deadline, timer: \.memoryTimer, context: context) { handler, _ in handler.engine.releaseIdleMemory() }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, idle: TimeAmount, context: ChannelHandlerContext) {
+        whenQuiet(for: idle, from: deadline, timer: \.idleTimer, context: context) { handler, context in
+            handler.logger.info("idle timeout; closing with 1001")
+            handler.startClose(code: .goingAway, reason: "idle timeout", context: context)
         }
     }
 }
