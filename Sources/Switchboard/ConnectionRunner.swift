@@ -11,8 +11,11 @@ struct MultiplexPlan {
     var channelExtensions: [any WebSocketExtensionFactory]
 
     /// The plan for a connection whose negotiated `extensions` include a multiplexing one; `nil` otherwise.
-    static func make(extensions: [any WebSocketExtension], setup: MultiplexSessionSetup, subprotocol: String?) -> MultiplexPlan? {
+    /// `setup` is only built for a multiplexed connection: a plain handshake pays nothing for it.
+    static func make(extensions: [any WebSocketExtension], setup makeSetup: @autoclosure () -> MultiplexSessionSetup,
+                     subprotocol: String?) -> MultiplexPlan? {
         guard let mux = extensions.lazy.compactMap({ $0 as? any WebSocketMultiplexingExtension }).first else { return nil }
+        let setup = makeSetup()
         return MultiplexPlan(session: mux.makeSession(setup),
                              implicit: OpenedLogicalChannel(id: 1, request: setup.request, subprotocol: subprotocol,
                                                             extensions: setup.channelExtensions.map(\.name)),
@@ -124,7 +127,7 @@ extension UpgradedConnection {
                     }
                     await group.waitForAll()
                 }
-                try? await channel.channel.writeAndFlush(WebSocketOutboundCommand.finish(.normalClosure, "")).get()
+                try? outbound.enqueue(.finish(.normalClosure, ""))
                 try? await channel.channel.closeFuture.get()
             }
         } catch {

@@ -94,14 +94,11 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
                                          extensions: accepted.extensions.map(\.name), role: .server, logger: logger)
         let engine = WebSocketEngine(role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
                                      allocator: context.channel.allocator)
-        // A logical channel's handshake goes through the same checks, minus multiplexing itself.
-        var channelHandshake = handshake
-        channelHandshake.extensions = handshake.extensions.filter { !$0.carriesLogicalChannels }
         let plan = MultiplexPlan.make(
             extensions: accepted.extensions,
             setup: MultiplexSessionSetup(role: .server, request: request, limits: configuration.connection.limits,
                                          channelExtensions: accepted.channelExtensions,
-                                         acceptChannel: { [channelHandshake] in channelHandshake.evaluate($0) },
+                                         acceptChannel: { [channels = handshake.forLogicalChannels] in channels.evaluate($0) },
                                          allocator: context.channel.allocator, logger: logger),
             subprotocol: accepted.subprotocol)
         do {
@@ -137,5 +134,14 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         case .v6: return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
         default: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
         }
+    }
+}
+
+extension WebSocketServerHandshake {
+    /// The same checks for a logical channel's handshake, minus multiplexing itself.
+    var forLogicalChannels: WebSocketServerHandshake {
+        var channels = self
+        channels.extensions = extensions.filter { !$0.carriesLogicalChannels }
+        return channels
     }
 }
