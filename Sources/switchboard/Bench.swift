@@ -172,12 +172,7 @@ struct Bench: AsyncParsableCommand {
             FileHandle.standardError.write("\(connections) connection(s) open in \(fixed(connectSeconds, 2)) s; warming up \(fixed(warmup, 1)) s, then measuring \(fixed(duration, 1)) s\n")
         }
 
-        try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
-        let cpuStart = BenchCPUSample.take(serverPID: serverPid)
-        for (loop, recorder) in recorders { try await loop.submit { recorder.value.startMeasuring() }.get() }
-        try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
-        for (loop, recorder) in recorders { _ = try await loop.submit { recorder.value.stopMeasuring() }.get() }
-        let cpu = BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
+        let cpu = try await measuredWindow(recorders)
 
         // Stop: each connection waits for its echoes in flight (they are checked too), then closes.
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(BenchStopEvent()) }
@@ -186,12 +181,29 @@ struct Bench: AsyncParsableCommand {
         for channel in all { try? await channel.closeFuture.get() }
         drainDeadline?.cancel()
 
+        return (try await merged(recorders), negotiated, cpu)
+    }
+
+    /// The warm-up, then the measured window: every recorder starts and stops together.
+    /// Returns the CPU use of both sides over the window.
+    private func measuredWindow(_ recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)])
+        async throws -> (generator: Double, server: Double?) {
+        try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+        let cpuStart = BenchCPUSample.take(serverPID: serverPid)
+        for (loop, recorder) in recorders { try await loop.submit { recorder.value.startMeasuring() }.get() }
+        try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+        for (loop, recorder) in recorders { _ = try await loop.submit { recorder.value.stopMeasuring() }.get() }
+        return BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
+    }
+
+    /// Every recorder's counts, merged.
+    private func merged(_ recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)]) async throws -> BenchSnapshot {
         var total: BenchSnapshot?
         for (loop, recorder) in recorders {
             let snapshot = try await loop.submit { recorder.value.snapshot() }.get()
             if total == nil { total = snapshot } else { total!.merge(snapshot) }
         }
-        return (total!, negotiated, cpu)
+        return total!
     }
 
     /// Runs C handshake loops (see `BenchHandshakes`) over the warm-up and the measured window.
@@ -208,21 +220,11 @@ struct Bench: AsyncParsableCommand {
             let (loop, recorder, stop) = states[index % states.count]
             loop.execute { BenchHandshakes.loop(url: target, loop: loop, recorder: recorder, stop: stop) }
         }
-        try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
-        let cpuStart = BenchCPUSample.take(serverPID: serverPid)
-        for (loop, recorder, _) in states { try await loop.submit { recorder.value.startMeasuring() }.get() }
-        try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
-        for (loop, recorder, stop) in states {
-            _ = try await loop.submit { stop.value.stopped = true; return recorder.value.stopMeasuring() }.get()
-        }
-        let cpu = BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
+        let recorders = states.map { (loop: $0.loop, recorder: $0.recorder) }
+        let cpu = try await measuredWindow(recorders)
+        for (loop, _, stop) in states { try await loop.submit { stop.value.stopped = true }.get() }
         try await Task.sleep(for: .milliseconds(200))  // the loops in flight end
-        var total: BenchSnapshot?
-        for (loop, recorder, _) in states {
-            let snapshot = try await loop.submit { recorder.value.snapshot() }.get()
-            if total == nil { total = snapshot } else { total!.merge(snapshot) }
-        }
-        return (total!, [], cpu)
+        return (try await merged(recorders), [], cpu)
     }
 
     /// Opens one connection on `loop` and waits for its handshake; returns the channel and the negotiated extensions.

@@ -89,7 +89,7 @@ struct ChannelConsole {
 
     static func describe(_ message: WebSocketMessage) -> String {
         if let text = message.text { return text }
-        let hex = message.data.readableBytesView.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        let hex = message.data.readableBytesView.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
         return "binary \(message.data.readableBytes) bytes: \(hex.joined())"
     }
 }
