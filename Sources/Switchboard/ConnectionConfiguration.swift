@@ -30,10 +30,14 @@ public struct WebSocketConnectionConfiguration: Sendable {
     /// Inbound messages buffered for a handler that is not reading before the socket stops being read.
     /// Default 16: enough to batch per read, small enough that a stalled handler pushes back quickly.
     public var inboundBufferedMessages: Int
+    /// Where the handler runs. Default ``WebSocketHandlerExecution/eventLoop``:
+    /// no thread switch per message; a handler must not block (see ``WebSocketHandlerExecution``).
+    public var handlerExecution: WebSocketHandlerExecution
 
     public init(limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
                 idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
-                inboundBufferedMessages: Int = 16, releaseIdleMemoryAfter: TimeAmount? = .seconds(5)) {
+                inboundBufferedMessages: Int = 16, releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
+                handlerExecution: WebSocketHandlerExecution = .eventLoop) {
         self.limits = limits
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
@@ -42,6 +46,7 @@ public struct WebSocketConnectionConfiguration: Sendable {
         self.maxOutgoingFrameSize = maxOutgoingFrameSize
         self.inboundBufferedMessages = inboundBufferedMessages
         self.releaseIdleMemoryAfter = releaseIdleMemoryAfter
+        self.handlerExecution = handlerExecution
     }
 }
 

@@ -94,7 +94,8 @@ public enum WebSocketClient {
             }.get()
             let connection = try await upgraded.futureResult.get()
             deadline.cancel()
-            return await connection.run()
+            let preference = configuration.connection.handlerExecution.preference(for: channel.eventLoop, in: nil)
+            return await withTaskExecutorPreference(preference) { await connection.run() }
         } catch {
             deadline.cancel()
             channel.close(promise: nil)

@@ -62,11 +62,14 @@ public final class WebSocketServer: Sendable {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
         }
+        let execution = configuration.connection.handlerExecution
+        let executors = execution == .eventLoop ? EventLoopTaskExecutors(group) : nil
         try await withTaskCancellationHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await listener.executeThenClose { inbound in
                     for try await upgraded in inbound {
-                        group.addTask {
+                        // The future completes on the connection's event loop: its task starts there.
+                        group.addTask(executorPreference: execution.preference(for: upgraded.eventLoop, in: executors)) {
                             guard let connection = try? await upgraded.get() else { return }
                             await connection.run()
                         }

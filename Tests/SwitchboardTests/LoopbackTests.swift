@@ -32,6 +32,39 @@ struct LoopbackTests {
         }
     }
 
+    @Test("A handler runs where handlerExecution says: on an event-loop thread (the default) or off every event loop",
+          arguments: [WebSocketHandlerExecution.eventLoop, .globalExecutor])
+    func handlerExecution(_ execution: WebSocketHandlerExecution) async throws {
+        try await withTimeout(20, "handler execution") {
+            let onLoop = execution == .eventLoop
+            var routes = WebSocketRoutes()
+            routes.add("/where", handler: ClosureWebSocketHandler { inbound, outbound, _ in
+                for try await _ in inbound {
+                    // Checked after a suspension: the task resumed on the executor it prefers.
+                    let here = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                    try await outbound.send(text: here ? "loop" : "pool")
+                }
+            })
+            let connection = WebSocketConnectionConfiguration(handlerExecution: execution)
+            try await withServer(testConfiguration(routes, connection: connection)) { _, port in
+                let answers = Locked<[String]>([])
+                var client = WebSocketClientConfiguration.test()
+                client.connection.handlerExecution = execution
+                try await WebSocketClient.connect(to: url(port, "/where"), configuration: client) { inbound, outbound, _ in
+                    var iterator = inbound.makeAsyncIterator()
+                    for _ in 0..<3 {
+                        try await outbound.send(text: "where?")
+                        let server = try await iterator.next()?.text ?? "none"
+                        let here = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                        answers.withLock { $0.append("\(server)/\(here ? "loop" : "pool")") }
+                    }
+                }
+                let expected = onLoop ? "loop/loop" : "pool/pool"
+                #expect(answers.value == Array(repeating: expected, count: 3))
+            }
+        }
+    }
+
     @Test("§5.2: a 1 MiB message goes both ways, in one frame and in 16 KiB fragments", arguments: [nil, 16 * 1024])
     func oneMebibyte(fragment: Int?) async throws {
         try await withTimeout(60, "1 MiB echo") {

@@ -1,0 +1,75 @@
+import NIOCore
+
+/// Where a connection's handler runs: on its connection's event-loop thread, or
+/// on Swift's global concurrent executor.
+///
+/// The default is ``eventLoop``. Each message then reaches the handler, and each
+/// send reaches the socket, without a thread switch: the event loop resumes the
+/// handler's task itself. Handing every message from the event-loop thread to a
+/// thread of the global executor and back was most of a server's CPU for small
+/// messages: 50% of it in the kernel's `finish_task_switch` alone, 1.65 context
+/// switches per message in a 16-byte ping-pong (Benchmarks/NIOEcho/README.md).
+///
+/// The rule that comes with it is the rule of any async Swift code, and of any
+/// SwiftNIO handler: do not block. A handler that sleeps a thread, waits on a
+/// semaphore or computes for a long time without suspending holds up every
+/// connection on its event loop (on the global executor it would hold one of
+/// its few threads instead). A handler that awaits something else (an actor, a
+/// database client, another event loop) hops there and back as usual. Choose
+/// ``globalExecutor`` for handlers that do long synchronous work.
+public struct WebSocketHandlerExecution: Sendable, Hashable, CustomStringConvertible {
+    enum Place: Sendable, Hashable {
+        case eventLoop
+        case globalExecutor
+    }
+
+    let place: Place
+
+    /// On the connection's event-loop thread (a task executor preference): no thread switch per message.
+    public static let eventLoop = WebSocketHandlerExecution(place: .eventLoop)
+    /// On Swift's global concurrent executor, as an unconfigured task would run.
+    public static let globalExecutor = WebSocketHandlerExecution(place: .globalExecutor)
+
+    public var description: String { place == .eventLoop ? "eventLoop" : "globalExecutor" }
+}
+
+/// An event loop as a Swift `TaskExecutor`: a job enqueued here runs on the loop's thread.
+///
+/// NIO makes its event loops serial executors (for actors), not task executors, so
+/// a task cannot prefer one without this.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// One ``EventLoopTaskExecutor`` per loop of a group, made once, so a connection does not allocate its own.
+struct EventLoopTaskExecutors: Sendable {
+    private let executors: [ObjectIdentifier: EventLoopTaskExecutor]
+
+    init(_ group: any EventLoopGroup) {
+        var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
+        for loop in group.makeIterator() { executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(loop) }
+        self.executors = executors
+    }
+
+    /// The executor of `eventLoop` (a new one for a loop outside the group).
+    func executor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+        executors[ObjectIdentifier(eventLoop)] ?? EventLoopTaskExecutor(eventLoop)
+    }
+}
+
+extension WebSocketHandlerExecution {
+    /// The task executor a connection on `eventLoop` prefers, `nil` for the global executor.
+    func preference(for eventLoop: any EventLoop, in executors: EventLoopTaskExecutors?) -> (any TaskExecutor)? {
+        switch place {
+        case .eventLoop: executors?.executor(for: eventLoop) ?? EventLoopTaskExecutor(eventLoop)
+        case .globalExecutor: nil
+        }
+    }
+}
