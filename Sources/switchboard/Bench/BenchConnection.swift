@@ -378,6 +378,11 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// A connect that fails never makes the channel active: `ready` is failed here, not left pending.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failHandshake("the connection closed before the handshake", context: context)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch phase {
         case .handshaking: failHandshake("\(error)", context: context)
