@@ -67,6 +67,8 @@ die() { log "ERROR: $*"; exit 2; }
 command -v taskset >/dev/null || die "taskset not found (util-linux)"
 
 # --- build ------------------------------------------------------------------
+# What the header names: HEAD for the build made here, the path for a binary given.
+SB_LABEL="${SWITCHBOARD_BIN:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}"
 if [ -z "${SWITCHBOARD_BIN:-}" ]; then
   if [ "${SKIP_BUILD:-0}" != "1" ]; then
     log "swift build -c release --product switchboard"
@@ -156,7 +158,7 @@ cells=0
 for mode in $MODES; do for size in $SIZES; do for conns in $CONNECTIONS; do cells=$((cells + 1)); done; done; done
 log "$cells cells x 2 servers x ~$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print d + w + 0.5 }') s: about $(awk -v c="$cells" -v d="$DURATION" -v w="$WARMUP" 'BEGIN { printf "%.0f", c * 2 * (d + w + 0.5) }') s"
 
-echo "# switchboard $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs $REFERENCE echo (the nio columns), DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "# switchboard $SB_LABEL vs $REFERENCE echo (the nio columns), DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '%-9s %7s %5s  %12s %12s %6s  %9s %9s  %6s %6s %6s %6s\n' \
   mode size conns "sb msg/s" "nio msg/s" ratio "sb p99us" "nio p99us" "sb cpu" "gen" "nio cpu" "gen"
 status=0
