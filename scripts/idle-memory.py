@@ -2,6 +2,7 @@
 """Bytes of server memory per idle WebSocket connection (process RSS).
 
     scripts/idle-memory.py [--connections N] [--deflate] [--busy] [--bin PATH] [--runs R] [--settle S]
+    scripts/idle-memory.py --nio PATH [--connections N] [--runs R]
 
 Starts `switchboard serve` on a free port, reads its RSS, opens N client
 connections to /echo (offering permessage-deflate with --deflate), optionally
@@ -10,6 +11,10 @@ so both zlib streams of each connection have been used), waits for the server
 to settle (S seconds, default 7: past the 5 s after which an idle connection
 frees its compressor), reads RSS again and prints (after - before) / N. Repeats R times
 (fresh server each time) and prints the median. Uses Python `websockets`.
+
+--nio PATH measures the bare SwiftNIO echo server of Benchmarks/NIOEcho
+instead (`nio-echo-server`, no deflate): the floor that NIO's own channel,
+pipeline and WebSocket handlers set, under the same load.
 """
 import argparse, asyncio, os, resource, socket, statistics, subprocess, sys, time
 
@@ -44,9 +49,12 @@ async def open_connections(port, n, deflate, busy):
 
 def one_run(args):
     port = free_port()
-    cmd = [args.bin, "serve", "--port", str(port), "--ping-interval", "0", "--log-level", "error"]
-    if not args.deflate:
-        cmd.append("--no-deflate")
+    if args.nio:
+        cmd = [args.nio, "--port", str(port), "--threads", "1"]
+    else:
+        cmd = [args.bin, "serve", "--port", str(port), "--ping-interval", "0", "--log-level", "error"]
+        if not args.deflate:
+            cmd.append("--no-deflate")
     server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 30
@@ -78,14 +86,17 @@ def main():
     ap.add_argument("--deflate", action="store_true")
     ap.add_argument("--busy", action="store_true", help="send one 1 KiB message per connection before measuring")
     ap.add_argument("--bin", default=".build/release/switchboard")
+    ap.add_argument("--nio", metavar="PATH", help="measure the bare SwiftNIO echo server at PATH instead")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--settle", type=float, default=7.0,
                     help="seconds to wait before reading RSS; past the server's 5 s releaseIdleMemoryAfter by default")
     args = ap.parse_args()
+    if args.nio and args.deflate:
+        ap.error("the bare NIO echo server has no deflate")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.connections + 1024)), hard))
     per = [one_run(args) for _ in range(args.runs)]
-    label = f"deflate={'on' if args.deflate else 'off'} busy={'yes' if args.busy else 'no'} N={args.connections}"
+    label = ("bare NIO, " if args.nio else "") + f"deflate={'on' if args.deflate else 'off'} busy={'yes' if args.busy else 'no'} N={args.connections}"
     print(f"idle memory per connection ({label}): median {statistics.median(per):,.0f} B; runs: " +
           ", ".join(f"{p:,.0f}" for p in per))
 

@@ -37,7 +37,9 @@ struct UpgradedConnection: Sendable {
         }
     }
 
-    let channel: NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>
+    let channel: any Channel
+    /// What the peer sends, from the channel handler.
+    let inbound: InboundBuffer
     let context: WebSocketContext
     let handler: any WebSocketHandler
     /// What the handler sends, on its way to the channel handler.
@@ -46,8 +48,8 @@ struct UpgradedConnection: Sendable {
     let peerClose: EventLoopFuture<WebSocketCloseFrame?>
     let multiplexed: Multiplexed?
 
-    /// Installs the WebSocket handler on a channel whose HTTP handshake is done
-    /// and wraps it for async use. Call on the channel's event loop.
+    /// Installs the WebSocket handler on a channel whose HTTP handshake is done.
+    /// Call on the channel's event loop.
     static func install(on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
                         context: WebSocketContext, handler: any WebSocketHandler,
                         position: ChannelPipeline.SynchronousOperations.Position, multiplex plan: MultiplexPlan? = nil) throws -> UpgradedConnection {
@@ -67,16 +69,7 @@ struct UpgradedConnection: Sendable {
             bridge.start(physical: wsHandler, implicit: plan.implicit, opener: opener)
             multiplexed = Multiplexed(implicit: bridge.implicitChannel!, starts: bridge.starts)
         }
-        let asyncChannel = try NIOAsyncChannel<WebSocketMessage, WebSocketOutboundCommand>(
-            wrappingChannelSynchronously: channel,
-            configuration: .init(
-                backPressureStrategy: .init(lowWatermark: max(1, configuration.inboundBufferedMessages / 4),
-                                            highWatermark: max(1, configuration.inboundBufferedMessages)),
-                inboundType: WebSocketMessage.self,
-                outboundType: WebSocketOutboundCommand.self
-            )
-        )
-        return UpgradedConnection(channel: asyncChannel, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
+        return UpgradedConnection(channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
                                   multiplexed: multiplexed)
     }
 
@@ -87,22 +80,15 @@ struct UpgradedConnection: Sendable {
         if let multiplexed { return await run(multiplexed) }
         let logger = context.logger
         do {
-            try await channel.executeThenClose { inbound, _ in
-                do {
-                    try await handler.handle(WebSocketInbound(InboundMessages(stream: inbound)), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
-                    try? outbound.enqueue(.finish(.normalClosure, ""))
-                } catch where !channel.channel.isActive || error is WebSocketError {
-                    logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
-                } catch {
-                    logger.error("handler failed", metadata: ["error": "\(error)"])
-                    try? outbound.enqueue(.finish(.internalServerError, "handler failed"))
-                }
-                // The channel handler keeps reading until the close handshake ends or times out.
-                try? await channel.channel.closeFuture.get()
-            }
+            try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
+            try? outbound.enqueue(.finish(.normalClosure, ""))
+        } catch where !channel.isActive || error is WebSocketError || error is CancellationError {
+            logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
         } catch {
-            logger.debug("connection ended with error", metadata: ["error": "\(error)"])
+            logger.error("handler failed", metadata: ["error": "\(error)"])
+            try? outbound.enqueue(.finish(.internalServerError, "handler failed"))
         }
+        // The channel handler keeps reading until the close handshake ends or times out.
         return try? await peerClose.get()
     }
 }
@@ -115,24 +101,16 @@ extension UpgradedConnection {
     /// shutdown, heartbeat or idle timeout ends it), however many channels come and
     /// go; a client closes it when its handler on the implicit channel returns.
     private func run(_ multiplexed: Multiplexed) async -> WebSocketCloseFrame? {
-        let logger = context.logger
-        do {
-            try await channel.executeThenClose { _, _ in
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await Self.run(handler, on: multiplexed.implicit) }
-                    if context.role == .server {
-                        for await start in multiplexed.starts {
-                            group.addTask { await Self.run(start.handler, on: start.endpoint) }
-                        }
-                    }
-                    await group.waitForAll()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.run(handler, on: multiplexed.implicit) }
+            if context.role == .server {
+                for await start in multiplexed.starts {
+                    group.addTask { await Self.run(start.handler, on: start.endpoint) }
                 }
-                try? outbound.enqueue(.finish(.normalClosure, ""))
-                try? await channel.channel.closeFuture.get()
             }
-        } catch {
-            logger.debug("connection ended with error", metadata: ["error": "\(error)"])
+            await group.waitForAll()
         }
+        try? outbound.enqueue(.finish(.normalClosure, ""))
         return try? await peerClose.get()
     }
 

@@ -9,11 +9,8 @@ import SwitchboardCore
 /// The session is sans-I/O; this is its host. Everything here runs on the
 /// event loop. A channel's handler sends through an ``OutboundQueue`` of its
 /// own, drained here a batch per event-loop turn, as a socket's handler does;
-/// its reader's demand comes back through ``LogicalInboundDelegate``.
+/// its reader's demand comes back through its ``InboundBuffer``.
 final class MultiplexBridge: WebSocketMultiplexHost {
-    typealias Inbound = NIOThrowingAsyncSequenceProducer<
-        WebSocketMessage, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, LogicalInboundDelegate
-    >
 
     /// A channel's async face and its outbound queue (through which its handler's end is queued, after its messages).
     struct Endpoint: Sendable {
@@ -41,7 +38,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     let starts: AsyncStream<ChannelStart>
     private let startsContinuation: AsyncStream<ChannelStart>.Continuation
     private weak var physical: WebSocketChannelHandler?
-    private var inbound: [LogicalChannelID: Inbound.Source] = [:]
+    private var inbound: [LogicalChannelID: InboundBuffer] = [:]
     private var outbound: [LogicalChannelID: OutboundQueue] = [:]
     private var unsent: [LogicalChannelID: Int] = [:]
     private var closeTimers: [LogicalChannelID: Scheduled<Void>] = [:]
@@ -73,10 +70,9 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     func makeChannel(_ opened: OpenedLogicalChannel) -> Endpoint {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let id = opened.id
-        let high = max(1, configuration.inboundBufferedMessages)
-        let new = Inbound.makeSequence(backPressureStrategy: .init(lowWatermark: max(1, high / 4), highWatermark: high), finishOnDeinit: false,
-                                       delegate: LogicalInboundDelegate(bridge: bound, channel: id))
-        inbound[id] = new.source
+        let messages = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages)
+        messages.onDemand { bound.eventLoop.execute { bound.value.readMore(id) } }
+        inbound[id] = messages
         let queue = OutboundQueue(eventLoop: eventLoop)
         queue.attach { bound.value.drain(id) }
         outbound[id] = queue
@@ -84,7 +80,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
         channelLogger[metadataKey: "channel"] = "\(id)"
         let context = WebSocketContext(request: opened.request, subprotocol: opened.subprotocol, extensions: opened.extensions,
                                        role: role, logger: channelLogger)
-        let channel = WebSocketLogicalChannel(inbound: WebSocketInbound(new.sequence), outbound: WebSocketOutbound(AsyncChannelWriter(queue: queue)),
+        let channel = WebSocketLogicalChannel(inbound: WebSocketInbound(messages), outbound: WebSocketOutbound(AsyncChannelWriter(queue: queue)),
                                               context: context)
         return Endpoint(channel: channel, id: id, outbound: queue)
     }
@@ -152,7 +148,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
         guard !ended else { return }
         ended = true
         session.physicalClosed()
-        for source in inbound.values { source.finish(WebSocketError.connectionClosed) }
+        for messages in inbound.values { messages.finish(throwing: WebSocketError.connectionClosed) }
         inbound.removeAll()
         for queue in outbound.values { queue.detach() }
         outbound.removeAll()
@@ -186,13 +182,13 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     }
 
     func deliver(_ message: WebSocketMessage, on channel: LogicalChannelID) -> Bool {
-        guard let source = inbound[channel] else { return true }
-        return source.yield(message) != .stopProducing
+        guard let messages = inbound[channel] else { return true }
+        return messages.yield(message)
     }
 
     func inboundEnded(_ channel: LogicalChannelID, close: WebSocketCloseFrame?, failed: Bool) {
-        guard let source = inbound.removeValue(forKey: channel) else { return }
-        if failed { source.finish(WebSocketError.connectionClosed) } else { source.finish() }
+        guard let messages = inbound.removeValue(forKey: channel) else { return }
+        messages.finish(throwing: failed ? WebSocketError.connectionClosed : nil)
     }
 
     func channelClosed(_ channel: LogicalChannelID) {
@@ -206,19 +202,6 @@ final class MultiplexBridge: WebSocketMultiplexHost {
         physical?.failMultiplexed(code: code, reason: reason)
         physicalClosed()
     }
-}
-
-/// Tells the session when a channel's application has read enough to take more.
-struct LogicalInboundDelegate: NIOAsyncSequenceProducerDelegate {
-    let bridge: NIOLoopBound<MultiplexBridge>
-    let channel: LogicalChannelID
-
-    func produceMore() {
-        let bridge = self.bridge, channel = self.channel
-        bridge.eventLoop.execute { bridge.value.readMore(channel) }
-    }
-
-    func didTerminate() {}
 }
 
 /// Opens channels for a client's handler (``WebSocketContext/openChannel(path:subprotocols:headers:)``).

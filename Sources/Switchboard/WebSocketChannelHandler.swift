@@ -6,13 +6,15 @@ import SwitchboardCore
 /// unmasking, UTF-8, control frames, extensions) stays here, and messages go
 /// up to the async side a read batch at a time.
 ///
+/// Messages go to the application's reader through an ``InboundBuffer``;
+/// while it is full, the handler holds back the channel's reads.
+///
 /// Writes produced while handling a read (pongs, close answers) are flushed
 /// once, at `channelReadComplete`. What the application sends arrives through
 /// an ``OutboundQueue``: the handler drains it a batch at a time, with one
 /// flush per batch, and tells it when the channel's writability changes.
 final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias InboundOut = WebSocketMessage
     typealias OutboundIn = WebSocketOutboundCommand
     typealias OutboundOut = ByteBuffer
 
@@ -20,6 +22,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let configuration: WebSocketConnectionConfiguration
     private let logger: Logger
     private let outbound: OutboundQueue
+    /// The application's messages (unused when multiplexed: the session has its own per channel).
+    let inbound: InboundBuffer
+    /// The application's reader has not kept up: reads wait until it asks for more.
+    private var readPaused = false
+    /// A read the pipeline asked for while paused, issued when the reader asks for more.
+    private var pendingRead = false
     private var needsFlush = false
     /// Once a close is under way, read regardless of whether the application reads, to see the peer's answer.
     private var draining = false
@@ -44,6 +52,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
          peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
         self.engine = engine
         self.outbound = outbound
+        self.inbound = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages)
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
         self.releaseIdleMemoryAfter = engine.extensionNames.isEmpty ? nil : configuration.releaseIdleMemoryAfter
         self.configuration = configuration
@@ -60,12 +69,21 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             let (handler, context) = bound.value
             handler.drainOutbound(context: context)
         }
+        // Held by the buffer until it finishes, which channelInactive and handlerRemoved see to.
+        let loop = context.eventLoop
+        inbound.onDemand {
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.resumeReading(context: context)
+            }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopTimers()
         self.context = nil
         outbound.detach()
+        inbound.finish()
     }
 
     // MARK: Inbound
@@ -90,8 +108,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             noteActivity(context: context)
             if let multiplex {
                 multiplex.session.receive(message)
-            } else if !applicationDone {
-                context.fireChannelRead(wrapInboundOut(message))
+            } else if !applicationDone, !inbound.yield(message) {
+                readPaused = true
             }
         case .ping:
             break  // the engine queued the pong
@@ -108,7 +126,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
                 // has replied to what came before the close (or when the close timeout fires).
                 stopTimers()
                 draining = true
-                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                inbound.finish()
                 scheduleCloseTimer(context: context)
             } else {
                 finishClosing(context: context)
@@ -119,7 +137,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             logger.info("peer broke the protocol", metadata: ["code": "\(error.closeCode)", "error": "\(error.reason)"])
             multiplex?.physicalClosed()
             stopTimers()
-            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            inbound.finish()
             scheduleCloseTimer(context: context)
         }
     }
@@ -148,6 +166,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         stopTimers()
         outbound.detach()
         closeTimer?.cancel()
+        inbound.finish()
         peerClose.succeed(receivedClose)
         context.fireChannelInactive()
     }
@@ -219,7 +238,20 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func read(context: ChannelHandlerContext) {
-        context.read()
+        if readPaused && !draining {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// The reader took the buffer below its low watermark.
+    private func resumeReading(context: ChannelHandlerContext) {
+        readPaused = false
+        if pendingRead {
+            pendingRead = false
+            context.read()
+        }
     }
 
     private func startClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
