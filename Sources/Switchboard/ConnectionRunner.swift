@@ -24,7 +24,12 @@ struct MultiplexPlan {
 }
 
 /// The async side of one upgraded connection: runs the handler, then closes.
-struct UpgradedConnection: Sendable {
+///
+/// A class, and `run` kept out of line: an idle connection's task is suspended
+/// inside `run`, and every async frame on that path holds what it uses across
+/// the suspension. One reference instead of the whole struct keeps those frames
+/// (the task's memory while it waits) small.
+final class UpgradedConnection: Sendable {
     /// The logical channels of a multiplexed connection. A class: a plain
     /// connection carries one pointer for it, not the channel's whole context.
     final class Multiplexed: Sendable {
@@ -47,6 +52,17 @@ struct UpgradedConnection: Sendable {
     /// The peer's close frame, once the channel is closed.
     let peerClose: EventLoopFuture<WebSocketCloseFrame?>
     let multiplexed: Multiplexed?
+
+    private init(channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
+                 outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, multiplexed: Multiplexed?) {
+        self.channel = channel
+        self.inbound = inbound
+        self.context = context
+        self.handler = handler
+        self.outbound = outbound
+        self.peerClose = peerClose
+        self.multiplexed = multiplexed
+    }
 
     /// Installs the WebSocket handler on a channel whose HTTP handshake is done.
     /// Call on the channel's event loop.
@@ -73,23 +89,45 @@ struct UpgradedConnection: Sendable {
                                   multiplexed: multiplexed)
     }
 
+    /// ``run()`` for a server's task, which has no use for the peer's close frame.
+    @inline(never)
+    func serve() async { _ = await run() }
+
     /// Runs the handler; when it returns, closes with 1000 (1011 if it threw) and
     /// waits for the close handshake to end. Returns the peer's close frame.
     @discardableResult
+    @inline(never)
     func run() async -> WebSocketCloseFrame? {
         if let multiplexed { return await run(multiplexed) }
-        let logger = context.logger
+        var failure: (any Error)?
         do {
             try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
-            try? outbound.enqueue(.finish(.normalClosure, ""))
-        } catch where !channel.isActive || error is WebSocketError || error is CancellationError {
-            logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
         } catch {
-            logger.error("handler failed", metadata: ["error": "\(error)"])
-            try? outbound.enqueue(.finish(.internalServerError, "handler failed"))
+            failure = error
         }
+        Self.finish(outbound, after: failure, connectionOpen: channel.isActive, logger: context.logger)
         // The channel handler keeps reading until the close handshake ends or times out.
         return try? await peerClose.get()
+    }
+
+    /// Queues the close that follows a handler's return: 1000, or 1011 if it threw for a
+    /// reason of its own (not because the connection closed or its task was cancelled).
+    ///
+    /// Synchronous and out of line on purpose: the logging here would otherwise sit in the
+    /// async frames of ``run()``, which an idle connection's task keeps allocated while it waits.
+    @inline(never)
+    static func finish(_ queue: OutboundQueue, after failure: (any Error)?, connectionOpen: Bool, logger: Logger) {
+        var (code, reason) = (WebSocketCloseCode.normalClosure, "")
+        switch failure {
+        case nil:
+            break
+        case let error? where !connectionOpen || error is WebSocketError || error is CancellationError:
+            logger.debug("handler ended as the connection closed", metadata: ["error": "\(error)"])
+        case let error?:
+            logger.error("handler failed", metadata: ["error": "\(error)"])
+            (code, reason) = (.internalServerError, "handler failed")
+        }
+        try? queue.enqueue(.finish(code, reason))
     }
 }
 
@@ -100,7 +138,9 @@ extension UpgradedConnection {
     /// A server keeps the physical connection until the client closes it (or
     /// shutdown, heartbeat or idle timeout ends it), however many channels come and
     /// go; a client closes it when its handler on the implicit channel returns.
+    @inline(never)
     private func run(_ multiplexed: Multiplexed) async -> WebSocketCloseFrame? {
+        let handler = self.handler
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.run(handler, on: multiplexed.implicit) }
             if context.role == .server {
@@ -118,17 +158,13 @@ extension UpgradedConnection {
     /// behind whatever the handler queued last.
     private static func run(_ handler: any WebSocketHandler, on endpoint: MultiplexBridge.Endpoint) async {
         let channel = endpoint.channel
-        var code = WebSocketCloseCode.normalClosure
-        var reason = ""
+        var failure: (any Error)?
         do {
             try await handler.handle(channel.inbound, channel.outbound, context: channel.context)
-        } catch is WebSocketError {
-            channel.context.logger.debug("channel handler ended as the channel closed")
         } catch {
-            channel.context.logger.error("channel handler failed", metadata: ["error": "\(error)"])
-            (code, reason) = (.internalServerError, "handler failed")
+            failure = error
         }
-        try? endpoint.outbound.enqueue(.finish(code, reason))
+        finish(endpoint.outbound, after: failure, connectionOpen: true, logger: channel.context.logger)
     }
 }
 

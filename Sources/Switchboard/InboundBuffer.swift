@@ -23,7 +23,9 @@ struct InboundBuffer: AsyncSequence, Sendable {
     typealias Failure = any Error
 
     private struct State {
-        var messages = CircularBuffer<WebSocketMessage>()
+        /// Starts at the smallest size: most reads find the reader waiting, so an idle
+        /// connection keeps no room for messages it does not hold (the default 16 was 640 bytes).
+        var messages = CircularBuffer<WebSocketMessage>(initialCapacity: 1)
         var reader: UnsafeContinuation<WebSocketMessage?, any Error>?
         /// Set once no more messages come: `nil` inside for a clean end, or the error ``next()`` throws.
         var end: (any Error)??

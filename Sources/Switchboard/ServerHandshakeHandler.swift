@@ -12,17 +12,18 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private let configuration: WebSocketServerConfiguration
     private let handshake: WebSocketServerHandshake
     private let logger: Logger
-    private let result: EventLoopPromise<UpgradedConnection?>
+    /// Takes the connection once it is upgraded: runs its handler.
+    private let upgraded: (UpgradedConnection) -> Void
     private var reader: HTTPHeadReader
     private var done = false
     private var timeout: Scheduled<Void>?
 
     init(configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
-         result: EventLoopPromise<UpgradedConnection?>) {
+         upgraded: @escaping (UpgradedConnection) -> Void) {
         self.configuration = configuration
         self.handshake = handshake
         self.logger = logger
-        self.result = result
+        self.upgraded = upgraded
         self.reader = HTTPHeadReader(limit: configuration.maxHandshakeSize)
     }
 
@@ -37,7 +38,6 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
-        result.succeed(nil)
         context.fireChannelInactive()
     }
 
@@ -105,7 +105,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                             context: wsContext, handler: accepted.handler, position: .after(self),
                                                             multiplex: plan)
-            result.succeed(connection)
+            upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
             context.fireChannelReadComplete()

@@ -44,36 +44,43 @@ public final class WebSocketServer: Sendable {
         let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
         let handshake = WebSocketServerHandshake(routes: configuration.routes, extensions: configuration.extensions,
                                                  originPolicy: configuration.originPolicy)
-        let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.configure(channel, handshake: handshake, sslContext: sslContext)
+        // Connections come here once upgraded: a connection has no task while its handshake runs,
+        // and one that never upgrades (plain HTTP, a refused or timed-out handshake) never gets one.
+        let (upgrades, upgraded) = AsyncStream.makeStream(of: UpgradedConnection.self)
+        let listener: any Channel
+        do {
+            listener = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.configure(channel, handshake: handshake, sslContext: sslContext, upgraded: upgraded)
+                    }
                 }
-            }
-        let (address, alreadyStopping) = state.withLockedValue { state -> (SocketAddress?, Bool) in
-            state.listener = listener.channel
-            return (listener.channel.localAddress, state.shuttingDown)
+                .bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            upgraded.finish()
+            throw error
         }
-        if alreadyStopping { listener.channel.close(promise: nil) }
+        // No more connections once the listener is gone; those that upgrade after it are closed.
+        listener.closeFuture.whenComplete { _ in upgraded.finish() }
+        let (address, alreadyStopping) = state.withLockedValue { state -> (SocketAddress?, Bool) in
+            state.listener = listener
+            return (listener.localAddress, state.shuttingDown)
+        }
+        if alreadyStopping { listener.close(promise: nil) }
         if let address {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
         }
         let execution = configuration.connection.handlerExecution
         let executors = execution == .eventLoop ? EventLoopTaskExecutors(group) : nil
-        try await withTaskCancellationHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await listener.executeThenClose { inbound in
-                    for try await upgraded in inbound {
-                        // The future completes on the connection's event loop: its task starts there.
-                        group.addTask(executorPreference: execution.preference(for: upgraded.eventLoop, in: executors)) {
-                            guard let connection = try? await upgraded.get() else { return }
-                            await connection.run()
-                        }
-                    }
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await connection in upgrades {
+                    group.addTask(executorPreference: execution.preference(for: connection.channel.eventLoop, in: executors),
+                                  operation: connection.serve)
                 }
             }
         } onCancel: {
@@ -96,9 +103,9 @@ public final class WebSocketServer: Sendable {
         }
     }
 
-    /// Builds one accepted connection's pipeline; the future says whether it became a WebSocket.
-    private func configure(_ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?) throws
-        -> EventLoopFuture<UpgradedConnection?> {
+    /// Builds one accepted connection's pipeline; once upgraded, the connection goes to `upgraded`.
+    private func configure(_ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?,
+                           upgraded: AsyncStream<UpgradedConnection>.Continuation) throws {
         let id = ObjectIdentifier(channel)
         let refused = state.withLockedValue { state in
             if !state.shuttingDown { state.connections[id] = channel }
@@ -106,14 +113,14 @@ public final class WebSocketServer: Sendable {
         }
         if refused {
             channel.close(promise: nil)
-            return channel.eventLoop.makeSucceededFuture(nil)
+            return
         }
         channel.closeFuture.whenComplete { _ in _ = self.state.withLockedValue { $0.connections.removeValue(forKey: id) } }
 
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
-        let result = channel.eventLoop.makePromise(of: UpgradedConnection?.self)
-        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger, result: result))
-        return result.futureResult
+        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger) { connection in
+            if case .terminated = upgraded.yield(connection) { channel.close(promise: nil) }
+        })
     }
 }

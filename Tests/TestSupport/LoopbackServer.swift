@@ -7,6 +7,7 @@ public struct ServerDidNotStart: Error {}
 /// Runs a server for `configuration` (use host 127.0.0.1, port 0) in a task group,
 /// calls `body` with it and its port, then cancels the server and waits for it to stop.
 /// The whole is bounded by `seconds`, so a hang fails the test instead of hanging the run.
+@discardableResult
 public func withLoopbackServer<T: Sendable>(
     _ configuration: WebSocketServerConfiguration, seconds: Double = 60,
     _ body: @escaping @Sendable (_ server: WebSocketServer, _ port: Int) async throws -> T
