@@ -76,15 +76,19 @@ public final class WebSocketServer: Sendable {
         }
         let execution = configuration.connection.handlerExecution
         let executors = execution == .eventLoop ? EventLoopTaskExecutors(group) : nil
-        await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                for await connection in upgrades {
-                    group.addTask(executorPreference: execution.preference(for: connection.channel.eventLoop, in: executors),
-                                  operation: connection.serve)
+        // The accept loop runs on the listener's event loop too (with `.eventLoop`): taking each
+        // upgraded connection and starting its task then costs no wake-up of another thread.
+        await withTaskExecutorPreference(execution.preference(for: listener.eventLoop, in: executors)) {
+            await withTaskCancellationHandler {
+                await withDiscardingTaskGroup { group in
+                    for await connection in upgrades {
+                        group.addTask(executorPreference: execution.preference(for: connection.channel.eventLoop, in: executors),
+                                      operation: connection.serve)
+                    }
                 }
+            } onCancel: {
+                self.shutdown()
             }
-        } onCancel: {
-            self.shutdown()
         }
         logger.info("stopped")
     }
