@@ -52,9 +52,13 @@ final class UpgradedConnection: Sendable {
     /// The peer's close frame, once the channel is closed.
     let peerClose: EventLoopFuture<WebSocketCloseFrame?>
     let multiplexed: Multiplexed?
+    /// The event loop's executor when the handler runs there (``WebSocketHandlerExecution/eventLoop``);
+    /// `nil` for the global executor.
+    let executor: EventLoopTaskExecutor?
 
     private init(channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
-                 outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, multiplexed: Multiplexed?) {
+                 outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, multiplexed: Multiplexed?,
+                 executor: EventLoopTaskExecutor?) {
         self.channel = channel
         self.inbound = inbound
         self.context = context
@@ -62,13 +66,15 @@ final class UpgradedConnection: Sendable {
         self.outbound = outbound
         self.peerClose = peerClose
         self.multiplexed = multiplexed
+        self.executor = executor
     }
 
     /// Installs the WebSocket handler on a channel whose HTTP handshake is done.
     /// Call on the channel's event loop.
     static func install(on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
                         context: WebSocketContext, handler: any WebSocketHandler,
-                        position: ChannelPipeline.SynchronousOperations.Position, multiplex plan: MultiplexPlan? = nil) throws -> UpgradedConnection {
+                        position: ChannelPipeline.SynchronousOperations.Position, multiplex plan: MultiplexPlan? = nil,
+                        executor: EventLoopTaskExecutor?) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let outbound = OutboundQueue(eventLoop: channel.eventLoop)
         let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
@@ -76,6 +82,7 @@ final class UpgradedConnection: Sendable {
         let bridge = plan.map { MultiplexBridge(session: $0.session, eventLoop: channel.eventLoop, configuration: configuration,
                                                 logger: context.logger, role: context.role) }
         wsHandler.multiplex = bridge
+        wsHandler.readerExecutor = executor
         try channel.pipeline.syncOperations.addHandler(wsHandler, position: position)
         var multiplexed: Multiplexed?
         if let bridge, let plan {
@@ -86,7 +93,7 @@ final class UpgradedConnection: Sendable {
             multiplexed = Multiplexed(implicit: bridge.implicitChannel!, starts: bridge.starts)
         }
         return UpgradedConnection(channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
-                                  multiplexed: multiplexed)
+                                  multiplexed: multiplexed, executor: executor)
     }
 
     /// ``run()`` for a server's task, which has no use for the peer's close frame.

@@ -33,40 +33,9 @@ public struct WebSocketHandlerExecution: Sendable, Hashable, CustomStringConvert
     public var description: String { place == .eventLoop ? "eventLoop" : "globalExecutor" }
 }
 
-/// An event loop as a Swift `TaskExecutor`: a job enqueued here runs on the loop's thread.
-///
-/// NIO makes its event loops serial executors (for actors), not task executors, so
-/// a task cannot prefer one without this.
-final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
-}
-
-/// One ``EventLoopTaskExecutor`` per loop of a group, made once, so a connection does not allocate its own.
-struct EventLoopTaskExecutors: Sendable {
-    private let executors: [ObjectIdentifier: EventLoopTaskExecutor]
-
-    init(_ group: any EventLoopGroup) {
-        var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
-        for loop in group.makeIterator() { executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(loop) }
-        self.executors = executors
-    }
-
-    /// The executor of `eventLoop` (a new one for a loop outside the group).
-    func executor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor {
-        executors[ObjectIdentifier(eventLoop)] ?? EventLoopTaskExecutor(eventLoop)
-    }
-}
-
 extension WebSocketHandlerExecution {
     /// The task executor a connection on `eventLoop` prefers, `nil` for the global executor.
-    func preference(for eventLoop: any EventLoop, in executors: EventLoopTaskExecutors?) -> (any TaskExecutor)? {
+    func preference(for eventLoop: any EventLoop, in executors: EventLoopTaskExecutors?) -> EventLoopTaskExecutor? {
         switch place {
         case .eventLoop: executors?.executor(for: eventLoop) ?? EventLoopTaskExecutor(eventLoop)
         case .globalExecutor: nil

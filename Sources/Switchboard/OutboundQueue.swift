@@ -133,6 +133,21 @@ final class OutboundQueue: Sendable {
         state.withLockedValue { $0.drain = drain }
     }
 
+    /// The channel handler starts handling a read and drains the queue when the read is
+    /// complete: sends until then need not ask the event loop for a drain of their own.
+    /// Returns whether the handler took that on (`false`: a drain is already on its way,
+    /// or the queue is detached).
+    ///
+    /// A reader that runs inside the read (``EventLoopTaskExecutor``) answers each message
+    /// there, so its sends go out with the read's own writes, with one flush.
+    func holdDrainUntilReadComplete() -> Bool {
+        state.withLockedValue { state in
+            guard state.drain != nil, !state.drainScheduled else { return false }
+            state.drainScheduled = true
+            return true
+        }
+    }
+
     /// Takes every queued command; the next send schedules a new drain.
     func takeAll() -> [WebSocketOutboundCommand] {
         state.withLockedValue { state in

@@ -14,16 +14,19 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private let logger: Logger
     /// Takes the connection once it is upgraded: runs its handler.
     private let upgraded: (UpgradedConnection) -> Void
+    /// The executors of the group's loops, when handlers run on them.
+    private let executors: EventLoopTaskExecutors?
     private var reader: HTTPHeadReader
     private var done = false
     private var timeout: Scheduled<Void>?
 
     init(configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
-         upgraded: @escaping (UpgradedConnection) -> Void) {
+         executors: EventLoopTaskExecutors?, upgraded: @escaping (UpgradedConnection) -> Void) {
         self.configuration = configuration
         self.handshake = handshake
         self.logger = logger
         self.upgraded = upgraded
+        self.executors = executors
         self.reader = HTTPHeadReader(limit: configuration.maxHandshakeSize)
     }
 
@@ -104,7 +107,9 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         do {
             let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                             context: wsContext, handler: accepted.handler, position: .after(self),
-                                                            multiplex: plan)
+                                                            multiplex: plan,
+                                                            executor: configuration.connection.handlerExecution.preference(for: context.eventLoop,
+                                                                                                                           in: executors))
             upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }

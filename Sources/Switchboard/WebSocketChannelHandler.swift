@@ -28,6 +28,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var readPaused = false
     /// A read the pipeline asked for while paused, issued when the reader asks for more.
     private var pendingRead = false
+    /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
+    private var drainHeld = false
     private var needsFlush = false
     /// Once a close is under way, read regardless of whether the application reads, to see the peer's answer.
     private var draining = false
@@ -46,6 +48,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
     /// When multiplexing was negotiated: every data message goes to its session, not up the pipeline.
     var multiplex: MultiplexBridge?
+    /// The executor the application's reader runs on, when it is this loop's: a message for a
+    /// waiting reader is then handled before the next one is parsed (see ``EventLoopTaskExecutor``).
+    var readerExecutor: EventLoopTaskExecutor?
     private var context: ChannelHandlerContext?
 
     init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
@@ -96,6 +101,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         // so nothing of the read buffer is kept here; what it leaves after a close or a failure is
         // never read.
         var buffer = unwrapInboundIn(data)
+        if !drainHeld, multiplex == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
         while let event = engine.receive(from: &buffer) {
             handle(event, context: context)
         }
@@ -108,7 +114,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             noteActivity(context: context)
             if let multiplex {
                 multiplex.session.receive(message)
-            } else if !applicationDone, !inbound.yield(message) {
+            } else if !applicationDone, !deliver(message) {
                 readPaused = true
             }
         case .ping:
@@ -137,9 +143,15 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             logger.info("peer broke the protocol", metadata: ["code": "\(error.closeCode)", "error": "\(error.reason)"])
             multiplex?.physicalClosed()
             stopTimers()
-            inbound.finish()
+            inbound.finish(throwing: WebSocketError.connectionClosed)
             scheduleCloseTimer(context: context)
         }
+    }
+
+    /// Hands `message` to the application's reader; returns whether reading may go on.
+    private func deliver(_ message: WebSocketMessage) -> Bool {
+        guard let readerExecutor else { return inbound.yield(message) }
+        return readerExecutor.runningResumedJobsInline { inbound.yield(message) }
     }
 
     /// Both close frames are out: a server drops TCP now; a client gives the server `closeTimeout` to do it (§7.1.1).
@@ -156,6 +168,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if drainHeld {
+            drainHeld = false
+            drainOutbound(context: context)  // flushes
+        }
         flushIfNeeded(context: context)
         context.fireChannelReadComplete()
         if draining { context.read() }
@@ -166,7 +182,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         stopTimers()
         outbound.detach()
         closeTimer?.cancel()
-        inbound.finish()
+        // Dropped without a close frame: the reader's loop throws rather than ending as after a close.
+        inbound.finish(throwing: receivedClose == nil ? WebSocketError.connectionClosed : nil)
         peerClose.succeed(receivedClose)
         context.fireChannelInactive()
     }

@@ -88,14 +88,15 @@ public enum WebSocketClient {
                             subprotocol: accepted.subprotocol)
                         return try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                               context: wsContext, handler: handler, position: .after(context.handler),
-                                                              multiplex: plan)
+                                                              multiplex: plan,
+                                                              executor: configuration.connection.handlerExecution.preference(for: context.eventLoop,
+                                                                                                                             in: nil))
                     },
                     result: upgraded))
             }.get()
             let connection = try await upgraded.futureResult.get()
             deadline.cancel()
-            let preference = configuration.connection.handlerExecution.preference(for: channel.eventLoop, in: nil)
-            return await withTaskExecutorPreference(preference) { await connection.run() }
+            return await withTaskExecutorPreference(connection.executor) { await connection.run() }
         } catch {
             deadline.cancel()
             channel.close(promise: nil)

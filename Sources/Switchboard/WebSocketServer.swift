@@ -47,6 +47,8 @@ public final class WebSocketServer: Sendable {
         // Connections come here once upgraded: a connection has no task while its handshake runs,
         // and one that never upgrades (plain HTTP, a refused or timed-out handshake) never gets one.
         let (upgrades, upgraded) = AsyncStream.makeStream(of: UpgradedConnection.self)
+        let execution = configuration.connection.handlerExecution
+        let executors = execution == .eventLoop ? EventLoopTaskExecutors(group) : nil
         let listener: any Channel
         do {
             listener = try await ServerBootstrap(group: group)
@@ -55,7 +57,7 @@ public final class WebSocketServer: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try self.configure(channel, handshake: handshake, sslContext: sslContext, upgraded: upgraded)
+                        try self.configure(channel, handshake: handshake, sslContext: sslContext, executors: executors, upgraded: upgraded)
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()
@@ -74,16 +76,13 @@ public final class WebSocketServer: Sendable {
             logger.info("listening", metadata: ["address": "\(address)"])
             onListening(address)
         }
-        let execution = configuration.connection.handlerExecution
-        let executors = execution == .eventLoop ? EventLoopTaskExecutors(group) : nil
         // The accept loop runs on the listener's event loop too (with `.eventLoop`): taking each
         // upgraded connection and starting its task then costs no wake-up of another thread.
         await withTaskExecutorPreference(execution.preference(for: listener.eventLoop, in: executors)) {
             await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in
                     for await connection in upgrades {
-                        group.addTask(executorPreference: execution.preference(for: connection.channel.eventLoop, in: executors),
-                                      operation: connection.serve)
+                        group.addTask(executorPreference: connection.executor, operation: connection.serve)
                     }
                 }
             } onCancel: {
@@ -109,7 +108,7 @@ public final class WebSocketServer: Sendable {
 
     /// Builds one accepted connection's pipeline; once upgraded, the connection goes to `upgraded`.
     private func configure(_ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?,
-                           upgraded: AsyncStream<UpgradedConnection>.Continuation) throws {
+                           executors: EventLoopTaskExecutors?, upgraded: AsyncStream<UpgradedConnection>.Continuation) throws {
         let id = ObjectIdentifier(channel)
         let refused = state.withLockedValue { state in
             if !state.shuttingDown { state.connections[id] = channel }
@@ -123,7 +122,8 @@ public final class WebSocketServer: Sendable {
 
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
-        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger) { connection in
+        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger,
+                                                  executors: executors) { connection in
             if case .terminated = upgraded.yield(connection) { channel.close(promise: nil) }
         })
     }

@@ -356,6 +356,38 @@ struct LoopbackTests {
         }
     }
 
+    @Test("A peer that drops TCP without a close frame makes the handler's loop throw; after a close it ends without error",
+          arguments: [false, true])
+    func droppedConnectionThrows(sendsClose: Bool) async throws {
+        let outcome = Locked<String?>(nil)
+        var routes = WebSocketRoutes()
+        routes.add("/watch", handler: ClosureWebSocketHandler { inbound, _, _ in
+            var messages = 0
+            do {
+                for try await _ in inbound { messages += 1 }
+                outcome.withLock { $0 = "ended after \(messages)" }
+            } catch {
+                outcome.withLock { $0 = "threw \(error) after \(messages)" }
+            }
+        })
+        let configuration = testConfiguration(routes)
+        try await withTimeout(20, "dropped connection") {
+            try await withServer(configuration) { _, port in
+                try await withRawClient(port: port) { raw in
+                    try await raw.send(Array(handshakeRequest("/watch").utf8) + maskedFrame(.text, Array("one".utf8)))
+                    #expect(status(of: try await raw.readHead()) == 101)
+                    if sendsClose {
+                        try await raw.send(maskedFrame(.close, [0x03, 0xE8]))
+                        #expect(closeCode(of: try await raw.readFrame()) == 1000)
+                    }
+                }  // the raw connection's TCP closes here
+                while outcome.value == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+        }
+        let expected = sendsClose ? "ended after 1" : "threw \(WebSocketError.connectionClosed) after 1"
+        #expect(outcome.value == expected)
+    }
+
     // MARK: Backpressure
 
     @Test("Backpressure: a handler that never reads makes the client's sends suspend; no unbounded queue grows")
