@@ -91,10 +91,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Counts the heap allocations of a benchmark executable (it defines malloc): never a library's dependency.
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         // Release-mode micro-benchmarks (not a product).
         .executableTarget(
             name: "switchboard-microbench",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate", "Multiplex", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "Multiplex", "CZlib", "AllocationCounter",
+                           .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/Micro",
             swiftSettings: strictSettings
         ),
@@ -107,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "jsonrpc-bench",
-            dependencies: ["JSONRPC", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["JSONRPC", "Switchboard", "SwitchboardCore", "AllocationCounter", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/JSONRPC",
             swiftSettings: strictSettings
         ),

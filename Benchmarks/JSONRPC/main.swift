@@ -9,7 +9,10 @@
 // another: K = 1 measures the round trip, larger K the pipelined throughput
 // (the server runs a connection's calls concurrently, up to its bound of 64).
 // Client and server share this machine's cores, so the figures compare runs
-// on one machine; they are not absolute.
+// on one machine; they are not absolute. Allocations per call count every heap
+// allocation of this process inside the measured window (client and server
+// together when the server runs here), divided by the calls completed in it.
+import AllocationCounter
 import JSONRPC
 import NIOCore
 import Switchboard
@@ -55,12 +58,29 @@ final class Counter: Sendable {
     var value: Int { calls.load(ordering: .relaxed) }
 }
 
-/// One run: `connections` connections with `callers` sequential callers each; returns calls per second.
-func run(url: String, connections: Int, callers: Int, seconds: Double) async throws -> Double {
+/// What one run measured.
+struct Measurement {
+    var callsPerSecond: Double
+    var allocationsPerCall: Double
+}
+
+/// Counts this process's heap allocations between `start` and `end`.
+func allocations(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> Task<UInt64, Never> {
+    Task {
+        try? await Task.sleep(until: start, clock: .continuous)
+        let first = switchboard_allocation_count()
+        try? await Task.sleep(until: end, clock: .continuous)
+        return switchboard_allocation_count() - first
+    }
+}
+
+/// One run: `connections` connections with `callers` sequential callers each.
+func run(url: String, connections: Int, callers: Int, seconds: Double) async throws -> Measurement {
     let clock = ContinuousClock()
     let start = clock.now + .milliseconds(500)
     let end = start + .milliseconds(Int(seconds * 1000))
     let counter = Counter()
+    let allocated = allocations(from: start, to: end)
     let client = JSONRPCHandler { server in
         try await withThrowingTaskGroup(of: Void.self) { group in
             for caller in 0..<callers {
@@ -89,15 +109,17 @@ func run(url: String, connections: Int, callers: Int, seconds: Double) async thr
         }
         try await group.waitForAll()
     }
-    return Double(counter.value) / seconds
+    return Measurement(callsPerSecond: Double(counter.value) / seconds,
+                       allocationsPerCall: Double(await allocated.value) / Double(max(1, counter.value)))
 }
 
 /// The transport's floor: the same request text echoed by a plain handler, one round trip at a time.
-func echo(url: String, connections: Int, seconds: Double) async throws -> Double {
+func echo(url: String, connections: Int, seconds: Double) async throws -> Measurement {
     let clock = ContinuousClock()
     let start = clock.now + .milliseconds(500)
     let end = start + .milliseconds(Int(seconds * 1000))
     let counter = Counter()
+    let allocated = allocations(from: start, to: end)
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<connections {
             group.addTask {
@@ -115,7 +137,8 @@ func echo(url: String, connections: Int, seconds: Double) async throws -> Double
         }
         try await group.waitForAll()
     }
-    return Double(counter.value) / seconds
+    return Measurement(callsPerSecond: Double(counter.value) / seconds,
+                       allocationsPerCall: Double(await allocated.value) / Double(max(1, counter.value)))
 }
 
 func format(_ value: Double) -> String {
@@ -155,12 +178,20 @@ if let external = options.url {
     url = "ws://127.0.0.1:\(await iterator.next() ?? 0)/rpc"
 }
 
-func report(_ name: String, _ measure: () async throws -> Double) async throws {
-    var rates: [Double] = []
-    for _ in 0..<options.runs { rates.append(try await measure()) }
-    rates.sort()
+func report(_ name: String, _ measure: () async throws -> Measurement) async throws {
+    var runs: [Measurement] = []
+    for _ in 0..<options.runs { runs.append(try await measure()) }
+    let rates = runs.map(\.callsPerSecond).sorted()
+    let allocations = runs.map(\.allocationsPerCall).sorted()
     print(name + String(repeating: " ", count: max(1, 36 - name.count))
-          + "\(format(rates[rates.count / 2])) /s  (\(format(rates.first!))-\(format(rates.last!)))")
+          + "\(format(rates[rates.count / 2])) /s  (\(format(rates.first!))-\(format(rates.last!)))"
+          + "  \(fixed(allocations[allocations.count / 2])) allocations/call")
+}
+
+/// `value` with one decimal.
+func fixed(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
 }
 
 print("jsonrpc-bench: \(url), subtract [n, 1], \(options.runs) runs of \(options.seconds) s per scenario, median (min-max)")

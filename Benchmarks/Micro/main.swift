@@ -4,7 +4,11 @@
 //
 // Each benchmark runs a fixed amount of work several times and prints the median
 // throughput; the figures are for comparison on the same machine in the same run
-// (the machines are shared and noisy), not absolute.
+// (the machines are shared and noisy), not absolute. Where a benchmark counts
+// operations, it also prints heap allocations per operation (every malloc of the
+// process during one run, counted by the AllocationCounter target, divided by
+// the run's operations): unlike time, that count is exact and does not drift.
+import AllocationCounter
 import CZlib
 import Multiplex
 import NIOCore
@@ -21,16 +25,26 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// Heap allocations of the last run of ``measure(runs:_:)``.
+nonisolated(unsafe) var allocationsInLastRun: UInt64 = 0
+
 /// Runs `body` `runs` times; returns the median seconds.
 func measure(runs: Int = 7, _ body: () -> Void) -> Double {
     body()  // warm-up
     var times: [Double] = []
     for _ in 0..<runs {
+        let allocationsBefore = switchboard_allocation_count()
         let start = now()
         body()
         times.append(now() - start)
+        allocationsInLastRun = switchboard_allocation_count() - allocationsBefore
     }
     return times.sorted()[runs / 2]
+}
+
+/// `  N allocations/op`, from the last measured run.
+func allocations(per operations: Int) -> String {
+    "  \(fixed(Double(allocationsInLastRun) / Double(operations))) allocations/op"
 }
 
 /// `value` with one decimal.
@@ -39,10 +53,10 @@ func fixed(_ value: Double) -> String {
     return "\(tenths / 10).\(tenths % 10)"
 }
 
-func report(_ name: String, bytes: Int, seconds: Double) {
+func report(_ name: String, bytes: Int, seconds: Double, operations: Int? = nil) {
     let mbps = Double(bytes) / seconds / 1e6
     let padded = name + String(repeating: " ", count: max(1, 52 - name.count))
-    print("\(padded)\(fixed(mbps)) MB/s  (median of 7)")
+    print("\(padded)\(fixed(mbps)) MB/s  (median of 7)" + (operations.map(allocations(per:)) ?? ""))
 }
 
 /// JSON-like text: what permessage-deflate is mostly used for.
@@ -85,7 +99,7 @@ if "deflate".hasPrefix(filter) || filter.hasPrefix("deflate") {
             }
             deflateEnd(&stream)
         }
-        report("zlib raw deflate, level 6, 12 bits, \(size / 1024) KiB", bytes: size * messages, seconds: raw)
+        report("zlib raw deflate, level 6, 12 bits, \(size / 1024) KiB", bytes: size * messages, seconds: raw, operations: messages)
 
         // The plug-in, through a server engine: message in, framed compressed bytes out.
         let factory = PerMessageDeflate()
@@ -98,7 +112,7 @@ if "deflate".hasPrefix(filter) || filter.hasPrefix("deflate") {
                 _ = engine.takeOutbound()
             }
         }
-        report("permessage-deflate engine send, \(size / 1024) KiB", bytes: size * messages, seconds: plugin)
+        report("permessage-deflate engine send, \(size / 1024) KiB", bytes: size * messages, seconds: plugin, operations: messages)
         print("  plug-in speed as a share of raw zlib: \(Int((raw / plugin * 100).rounded()))%")
     }
 }
@@ -145,7 +159,7 @@ if "utf8".hasPrefix(filter) || filter.hasPrefix("utf8") {
 
 func reportRate(_ name: String, operations: Int, seconds: Double) {
     let padded = name + String(repeating: " ", count: max(1, 52 - name.count))
-    print("\(padded)\(Int((Double(operations) / seconds).rounded())) /s  (median of 7)")
+    print("\(padded)\(Int((Double(operations) / seconds).rounded())) /s  (median of 7)" + allocations(per: operations))
 }
 
 // MARK: frame parsing (a server engine reading masked client frames)
