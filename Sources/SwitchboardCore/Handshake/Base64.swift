@@ -2,17 +2,20 @@
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
+    /// Written straight into the string's storage: one allocation.
     static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        for i in stride(from: 0, to: bytes.count, by: 3) {
-            let n = min(3, bytes.count - i)
-            let v = UInt32(bytes[i]) << 16 | (n > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (n > 2 ? UInt32(bytes[i + 2]) : 0)
-            for j in 0..<4 {
-                out.append(j <= n ? alphabet[Int(v >> UInt32(18 - 6 * j)) & 63] : UInt8(ascii: "="))
+        String(unsafeUninitializedCapacity: (bytes.count + 2) / 3 * 4) { out in
+            var o = 0
+            for i in stride(from: 0, to: bytes.count, by: 3) {
+                let n = min(3, bytes.count - i)
+                let v = UInt32(bytes[i]) << 16 | (n > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (n > 2 ? UInt32(bytes[i + 2]) : 0)
+                for j in 0..<4 {
+                    out[o] = j <= n ? alphabet[Int(v >> UInt32(18 - 6 * j)) & 63] : UInt8(ascii: "=")
+                    o += 1
+                }
             }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes canonical padded base64; `nil` for anything else.

@@ -113,12 +113,22 @@ public enum HTTPHeadWriter {
         write(startLine: "HTTP/1.1 \(status) \(reasonPhrase(status))", headers: headers)
     }
 
-    /// Any head: the start line, then the fields.
+    /// Any head: the start line, then the fields. Written into one buffer of the right size.
     public static func write(startLine: String, headers: HandshakeHeaders) -> ByteBuffer {
-        var text = startLine + "\r\n"
-        for field in headers { text += "\(field.name): \(field.value)\r\n" }
-        text += "\r\n"
-        return ByteBuffer(string: text)
+        var size = startLine.utf8.count + 4
+        for field in headers { size += field.name.utf8.count + field.value.utf8.count + 4 }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(size)
+        buffer.writeString(startLine)
+        buffer.writeStaticString("\r\n")
+        for field in headers {
+            buffer.writeString(field.name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
     }
 
     /// The reason phrase written after `status`.

@@ -12,43 +12,83 @@ public struct HandshakeHeaders: Sendable, Hashable, Sequence, ExpressibleByDicti
 
     public mutating func add(name: String, value: String) { fields.append((name, value)) }
 
+    // Names are compared byte by byte, ASCII letters without case: no lowercased copies, which
+    // cost a server handshake dozens of heap allocations (`switchboard-microbench handshake`).
+
     /// Replaces every field called `name` with one holding `value`.
     public mutating func replaceOrAdd(name: String, value: String) {
-        fields.removeAll { $0.name.lowercased() == name.lowercased() }
+        fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }
         fields.append((name, value))
     }
 
     /// Every value of the fields called `name`, in order.
     public subscript(name: String) -> [String] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        var values: [String] = []
+        for field in fields where field.name.equalsIgnoringASCIICase(name) { values.append(field.value) }
+        return values
     }
 
     /// The value of the only field called `name`; `nil` when it is absent or repeated.
     public func single(_ name: String) -> String? {
-        let values = self[name]
-        return values.count == 1 ? values[0] : nil
+        var found: String?
+        for field in fields where field.name.equalsIgnoringASCIICase(name) {
+            if found != nil { return nil }
+            found = field.value
+        }
+        return found
     }
 
     /// The elements of a comma-separated list header over all its lines (RFC 9110 §5.6.1), trimmed, empty ones dropped.
     public func list(_ name: String) -> [String] {
-        self[name].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingHTTPWhitespace() }
-            .filter { !$0.isEmpty }
+        var elements: [String] = []
+        forEachListElement(name) { elements.append(String($0)); return true }
+        return elements
     }
 
     /// Whether the list header `name` holds `token`, compared without case.
     public func listContains(_ name: String, token: String) -> Bool {
-        list(name).contains { $0.lowercased() == token.lowercased() }
+        var found = false
+        forEachListElement(name) { element in
+            found = element.equalsIgnoringASCIICase(token)
+            return !found
+        }
+        return found
+    }
+
+    /// Calls `body` with each non-empty, trimmed element of the list header `name`, in order,
+    /// until it returns `false`. Views into the values: nothing is copied.
+    private func forEachListElement(_ name: String, _ body: (Substring) -> Bool) {
+        for field in fields where field.name.equalsIgnoringASCIICase(name) {
+            var rest = Substring(field.value)
+            while !rest.isEmpty {
+                let comma = rest.firstIndex(of: ",") ?? rest.endIndex
+                let element = rest[..<comma].trimmingHTTPWhitespaceView()
+                if !element.isEmpty, !body(element) { return }
+                rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
+            }
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Whether the two are equal with ASCII letters compared without case (header names and
+    /// tokens are ASCII, RFC 9110 §5.1); other bytes must match exactly.
+    public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) }
+    }
+
+    /// The string without leading and trailing spaces and tabs, as a view (no copy).
+    func trimmingHTTPWhitespaceView() -> Substring {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return s
     }
 }
 
 extension StringProtocol {
     /// The string without leading and trailing spaces and tabs (RFC 9110 §5.6.3 OWS).
-    public func trimmingHTTPWhitespace() -> String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
-        return String(s)
-    }
+    public func trimmingHTTPWhitespace() -> String { String(trimmingHTTPWhitespaceView()) }
 }

@@ -5,15 +5,19 @@
 /// weakness does not matter here: the accept value proves the server read the
 /// key, it is not a security mechanism.
 enum SHA1 {
+    /// The 20-byte digest. Allocates the padded copy and the result only: the message
+    /// schedule lives on the stack.
     static func hash(_ message: [UInt8]) -> [UInt8] {
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-        var data = message
+        var data: [UInt8] = []
+        data.reserveCapacity((message.count + 8) / 64 * 64 + 64)
+        data.append(contentsOf: message)
         let bitLength = UInt64(message.count) * 8
         data.append(0x80)
         while data.count % 64 != 56 { data.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
 
-        var w = [UInt32](repeating: 0, count: 80)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
         for chunk in stride(from: 0, to: data.count, by: 64) {
             for i in 0..<16 {
                 let j = chunk + i * 4
@@ -34,7 +38,13 @@ enum SHA1 {
             }
             h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
         }
-        return [h.0, h.1, h.2, h.3, h.4].flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> UInt32(24 - 8 * $0)) } }
+        }
+        var digest: [UInt8] = []
+        digest.reserveCapacity(20)
+        for v in [h.0, h.1, h.2, h.3, h.4] {
+            for shift in stride(from: 24, through: 0, by: -8) { digest.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
+        }
+        return digest
     }
 }
 

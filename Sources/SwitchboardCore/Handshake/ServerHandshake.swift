@@ -14,7 +14,7 @@ public enum OriginPolicy: Sendable {
         case .any: return true
         case .allow(let origins):
             guard let origin else { return true }
-            return origins.contains { $0.lowercased() == origin.lowercased() }
+            return origins.contains { $0.equalsIgnoringASCIICase(origin) }
         case .custom(let check): return check(origin, request)
         }
     }
@@ -126,6 +126,13 @@ public struct WebSocketServerHandshake: Sendable {
 
     /// `Sec-WebSocket-Accept` for a key: base64 of the SHA-1 of the key and the GUID of §1.3.
     public static func acceptValue(forKey key: String) -> String {
-        Base64.encode(SHA1.hash(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
+        var input: [UInt8] = []
+        input.reserveCapacity(key.utf8.count + guid.utf8.count)
+        input.append(contentsOf: key.utf8)
+        input.append(contentsOf: guid.utf8)
+        return Base64.encode(SHA1.hash(input))
     }
+
+    /// The GUID of RFC 6455 §1.3.
+    private static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 }
