@@ -6,44 +6,53 @@ import NIOCore
 /// a task cannot prefer one without this.
 ///
 /// A job is normally queued behind the loop's other work, as any `execute` is. The
-/// exception is ``runningResumedJobsInline(_:)``: while the loop hands a message to a
-/// connection's waiting reader, the reader's resumption runs at once, on this thread,
-/// and the handler has answered before the loop goes on parsing the read. That is how
-/// a bare NIO handler works (read, handle, write, one flush per read), and it saves
-/// the two trips through the loop's task queue per message that a queued resumption
-/// and its queued drain cost: in a 16-byte ping-pong, those trips were the whole gap
-/// to bare NIO (Benchmarks/NIOEcho/README.md).
+/// exception is a job enqueued inside ``holdingJobs(_:)``: the channel handler hands a
+/// read's messages to the connection's reader inside it, and runs the reader's
+/// resumption itself, with ``runHeldJobs()``, once the read is complete. The reader
+/// then takes every message of the read without suspending, its answers go out with
+/// the read's own writes and one flush, and no message costs a trip through the
+/// loop's task queue. That is how a bare NIO handler works (read, handle, write, one
+/// flush per read). Queued, a resumption and the drain of what it sent cost two such
+/// trips per message: in a 16-byte ping-pong, the gap to bare NIO
+/// (Benchmarks/NIOEcho/README.md). Running each resumption at once instead, inside the
+/// read, was as fast for ping-pong and 40% slower for pipelined load: the reader then
+/// suspended after every message.
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
-    /// Set, on the loop's thread only, while a job enqueued from that thread may run at once.
-    /// Read only after `inEventLoop`, so no other thread touches it.
-    private nonisolated(unsafe) var runsInline = false
+    /// The loop's state, touched on its thread only (after `inEventLoop`), so no lock.
+    private nonisolated(unsafe) var holding = false
+    private nonisolated(unsafe) var held: [UnownedJob] = []
 
     init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        if eventLoop.inEventLoop && runsInline {
-            // One level only: what the job itself resumes is queued as usual.
-            runsInline = false
-            defer { runsInline = true }
-            job.runSynchronously(on: asUnownedTaskExecutor())
+        if holding && eventLoop.inEventLoop {
+            held.append(job)
             return
         }
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
-    /// Runs `body` on the event loop so that a job it causes to be enqueued here (a reader
-    /// it resumes) runs inside it, before `body` returns. Call only from event-loop code that
-    /// is not itself running a Swift job, and that can take the resumed code running inside
-    /// it: the channel handler calls it around ``InboundBuffer/yield(_:)``, which touches no
-    /// handler state after resuming the reader.
-    func runningResumedJobsInline<T>(_ body: () -> T) -> T {
+    /// Runs `body` on the event loop; a job enqueued here from this thread meanwhile (a reader
+    /// it resumes) waits for ``runHeldJobs()``. Whoever holds must run them: the channel
+    /// handler does at `channelReadComplete`, and when it leaves the pipeline.
+    func holdingJobs<T>(_ body: () -> T) -> T {
         eventLoop.preconditionInEventLoop()
-        let outer = runsInline
-        runsInline = true
-        defer { runsInline = outer }
+        let outer = holding
+        holding = true
+        defer { holding = outer }
         return body()
+    }
+
+    /// Runs the held jobs, in the order they came. Call on the event loop, outside any Swift job.
+    func runHeldJobs() {
+        eventLoop.preconditionInEventLoop()
+        while !held.isEmpty {
+            let jobs = held
+            held.removeAll(keepingCapacity: true)
+            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        }
     }
 }
 

@@ -48,8 +48,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
     /// When multiplexing was negotiated: every data message goes to its session, not up the pipeline.
     var multiplex: MultiplexBridge?
-    /// The executor the application's reader runs on, when it is this loop's: a message for a
-    /// waiting reader is then handled before the next one is parsed (see ``EventLoopTaskExecutor``).
+    /// The executor the application's reader runs on, when it is this loop's: the reader then
+    /// runs when the read is complete, before the drain (see ``EventLoopTaskExecutor``).
     var readerExecutor: EventLoopTaskExecutor?
     private var context: ChannelHandlerContext?
 
@@ -89,6 +89,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.context = nil
         outbound.detach()
         inbound.finish()
+        readerExecutor?.runHeldJobs()
     }
 
     // MARK: Inbound
@@ -151,7 +152,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Hands `message` to the application's reader; returns whether reading may go on.
     private func deliver(_ message: WebSocketMessage) -> Bool {
         guard let readerExecutor else { return inbound.yield(message) }
-        return readerExecutor.runningResumedJobsInline { inbound.yield(message) }
+        return readerExecutor.holdingJobs { inbound.yield(message) }
     }
 
     /// Both close frames are out: a server drops TCP now; a client gives the server `closeTimeout` to do it (§7.1.1).
@@ -168,6 +169,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        readerExecutor?.runHeldJobs()
         if drainHeld {
             drainHeld = false
             drainOutbound(context: context)  // flushes
@@ -184,6 +186,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         closeTimer?.cancel()
         // Dropped without a close frame: the reader's loop throws rather than ending as after a close.
         inbound.finish(throwing: receivedClose == nil ? WebSocketError.connectionClosed : nil)
+        readerExecutor?.runHeldJobs()
         peerClose.succeed(receivedClose)
         context.fireChannelInactive()
     }
