@@ -65,8 +65,9 @@ struct PerMessageDeflateExtension: WebSocketExtension {
             inflater = ZlibStream(mode: .inflate, windowBits: decompressWindowBits, longLived: !decompressNoContextTakeover)
             guard inflater != nil else { throw WebSocketProtocolError(.internalServerError, "zlib could not start an inflate stream") }
         }
-        var plain = ByteBuffer()
         let limit = configuration.maxDecompressedMessageSize - inflatedSoFar
+        // Sized as inflate's first step asks, so that a small message is one allocation.
+        var plain = ByteBufferAllocator().buffer(capacity: min(max(frame.payload.readableBytes * 4, 4096), limit + 1, 1 << 20))
         do throws(ZlibStream.InflateError) {
             try inflater!.inflate(frame.payload, into: &plain, limit: limit)
             if frame.fin { try inflater!.inflate(Self.tail, into: &plain, limit: limit) }  // §7.2.2
@@ -120,11 +121,14 @@ struct PerMessageDeflateExtension: WebSocketExtension {
                                   windowBits: compressWindowBits, longLived: !compressNoContextTakeover)
             guard deflater != nil else { throw WebSocketProtocolError(.internalServerError, "zlib could not start a deflate stream") }
         }
-        var compressed = ByteBuffer()
+        // Room for zlib's worst case: deflateBound's conservative bound (ours are not zlib's default
+        // window and memory level) plus the 16 bytes ZlibStream adds, so one allocation, not a regrowth.
+        let size = frame.payload.readableBytes
+        var compressed = ByteBufferAllocator().buffer(capacity: size + (size + 7) >> 3 + (size + 63) >> 6 + 5 + 16 + 8)
         deflater!.deflate(frame.payload, flush: frame.fin, into: &compressed)
         if frame.fin {
             // §7.2.1: drop the 00 00 FF FF the sync flush ended with.
-            if compressed.readableBytes >= 4, compressed.getBytes(at: compressed.writerIndex - 4, length: 4) == [0, 0, 0xFF, 0xFF] {
+            if compressed.readableBytes >= 4, compressed.getInteger(at: compressed.writerIndex - 4, as: UInt32.self) == 0x0000_FFFF {
                 compressed.moveWriterIndex(to: compressed.writerIndex - 4)
             }
             if compressNoContextTakeover { deflater = nil }

@@ -66,10 +66,13 @@ final class ZlibStream {
 
     /// Compresses `input` and appends the output to `output`; with `flush`
     /// the output ends on a byte boundary with the `00 00 FF FF` of a sync flush.
+    ///
+    /// zlib only reads the input, so it is lent without mutable access: that access would
+    /// copy a buffer shared with the caller (a message the application still holds) first,
+    /// two allocations per message (`switchboard-microbench deflate`).
     func deflate(_ input: ByteBuffer, flush: Bool, into output: inout ByteBuffer) {
-        var input = input
-        input.withUnsafeMutableReadableBytes { inBytes in
-            stream.pointee.next_in = inBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        input.withUnsafeReadableBytes { inBytes in
+            stream.pointee.next_in = Self.zlibInput(inBytes)
             stream.pointee.avail_in = uInt(inBytes.count)
             while true {
                 output.reserveCapacity(minimumWritableBytes: Int(deflateBound(stream, uLong(stream.pointee.avail_in))) + 16)
@@ -87,6 +90,11 @@ final class ZlibStream {
         }
     }
 
+    /// `next_in` for read-only bytes: zlib declares it mutable (without `z_const`) but never writes through it.
+    private static func zlibInput(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<Bytef>? {
+        bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self)) }
+    }
+
     enum InflateError: Error {
         case corrupt(String)
         case tooLarge
@@ -96,9 +104,8 @@ final class ZlibStream {
     /// as soon as the output would pass `limit` bytes: a small message that
     /// inflates to gigabytes is never inflated in full.
     func inflate(_ input: ByteBuffer, into output: inout ByteBuffer, limit: Int) throws(InflateError) {
-        var input = input
-        let result: InflateError? = input.withUnsafeMutableReadableBytes { inBytes -> InflateError? in
-            stream.pointee.next_in = inBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        let result: InflateError? = input.withUnsafeReadableBytes { inBytes -> InflateError? in
+            stream.pointee.next_in = Self.zlibInput(inBytes)
             stream.pointee.avail_in = uInt(inBytes.count)
             defer { stream.pointee.next_in = nil }
             while true {

@@ -5,10 +5,11 @@ import NIOCore
 ///
 /// The default is ``eventLoop``. Each message then reaches the handler, and each
 /// send reaches the socket, without a thread switch: the event loop resumes the
-/// handler's task itself. Handing every message from the event-loop thread to a
-/// thread of the global executor and back was most of a server's CPU for small
-/// messages: 50% of it in the kernel's `finish_task_switch` alone, 1.65 context
-/// switches per message in a 16-byte ping-pong (Benchmarks/NIOEcho/README.md).
+/// handler's task itself, once a read is complete, and writes what the handler
+/// sent in answer with one flush. Handing every message from the event-loop
+/// thread to a thread of the global executor and back was most of a server's CPU
+/// for small messages: 50% of it in the kernel's `finish_task_switch` alone, 1.65
+/// context switches per message in a 16-byte ping-pong (Benchmarks/NIOEcho/README.md).
 ///
 /// The rule that comes with it is the rule of any async Swift code, and of any
 /// SwiftNIO handler: do not block. A handler that sleeps a thread, waits on a
