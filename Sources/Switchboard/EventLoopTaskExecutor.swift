@@ -27,7 +27,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        if holding && eventLoop.inEventLoop {
+        if eventLoop.inEventLoop && holding {  // in that order: no other thread reads `holding`
             held.append(job)
             return
         }
