@@ -35,10 +35,11 @@ public struct WebSocketHandlerExecution: Sendable, Hashable, CustomStringConvert
 }
 
 extension WebSocketHandlerExecution {
-    /// The task executor a connection on `eventLoop` prefers, `nil` for the global executor.
-    func preference(for eventLoop: any EventLoop, in executors: EventLoopTaskExecutors?) -> EventLoopTaskExecutor? {
+    /// The task executor a lone connection on `eventLoop` prefers (a client's), `nil` for the
+    /// global executor. A server makes one per loop instead (``EventLoopTaskExecutors``).
+    func preference(for eventLoop: any EventLoop) -> EventLoopTaskExecutor? {
         switch place {
-        case .eventLoop: executors?.executor(for: eventLoop) ?? EventLoopTaskExecutor(eventLoop)
+        case .eventLoop: EventLoopTaskExecutor(eventLoop)
         case .globalExecutor: nil
         }
     }

@@ -138,8 +138,9 @@ final class OutboundQueue: Sendable {
     /// Returns whether the handler took that on (`false`: a drain is already on its way,
     /// or the queue is detached).
     ///
-    /// A reader that runs inside the read (``EventLoopTaskExecutor``) answers each message
-    /// there, so its sends go out with the read's own writes, with one flush.
+    /// A reader on the connection's loop runs when the read is complete, just before that
+    /// drain (``EventLoopTaskExecutor``), so its answers go out with the read's own writes,
+    /// with one flush.
     func holdDrainUntilReadComplete() -> Bool {
         state.withLockedValue { state in
             guard state.drain != nil, !state.drainScheduled else { return false }

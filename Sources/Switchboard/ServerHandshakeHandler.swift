@@ -14,19 +14,19 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private let logger: Logger
     /// Takes the connection once it is upgraded: runs its handler.
     private let upgraded: (UpgradedConnection) -> Void
-    /// The executors of the group's loops, when handlers run on them.
-    private let executors: EventLoopTaskExecutors?
+    /// The executor of this connection's loop, when handlers run on it (`nil`: the global executor).
+    private let executor: EventLoopTaskExecutor?
     private var reader: HTTPHeadReader
     private var done = false
     private var timeout: Scheduled<Void>?
 
     init(configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
-         executors: EventLoopTaskExecutors?, upgraded: @escaping (UpgradedConnection) -> Void) {
+         executor: EventLoopTaskExecutor?, upgraded: @escaping (UpgradedConnection) -> Void) {
         self.configuration = configuration
         self.handshake = handshake
         self.logger = logger
         self.upgraded = upgraded
-        self.executors = executors
+        self.executor = executor
         self.reader = HTTPHeadReader(limit: configuration.maxHandshakeSize)
     }
 
@@ -107,9 +107,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         do {
             let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                             context: wsContext, handler: accepted.handler, position: .after(self),
-                                                            multiplex: plan,
-                                                            executor: configuration.connection.handlerExecution.preference(for: context.eventLoop,
-                                                                                                                           in: executors))
+                                                            multiplex: plan, executor: executor)
             upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }

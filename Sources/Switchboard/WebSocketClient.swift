@@ -89,8 +89,7 @@ public enum WebSocketClient {
                         return try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                               context: wsContext, handler: handler, position: .after(context.handler),
                                                               multiplex: plan,
-                                                              executor: configuration.connection.handlerExecution.preference(for: context.eventLoop,
-                                                                                                                             in: nil))
+                                                              executor: configuration.connection.handlerExecution.preference(for: context.eventLoop))
                     },
                     result: upgraded))
             }.get()

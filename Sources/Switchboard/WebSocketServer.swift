@@ -47,8 +47,8 @@ public final class WebSocketServer: Sendable {
         // Connections come here once upgraded: a connection has no task while its handshake runs,
         // and one that never upgrades (plain HTTP, a refused or timed-out handshake) never gets one.
         let (upgrades, upgraded) = AsyncStream.makeStream(of: UpgradedConnection.self)
-        let execution = configuration.connection.handlerExecution
-        let executors = execution == .eventLoop ? EventLoopTaskExecutors(group) : nil
+        // One per loop when handlers run on their loop; `nil` for the global executor.
+        let executors = configuration.connection.handlerExecution == .eventLoop ? EventLoopTaskExecutors(group) : nil
         let listener: any Channel
         do {
             listener = try await ServerBootstrap(group: group)
@@ -78,7 +78,7 @@ public final class WebSocketServer: Sendable {
         }
         // The accept loop runs on the listener's event loop too (with `.eventLoop`): taking each
         // upgraded connection and starting its task then costs no wake-up of another thread.
-        await withTaskExecutorPreference(execution.preference(for: listener.eventLoop, in: executors)) {
+        await withTaskExecutorPreference(executors?.executor(for: listener.eventLoop)) {
             await withTaskCancellationHandler {
                 await withDiscardingTaskGroup { group in
                     for await connection in upgrades {
@@ -123,7 +123,7 @@ public final class WebSocketServer: Sendable {
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
         try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger,
-                                                  executors: executors) { connection in
+                                                  executor: executors?.executor(for: channel.eventLoop)) { connection in
             if case .terminated = upgraded.yield(connection) { channel.close(promise: nil) }
         })
     }
