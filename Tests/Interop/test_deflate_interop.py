@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import json
 import os
 import random
 import subprocess
@@ -447,3 +448,47 @@ def test_switchboard_client_no_deflate_offers_nothing():
     assert not isinstance(result, BaseException), repr(result)
     assert result == (None, []), result
     assert rc == 0 and "extensions: none" in proc.err, proc.dump()
+
+
+# === 3. switchboard bench --deflate -> Python server =================================
+# The load generator sends each payload variant compressed once, alone, by a fresh
+# compressor (BenchEncodedFrames), even under context takeover. A real decoder that
+# keeps its window must take those frames: run the generator against websockets'
+# echo server, with context takeover on both sides, and check every echo.
+
+@pytest.mark.parametrize("kind", ["text", "binary"])
+@pytest.mark.parametrize("size", [16, 300, 5000])
+@pytest.mark.parametrize("client_window", [None, 10])
+def test_bench_precompressed_frames_against_python_server(kind, size, client_window):
+    factory = ServerPerMessageDeflateFactory(client_max_window_bits=client_window)
+    seen_by_connection = []
+
+    async def echo(ws):
+        seen_by_connection.append(watch_rsv1(ws))
+        async for message in ws:
+            await ws.send(message)
+
+    async def scenario():
+        async with serve(echo, "127.0.0.1", 0, extensions=[factory], compression=None,
+                         max_size=16 * MiB, ping_interval=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            proc = Proc([switchboard_bin(), "bench", f"ws://127.0.0.1:{port}/", "--deflate", f"--{kind}",
+                         "-c", "2", "-s", str(size), "-d", "0.5", "--warmup", "0.2", "--json"])
+            try:
+                rc = await asyncio.to_thread(proc.wait, 30)
+            finally:
+                await asyncio.to_thread(proc.stop)
+            return rc, proc
+
+    rc, proc = run(scenario())
+    assert rc == 0, proc.dump()
+    result = json.loads([l for l in proc.out if l.startswith("{")][-1])
+    assert result["extensions"] == ["permessage-deflate"], result
+    assert result["mismatches"] == 0 and result["errors"] == 0, result
+    assert result["messages"] > 0, result
+    assert len(seen_by_connection) == 2, seen_by_connection
+    for seen in seen_by_connection:
+        if size < THRESHOLD:  # below the compression threshold, sent as is
+            assert seen["in_compressed"] == 0 and seen["in_plain"] > 0, seen
+        else:
+            assert seen["in_compressed"] > 0 and seen["in_plain"] == 0, seen

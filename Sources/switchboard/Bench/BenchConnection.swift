@@ -14,6 +14,8 @@ struct BenchLoad: Sendable {
     var limits: WebSocketLimits
     /// Longest the opening handshake may take.
     var handshakeTimeout: TimeAmount = .seconds(10)
+    /// The messages pre-compressed for permessage-deflate, shared by the run's connections.
+    var encodedFrames = BenchEncodedFrames()
 }
 
 /// Fired down every connection's pipeline when the run is over: stop sending,
@@ -33,8 +35,10 @@ struct BenchStopEvent: Sendable {}
 /// permessage-deflate unless asked) it writes the pre-masked frames of
 /// ``BenchPayloads`` and parses echoes with SwitchboardCore's ``FrameParser``
 /// alone: the generator's work per message is a header parse and a `memcmp`.
-/// With an extension, a client ``WebSocketEngine`` encodes each message and
-/// decodes each echo, since the bytes then depend on the connection's state.
+/// With permessage-deflate it writes the variants compressed once (see
+/// ``BenchEncodedFrames``), and a client ``WebSocketEngine`` decodes each echo,
+/// whose bytes depend on the server's compression context. With any other
+/// extension the engine also encodes each message.
 final class BenchConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -54,7 +58,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private let load: BenchLoad
     // Hot-path copies of what `load.payloads` holds, so that a message costs no struct copy.
     private let expectedPayloads: [ByteBuffer]
-    private let frames: [ByteBuffer]
+    /// The frames written per message: pre-masked, or pre-compressed once an extension is negotiated.
+    private var frames: [ByteBuffer]
+    /// Whether ``frames`` are written as they are; when false the engine encodes each message.
+    private var sendsPreparedFrames = true
     private let size: Int
     private let kind: WebSocketMessage.Kind
     private let handshake: WebSocketClientHandshake
@@ -155,6 +162,13 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         if !accepted.extensions.isEmpty {
             engine = WebSocketEngine(role: .client, limits: load.limits, extensions: accepted.extensions,
                                      allocator: context.channel.allocator)
+            do {
+                let encoded = try load.encodedFrames.frames(answer: headers, handshake: handshake, accepted: accepted.extensions.map(\.name),
+                                                            payloads: load.payloads, limits: load.limits)
+                if let encoded { frames = encoded } else { sendsPreparedFrames = false }
+            } catch {
+                return failHandshake("could not pre-compress the messages: \(error)", context: context)
+            }
         }
         phase = .running
         ready.succeed(accepted.extensions.map(\.name))
@@ -309,7 +323,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         sendTimes[sent % sendTimes.count] = now
         sent += 1
         needsFlush = true
-        guard engine != nil else {
+        guard !sendsPreparedFrames else {
             context.write(wrapOutboundOut(frames[variant]), promise: nil)
             return
         }
