@@ -36,4 +36,38 @@ struct HTTPHeadReaderTests {
         #expect(try slow.read(ByteBuffer(string: "GET / HTTP/1.1\r\n")) == nil)
         #expect(throws: HTTPHeadReader.ReadError.tooLarge) { try slow.read(ByteBuffer(string: String(repeating: "a", count: 40))) }
     }
+
+    @Test("RFC 9112 §3: the start line splits at its first two spaces; the first two parts must not be empty",
+          arguments: [
+              ("GET / HTTP/1.1", ["GET", "/", "HTTP/1.1"]),
+              ("HTTP/1.1 101 Switching Protocols", ["HTTP/1.1", "101", "Switching Protocols"]),
+              ("GET /", ["GET", "/"]),
+              ("GET", nil), ("GET ", nil), (" GET /", nil), ("GET  / HTTP/1.1", nil), ("", nil),
+          ] as [(String, [String]?)])
+    func startLine(line: String, parts: [String]?) throws {
+        let parsed = try? HTTPHeadReader.parse(line + "\r\nHost: a")
+        #expect(parsed?.startLine == parts, "\(line.debugDescription)")
+    }
+
+    @Test("RFC 9112 §5: a field value loses the spaces and tabs around it; a name with whitespace, an empty name or a folded line is refused")
+    func fieldLines() throws {
+        let head = try HTTPHeadReader.parse("GET / HTTP/1.1\r\nA: \t spaced \t \r\nB:\r\nC:tight\r\nD: caf\u{E9} \u{301}x\r\nE: a: b")
+        #expect(head.headers.single("A") == "spaced")
+        #expect(head.headers.single("B") == "")
+        #expect(head.headers.single("C") == "tight")
+        #expect(head.headers.single("D") == "caf\u{E9} \u{301}x", "non-ASCII bytes are kept as they are")
+        #expect(head.headers.single("E") == "a: b", "the name ends at the first colon")
+        for bad in ["X : y", "X\t: y", ": y", " X: y", "\tX: y", "no colon", ""] {
+            #expect(throws: HTTPHeadReader.ReadError.self, "\(bad.debugDescription)") {
+                try HTTPHeadReader.parse("GET / HTTP/1.1\r\nHost: a\r\n" + bad)
+            }
+        }
+    }
+
+    @Test("Whitespace around a value is SP and HTAB bytes, even a space that a combining mark follows")
+    func trimmingIsByteWise() {
+        #expect(" \u{301}x ".trimmingHTTPWhitespace() == "\u{301}x")
+        #expect("\t a \t".trimmingHTTPWhitespace() == "a")
+        #expect("   ".trimmingHTTPWhitespace() == "")
+    }
 }

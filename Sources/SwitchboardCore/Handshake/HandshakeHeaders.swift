@@ -81,10 +81,16 @@ extension StringProtocol {
 
     /// The string without leading and trailing spaces and tabs, as a view (no copy).
     func trimmingHTTPWhitespaceView() -> Substring {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
-        return s
+        // By UTF-8 code unit: `first` and `removeFirst()` would work by `Character`, with grapheme-break checks.
+        let whole = Substring(self), bytes = whole.utf8
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start != end, bytes[start] == 32 || bytes[start] == 9 { start = bytes.index(after: start) }
+        while start != end {
+            let last = bytes.index(before: end)
+            guard bytes[last] == 32 || bytes[last] == 9 else { break }
+            end = last
+        }
+        return whole[start..<end]
     }
 }
 
