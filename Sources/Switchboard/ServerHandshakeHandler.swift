@@ -89,6 +89,13 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private func upgrade(_ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, rest: ByteBuffer, context: ChannelHandlerContext) {
         timeout?.cancel()
         context.writeAndFlush(wrapOutboundOut(HTTPHeadWriter.response(status: 101, headers: accepted.responseHeaders)), promise: nil)
+        // A client that reset the connection right behind its request makes that write fail, and NIO
+        // closes the channel inside it. Installed now, the WebSocket handler would never see the
+        // channel go inactive, and the connection's task would wait for it forever.
+        guard context.channel.isActive else {
+            logger.debug("peer gone before the upgrade was answered", metadata: ["peer": "\(request.remoteAddress ?? "?")"])
+            return
+        }
 
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(request.remoteAddress ?? "?")"

@@ -388,6 +388,33 @@ struct LoopbackTests {
         #expect(outcome.value == expected)
     }
 
+    @Test("A client that resets right behind its request leaves nothing behind: every handler that started ends, and the server stops")
+    func resetBehindRequest() async throws {
+        let counts = Locked((started: 0, ended: 0))
+        var routes = WebSocketRoutes()
+        routes.add("/watch", handler: ClosureWebSocketHandler { inbound, _, _ in
+            counts.withLock { $0.started += 1 }
+            defer { counts.withLock { $0.ended += 1 } }
+            for try await _ in inbound {}
+        })
+        let configuration = testConfiguration(routes)
+        try await withTimeout(30, "the server stops after clients reset mid-handshake") {
+            try await withServer(configuration) { _, port in
+                // The reset often reaches the server before it has written its 101: that write then fails
+                // and the channel is closed while the handshake is being answered.
+                for _ in 0..<200 {
+                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .connect(host: "127.0.0.1", port: port).get()
+                    try await (channel as! any SocketOptionProvider).setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+                    try await channel.writeAndFlush(ByteBuffer(string: handshakeRequest("/watch")))
+                    try await channel.close()
+                }
+                for _ in 0..<500 where counts.value.started != counts.value.ended { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(counts.value.started == counts.value.ended, "handlers still waiting on a closed connection")
+            }
+        }
+    }
+
     // MARK: Backpressure
 
     @Test("Backpressure: a handler that never reads makes the client's sends suspend; no unbounded queue grows")
