@@ -96,7 +96,7 @@ struct Bench: AsyncParsableCommand {
         let cpu: (generator: Double, server: Double?)
         do {
             if handshakes {
-                (result, negotiated, cpu) = try await measureHandshakes(group: group, target: target)
+                (result, negotiated, cpu) = try await measureHandshakes(target: target)
             } else if channels > 1 {
                 var configuration = WebSocketClientConfiguration(extensions: extensions + [Multiplex()],
                                                                  connection: .init(limits: limits, pingInterval: nil))
@@ -206,25 +206,33 @@ struct Bench: AsyncParsableCommand {
         return total!
     }
 
-    /// Runs C handshake loops (see `BenchHandshakes`) over the warm-up and the measured window.
-    private func measureHandshakes(group: MultiThreadedEventLoopGroup, target: WebSocketURL)
+    /// Runs C handshake loops (see `BenchHandshakes`) over the warm-up and the measured window, spread
+    /// over `threads` threads of a thread pool (the loops block in `epoll_wait`).
+    private func measureHandshakes(target: WebSocketURL)
         async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?)) {
-        let loops = Array(group.makeIterator())
-        var states: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>, stop: NIOLoopBound<BenchHandshakes.Box>)] = []
-        for loop in loops {
-            states.append(try await loop.submit {
-                (loop, NIOLoopBound(BenchRecorder(), eventLoop: loop), NIOLoopBound(BenchHandshakes.Box(), eventLoop: loop))
-            }.get())
+        let plan = try BenchHandshakes.Plan(url: target)
+        let phase = BenchHandshakes.Phase()
+        let pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
+        return try await withThrowingTaskGroup(of: BenchSnapshot.self) { group in
+            for thread in 0..<threads {
+                let loops = connections / threads + (thread < connections % threads ? 1 : 0)
+                guard loops > 0 else { continue }
+                group.addTask { try await pool.runIfActive { BenchHandshakes.run(loops: loops, plan: plan, phase: phase) } }
+            }
+            try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+            let cpuStart = BenchCPUSample.take(serverPID: serverPid)
+            phase.beginMeasuring()
+            try await Task.sleep(for: .milliseconds(Int64(duration * 1000)))
+            phase.end()
+            let cpu = BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
+            var total: BenchSnapshot?
+            for try await snapshot in group {
+                if total == nil { total = snapshot } else { total!.merge(snapshot) }
+            }
+            return (total!, [], cpu)
         }
-        for index in 0..<connections {
-            let (loop, recorder, stop) = states[index % states.count]
-            loop.execute { BenchHandshakes.loop(url: target, loop: loop, recorder: recorder, stop: stop) }
-        }
-        let recorders = states.map { (loop: $0.loop, recorder: $0.recorder) }
-        let cpu = try await measuredWindow(recorders)
-        for (loop, _, stop) in states { try await loop.submit { stop.value.stopped = true }.get() }
-        try await Task.sleep(for: .milliseconds(200))  // the loops in flight end
-        return (try await merged(recorders), [], cpu)
     }
 
     /// Opens one connection on `loop` and waits for its handshake; returns the channel and the negotiated extensions.

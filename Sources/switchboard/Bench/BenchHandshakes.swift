@@ -1,95 +1,221 @@
 import NIOCore
-import NIOPosix
 import Switchboard
+import Synchronization
 import SwitchboardCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `switchboard bench --handshakes`: opening handshakes per second.
 ///
-/// C loops on the generator's event loops, each: connect over TCP, send the
-/// upgrade request, read the response head, check that it is a 101 with the
-/// right `Sec-WebSocket-Accept`, close the TCP connection, start again. Each
-/// handshake's time (connect to 101) goes into the latency histogram; a
-/// refused or wrong answer is an error and fails the run.
+/// C loops, spread over the generator's threads, each: connect over TCP, send
+/// the upgrade request, read the response head, check that it is a 101 with
+/// the right `Sec-WebSocket-Accept`, close the TCP connection with a reset
+/// (`SO_LINGER` 0: thousands of handshakes a second would otherwise fill the
+/// ephemeral ports with `TIME_WAIT`), start again. Each handshake's time
+/// (connect to checked 101) goes into the latency histogram; a refused,
+/// dropped or wrong answer is an error and fails the run.
+///
+/// The loops run on plain non-blocking sockets and one `poll` set per thread,
+/// not on NIO channels. A NIO client channel (bootstrap, pipeline, futures, a
+/// head parsed into strings) cost the generator as much user-space work as the
+/// server's whole handshake: with it, the generator sat at 95% of its core and
+/// the server at 67% (`perf`: half of the generator's samples in Swift and libc).
+/// Here a handshake costs the generator its system calls and a byte scan.
 enum BenchHandshakes {
-    /// Runs until `stop` and counts into `recorder` (on `loop`).
-    static func loop(url: WebSocketURL, loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>, stop: NIOLoopBound<Box>) {
-        let started = monotonicNanoseconds()
-        let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target)
-        let head = HTTPHeadWriter.request(method: "GET", target: handshake.request.target, headers: handshake.request.headers)
-        let expected = WebSocketServerHandshake.acceptValue(forKey: handshake.key)
-        ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                // Close with RST: thousands of handshakes a second would otherwise fill the ephemeral ports with TIME_WAIT.
-                let linger0 = (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-                    ?? channel.eventLoop.makeSucceededVoidFuture()
-                return linger0.flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(ResponseReader(request: head, expectedAccept: expected) { result in
-                        switch result {
-                        case .success:
-                            recorder.value.recordEcho(roundTripNanoseconds: monotonicNanoseconds() &- started, payloadBytes: 0)
-                        case .failure(let error):
-                            recorder.value.recordError("handshake: \(error)")
-                        }
-                    })
+    /// What every loop sends and expects; built once.
+    struct Plan: Sendable {
+        var address: SocketAddress
+        /// The whole request head, ready to write.
+        var request: [UInt8]
+        /// The `Sec-WebSocket-Accept` value due for the request's key.
+        var expectedAccept: [UInt8]
+
+        init(url: WebSocketURL) throws {
+            address = try SocketAddress.makeAddressResolvingHost(url.host, port: url.port)
+            let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target)
+            let head = HTTPHeadWriter.request(method: "GET", target: handshake.request.target, headers: handshake.request.headers)
+            request = Array(head.readableBytesView)
+            expectedAccept = Array(WebSocketServerHandshake.acceptValue(forKey: handshake.key).utf8)
+        }
+    }
+
+    /// Where the run is, set by the command and read by every loop's thread.
+    final class Phase: Sendable {
+        static let warmingUp = 0, measuring = 1, over = 2
+        private let value = Atomic<Int>(Phase.warmingUp)
+
+        var current: Int { value.load(ordering: .relaxed) }
+        func beginMeasuring() { value.store(Phase.measuring, ordering: .relaxed) }
+        func end() { value.store(Phase.over, ordering: .relaxed) }
+    }
+
+    /// Runs `loops` handshake loops on the calling thread until `phase` is over; returns what they counted
+    /// while it was measuring. Blocks: call it on a thread of its own.
+    static func run(loops: Int, plan: Plan, phase: Phase) -> BenchSnapshot {
+        var runner = Runner(loops: loops, plan: plan)
+        return runner.run(phase: phase)
+    }
+
+    /// One handshake in progress.
+    private struct Slot {
+        var fd: Int32 = -1
+        var started: UInt64 = 0
+        var requestSent = false
+        /// The response bytes read so far (a head normally arrives in one read).
+        var response: [UInt8] = []
+    }
+
+    /// The loops of one thread, around one `poll` set: a few dozen descriptors, so no
+    /// `epoll` registration per connection.
+    private struct Runner {
+        let plan: Plan
+        var slots: [Slot]
+        /// `slots[i]`'s socket and what it waits for: writable until the request is out, then readable.
+        var polled: [pollfd]
+        let recorder = BenchRecorder()
+        var scratch = [UInt8](repeating: 0, count: 4096)
+
+        init(loops: Int, plan: Plan) {
+            self.plan = plan
+            self.slots = Array(repeating: Slot(), count: loops)
+            self.polled = Array(repeating: pollfd(fd: -1, events: 0, revents: 0), count: loops)
+        }
+
+        mutating func run(phase: Phase) -> BenchSnapshot {
+            var measuring = false
+            while true {
+                // A slot whose handshake ended (or could not start) opens its next connection here, not
+                // from inside the failure: a socket that cannot be made is retried once per pass, not in a recursion.
+                for index in slots.indices where slots[index].fd < 0 { start(index) }
+                switch phase.current {
+                case Phase.measuring where !measuring:
+                    recorder.startMeasuring()
+                    measuring = true
+                case Phase.over:
+                    if measuring { _ = recorder.stopMeasuring() }
+                    for index in slots.indices where slots[index].fd >= 0 { close(slots[index].fd) }
+                    return recorder.snapshot()
+                default:
+                    break
                 }
-            }
-            .connect(host: url.host, port: url.port)
-            .flatMap { $0.closeFuture }
-            .whenComplete { result in
-                if case .failure(let error) = result { recorder.value.recordError("connect: \(error)") }
-                if !stop.value.stopped { Self.loop(url: url, loop: loop, recorder: recorder, stop: stop) }
-            }
-    }
-
-    /// Whether the run is over, on one event loop.
-    final class Box {
-        var stopped = false
-    }
-
-    /// Writes the request when connected, reads the response head, checks it, closes.
-    private final class ResponseReader: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        private let request: ByteBuffer
-        private let expectedAccept: String
-        private let done: (Result<Void, HandshakeCheckError>) -> Void
-        private var reader = HTTPHeadReader(limit: 16 * 1024)
-        private var finished = false
-
-        struct HandshakeCheckError: Error, CustomStringConvertible {
-            var description: String
-        }
-
-        init(request: ByteBuffer, expectedAccept: String, done: @escaping (Result<Void, HandshakeCheckError>) -> Void) {
-            self.request = request
-            self.expectedAccept = expectedAccept
-            self.done = done
-        }
-
-        func channelActive(context: ChannelHandlerContext) {
-            context.writeAndFlush(NIOAny(request), promise: nil)
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard !finished else { return }
-            do {
-                guard let (head, _) = try reader.read(unwrapInboundIn(data)) else { return }
-                finish(head.startLine.count >= 2 && head.startLine[1] == "101"
-                       && head.headers.single("Sec-WebSocket-Accept") == expectedAccept
-                       ? .success(()) : .failure(HandshakeCheckError(description: head.startLine.joined(separator: " "))), context: context)
-            } catch {
-                finish(.failure(HandshakeCheckError(description: "\(error)")), context: context)
+                let ready = poll(&polled, nfds_t(polled.count), 10)
+                guard ready >= 0 else {
+                    if errno == EINTR { continue }
+                    recorder.recordError("poll: \(String(cString: strerror(errno)))")
+                    phase.end()
+                    continue
+                }
+                for index in polled.indices where polled[index].revents != 0 { handle(index, events: polled[index].revents) }
             }
         }
 
-        func channelInactive(context: ChannelHandlerContext) {
-            if !finished { finish(.failure(HandshakeCheckError(description: "closed before the response")), context: context) }
+        /// Opens slot `index`'s next connection.
+        private mutating func start(_ index: Int) {
+            let family = Int32(plan.address.protocol.rawValue)
+            let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return fail(index, "socket: \(String(cString: strerror(errno)))") }
+            var one: Int32 = 1
+            var reset = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            slots[index].fd = fd
+            polled[index] = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            slots[index].started = monotonicNanoseconds()
+            slots[index].requestSent = false
+            slots[index].response.removeAll(keepingCapacity: true)
+            let connected = plan.address.withSockAddr { connect(fd, $0, socklen_t($1)) }
+            guard connected == 0 || errno == EINPROGRESS else { return fail(index, "connect: \(String(cString: strerror(errno)))") }
         }
 
-        private func finish(_ result: Result<Void, HandshakeCheckError>, context: ChannelHandlerContext) {
-            finished = true
-            done(result)
-            context.close(promise: nil)
+        private mutating func handle(_ index: Int, events: Int16) {
+            let fd = slots[index].fd
+            guard fd >= 0 else { return }
+            if !slots[index].requestSent {
+                if events & Int16(POLLERR | POLLHUP) != 0 {
+                    var error: Int32 = 0
+                    var length = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                    return fail(index, "connect: \(String(cString: strerror(error)))")
+                }
+                guard events & Int16(POLLOUT) != 0 else { return }
+                let written = plan.request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                guard written == plan.request.count else {
+                    return fail(index, written < 0 ? "write: \(String(cString: strerror(errno)))" : "the request did not fit the send buffer")
+                }
+                slots[index].requestSent = true
+                polled[index].events = Int16(POLLIN)
+                return
+            }
+            guard events & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { return }
+            while true {
+                let count = scratch.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                    if errno == EINTR { continue }
+                    return fail(index, "read: \(String(cString: strerror(errno)))")
+                }
+                guard count > 0 else { return fail(index, "the server closed the connection before its response head was whole") }
+                slots[index].response.append(contentsOf: scratch[..<count])
+                guard let headLength = Self.headLength(slots[index].response) else {
+                    guard slots[index].response.count <= 16 * 1024 else { return fail(index, "response head larger than 16 KiB") }
+                    return  // the rest comes with the next readable event
+                }
+                if let problem = Self.problem(head: slots[index].response[..<headLength], expectedAccept: plan.expectedAccept) {
+                    return fail(index, problem)
+                }
+                recorder.recordEcho(roundTripNanoseconds: monotonicNanoseconds() &- slots[index].started, payloadBytes: 0)
+                return end(index)
+            }
+        }
+
+        private mutating func fail(_ index: Int, _ reason: String) {
+            recorder.recordError("handshake: \(reason)")
+            end(index)
+        }
+
+        /// Closes slot `index`'s connection (a reset); the loop opens its next one.
+        private mutating func end(_ index: Int) {
+            if slots[index].fd >= 0 { close(slots[index].fd) }
+            slots[index].fd = -1
+            polled[index].fd = -1
+        }
+
+        /// The length of the head up to its empty line, or nil while it is incomplete.
+        private static func headLength(_ bytes: [UInt8]) -> Int? {
+            guard bytes.count >= 4 else { return nil }
+            for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+                return i
+            }
+            return nil
+        }
+
+        private static let statusPrefix = Array("HTTP/1.1 101 ".utf8)
+        private static let acceptName = Array("sec-websocket-accept".utf8)
+
+        /// What is wrong with a response head, or nil for a 101 carrying the expected accept value.
+        private static func problem(head: ArraySlice<UInt8>, expectedAccept: [UInt8]) -> String? {
+            var lineStart = head.startIndex
+            var isStatusLine = true
+            while lineStart < head.endIndex {
+                var lineEnd = lineStart
+                while lineEnd + 1 < head.endIndex, !(head[lineEnd] == 13 && head[lineEnd + 1] == 10) { lineEnd += 1 }
+                if lineEnd + 1 >= head.endIndex { lineEnd = head.endIndex }
+                let line = head[lineStart..<lineEnd]
+                if isStatusLine {
+                    guard line.starts(with: statusPrefix) else { return "expected 101, got: \(String(decoding: line, as: UTF8.self))" }
+                    isStatusLine = false
+                } else if let colon = line.firstIndex(of: 58), colon - line.startIndex == acceptName.count,
+                          zip(line[..<colon], acceptName).allSatisfy({ $0 | 0x20 == $1 }) {
+                    var value = line[(colon + 1)...]
+                    while value.first == 32 || value.first == 9 { value = value.dropFirst() }
+                    while value.last == 32 || value.last == 9 { value = value.dropLast() }
+                    return value.elementsEqual(expectedAccept) ? nil : "wrong Sec-WebSocket-Accept: \(String(decoding: value, as: UTF8.self))"
+                }
+                lineStart = lineEnd + 2
+            }
+            return "no Sec-WebSocket-Accept in the 101"
         }
     }
 }
