@@ -256,6 +256,17 @@ struct ServerHandshakeTests {
         #expect(request.queryItems.map(\.name) == ["name", "flag", "x"])
         #expect(request.queryItems.map(\.value) == ["Jürgen X", "", "%zz"])
     }
+
+    @Test("RFC 3986 §3.4, §3.5: the path ends at ? or #; the query runs from ? to #",
+          arguments: [
+              ("/a", "/a", nil), ("/a?", "/a", ""), ("/a?b=1#f", "/a", "b=1"), ("/a#f?b", "/a", nil),
+              ("/caf\u{E9}?q=\u{E9}", "/caf\u{E9}", "q=\u{E9}"), ("", "", nil), ("?x", "", "x"),
+          ] as [(String, String, String?)])
+    func pathAndQuery(target: String, path: String, query: String?) {
+        let request = HandshakeRequest(target: target, headers: [:])
+        #expect(request.path == path)
+        #expect(request.query == query)
+    }
 }
 
 @Suite("Opening handshake, client side (RFC 6455 §4.1)")

@@ -22,13 +22,20 @@ public struct HandshakeRequest: Sendable, Hashable {
 
     /// The path, without the query.
     public var path: String {
-        String(target.prefix { $0 != "?" && $0 != "#" })
+        // By UTF-8 code unit: `prefix(while:)` on the String worked Character by Character.
+        let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
+        return String(target[..<end])
     }
 
     /// The query string after `?`, not decoded; `nil` when there is none.
     public var query: String? {
-        guard let q = target.firstIndex(of: "?") else { return nil }
-        return String(target[target.index(after: q)...].prefix { $0 != "#" })
+        let bytes = target.utf8
+        // A `?` inside the fragment (after `#`) starts no query.
+        guard let q = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
+              bytes[q] == UInt8(ascii: "?") else { return nil }
+        let start = bytes.index(after: q)
+        let end = bytes[start...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.endIndex
+        return String(target[start..<end])
     }
 
     /// The query's `name=value` pairs, percent-decoded (`+` as space).
