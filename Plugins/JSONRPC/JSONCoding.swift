@@ -4,8 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Between typed Swift values and JSON: Foundation's coders, with a direct path
-/// for ``JSONValue`` so that untyped methods pay for no round trip.
+/// Between typed Swift values and JSON: decoding walks the parsed ``JSONValue``
+/// tree; encoding uses Foundation's `JSONEncoder`, with a direct path for a
+/// `JSONValue` result.
 enum JSONCoding {
     /// Encodes `value` as compact JSON text.
     static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
@@ -20,11 +21,8 @@ enum JSONCoding {
         return Array(try encoder.encode(value))
     }
 
-    /// Decodes a `Value` from an already parsed JSON value.
+    /// Decodes a `Value` from an already parsed JSON value, walking the tree (``JSONValueDecoder``).
     static func decode<Value: Decodable>(_ type: Value.Type, from json: JSONValue) throws -> Value {
-        if let value = json as? Value { return value }
-        var bytes: [UInt8] = []
-        JSONWriter.write(json, to: &bytes)
-        return try JSONDecoder().decode(Value.self, from: Data(bytes))
+        try JSONValueDecoder.decode(type, from: json)
     }
 }
