@@ -60,17 +60,19 @@ struct JSONValueDecoder: Decoder {
 
     // MARK: Scalars, shared by the three containers
 
-    static func scalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T {
-        guard isScalar(type) else { return try decode(type, from: value, codingPath: path) }  // an Optional reads null itself
+    ///
+    /// The path is built only for an error or a nested value: a member decoded without fault costs no array.
+    static func scalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> T {
+        guard isScalar(type) else { return try decode(type, from: value, codingPath: path()) }  // an Optional reads null itself
         if case .null = value, !(type is Bool.Type) {  // JSONDecoder calls a null Bool a type mismatch
-            throw DecodingError.valueNotFound(type, .init(codingPath: path, debugDescription: "Expected \(type) value but found null instead."))
+            throw DecodingError.valueNotFound(type, .init(codingPath: path(), debugDescription: "Expected \(type) value but found null instead."))
         }
         switch type {
         case is Bool.Type:
-            guard case .bool(let bool) = value else { throw mismatch(type, value, path) }
+            guard case .bool(let bool) = value else { throw mismatch(type, value, path()) }
             return bool as! T
         case is String.Type:
-            guard case .string(let string) = value else { throw mismatch(type, value, path) }
+            guard case .string(let string) = value else { throw mismatch(type, value, path()) }
             return string as! T
         case is Double.Type: return try floating(Double.self, value, path) as! T
         case is Float.Type: return try floating(Float.self, value, path) as! T
@@ -84,7 +86,7 @@ struct JSONValueDecoder: Decoder {
         case is UInt16.Type: return try integer(UInt16.self, value, path) as! T
         case is UInt32.Type: return try integer(UInt32.self, value, path) as! T
         case is UInt64.Type: return try integer(UInt64.self, value, path) as! T
-        default: return try decode(type, from: value, codingPath: path)
+        default: return try decode(type, from: value, codingPath: path())
         }
     }
 
@@ -94,29 +96,29 @@ struct JSONValueDecoder: Decoder {
             || type is UInt.Type || type is UInt8.Type || type is UInt16.Type || type is UInt32.Type || type is UInt64.Type
     }
 
-    private static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T {
+    private static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, _ path: () -> [any CodingKey]) throws -> T {
         let result: T?
         switch value {
         case .integer(let integer): result = T(exactly: integer)
         case .double(let double): result = T(exactly: double)
-        default: throw mismatch(type, value, path)
+        default: throw mismatch(type, value, path())
         }
         guard let result else {
-            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "Number \(value) does not fit in \(type)."))
+            throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "Number \(value) does not fit in \(type)."))
         }
         return result
     }
 
-    private static func floating<T: BinaryFloatingPoint>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T {
+    private static func floating<T: BinaryFloatingPoint>(_ type: T.Type, _ value: JSONValue, _ path: () -> [any CodingKey]) throws -> T {
         switch value {
         case .integer(let integer): return T(integer)
         case .double(let double):
             let result = T(double)
             guard result.isFinite else {
-                throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "Number \(value) does not fit in \(type)."))
+                throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "Number \(value) does not fit in \(type)."))
             }
             return result
-        default: throw mismatch(type, value, path)
+        default: throw mismatch(type, value, path())
         }
     }
 
@@ -192,13 +194,15 @@ extension JSONValueDecoder {
         var count: Int? { elements.count }
         var isAtEnd: Bool { currentIndex >= elements.count }
 
-        private mutating func next(_ type: Any.Type) throws -> (JSONValue, [any CodingKey]) {
-            let path = codingPath + [JSONKey(index: currentIndex)]
+        private func path(at index: Int) -> [any CodingKey] { codingPath + [JSONKey(index: index)] }
+
+        /// The next element and its index.
+        private mutating func next(_ type: Any.Type) throws -> (JSONValue, Int) {
             guard !isAtEnd else {
-                throw DecodingError.valueNotFound(type, .init(codingPath: path, debugDescription: "Unkeyed container is at end."))
+                throw DecodingError.valueNotFound(type, .init(codingPath: path(at: currentIndex), debugDescription: "Unkeyed container is at end."))
             }
             defer { currentIndex += 1 }
-            return (elements[currentIndex], path)
+            return (elements[currentIndex], currentIndex)
         }
 
         mutating func decodeNil() throws -> Bool {
@@ -209,23 +213,23 @@ extension JSONValueDecoder {
         }
 
         mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            let (value, path) = try next(type)
-            return try JSONValueDecoder.scalar(type, value, path)
+            let (value, index) = try next(type)
+            return try JSONValueDecoder.scalar(type, value, path(at: index))
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-            let (value, path) = try next([String: JSONValue].self)
-            return try JSONValueDecoder(value, codingPath: path).container(keyedBy: type)
+            let (value, index) = try next([String: JSONValue].self)
+            return try JSONValueDecoder(value, codingPath: path(at: index)).container(keyedBy: type)
         }
 
         mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            let (value, path) = try next([JSONValue].self)
-            return try JSONValueDecoder(value, codingPath: path).unkeyedContainer()
+            let (value, index) = try next([JSONValue].self)
+            return try JSONValueDecoder(value, codingPath: path(at: index)).unkeyedContainer()
         }
 
         mutating func superDecoder() throws -> any Decoder {
-            let (value, path) = try next(JSONValue.self)
-            return JSONValueDecoder(value, codingPath: path)
+            let (value, index) = try next(JSONValue.self)
+            return JSONValueDecoder(value, codingPath: path(at: index))
         }
     }
 
