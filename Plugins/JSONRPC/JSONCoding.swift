@@ -1,28 +1,28 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-/// Between typed Swift values and JSON: decoding walks the parsed ``JSONValue``
-/// tree; encoding uses Foundation's `JSONEncoder`, with a direct path for a
-/// `JSONValue` result.
+/// Between typed Swift values and JSON, through ``JSONValue`` trees: the parser
+/// makes them and ``JSONValueDecoder`` reads them; ``JSONValueEncoder`` makes them
+/// and ``JSONWriter`` writes them.
 enum JSONCoding {
     /// Encodes `value` as compact JSON text.
     static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        if let json = value as? JSONValue {
-            var out: [UInt8] = []
-            JSONWriter.write(json, to: &out)
-            return out
-        }
-        let encoder = JSONEncoder()
-        // "a/b" stays "a/b": escaping the slash is legal but needless, and surprising in logs.
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        var out: [UInt8] = []
+        JSONWriter.write(try JSONValueEncoder.encode(value), to: &out)
+        return out
     }
 
     /// Decodes a `Value` from an already parsed JSON value, walking the tree (``JSONValueDecoder``).
     static func decode<Value: Decodable>(_ type: Value.Type, from json: JSONValue) throws -> Value {
         try JSONValueDecoder.decode(type, from: json)
     }
+}
+
+/// A key of a coding path that ``JSONValueDecoder`` and ``JSONValueEncoder`` build:
+/// a member's name or an element's index.
+struct JSONCodingKey: CodingKey {
+    let stringValue: String
+    let intValue: Int?
+
+    init(_ name: String) { (stringValue, intValue) = (name, nil) }
+    init(index: Int) { (stringValue, intValue) = ("Index \(index)", index) }
+    init?(stringValue: String) { self.init(stringValue) }
+    init?(intValue: Int) { self.init(index: intValue) }
 }

@@ -173,7 +173,7 @@ extension JSONValueDecoder {
         }
 
         func superDecoder() throws -> any Decoder {
-            JSONValueDecoder(members["super"] ?? .null, codingPath: codingPath + [JSONKey("super")])
+            JSONValueDecoder(members["super"] ?? .null, codingPath: codingPath + [JSONCodingKey("super")])
         }
 
         func superDecoder(forKey key: Key) throws -> any Decoder {
@@ -194,7 +194,7 @@ extension JSONValueDecoder {
         var count: Int? { elements.count }
         var isAtEnd: Bool { currentIndex >= elements.count }
 
-        private func path(at index: Int) -> [any CodingKey] { codingPath + [JSONKey(index: index)] }
+        private func path(at index: Int) -> [any CodingKey] { codingPath + [JSONCodingKey(index: index)] }
 
         /// The next element and its index.
         private mutating func next(_ type: Any.Type) throws -> (JSONValue, Int) {
@@ -243,17 +243,6 @@ extension JSONValueDecoder {
         }
 
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONValueDecoder.scalar(type, value, codingPath) }
-    }
-
-    /// A key of a path this decoder builds: a member's name or an element's index.
-    struct JSONKey: CodingKey {
-        let stringValue: String
-        let intValue: Int?
-
-        init(_ name: String) { (stringValue, intValue) = (name, nil) }
-        init(index: Int) { (stringValue, intValue) = ("Index \(index)", index) }
-        init?(stringValue: String) { self.init(stringValue) }
-        init?(intValue: Int) { self.init(index: intValue) }
     }
 }
 
