@@ -34,6 +34,8 @@
 #   SIZES="16 128 1024 16384 131072"   message sizes in bytes
 #   CONNECTIONS="1 16 256"
 #   MODES="pingpong pipelined"
+#   HANDSHAKES=64    handshake loops of the handshakes rows (`bench --handshakes -c N`; a list runs
+#                    one row per value; empty: no such rows; default empty with DEFLATE=1)
 #   K=16             messages in flight per connection when pipelined
 #   KIND=binary      or text
 #   SERVER_CPU=0     core of the servers
@@ -53,6 +55,8 @@ WARMUP="${WARMUP:-1}"
 SIZES="${SIZES:-16 128 1024 16384 131072}"
 CONNECTIONS="${CONNECTIONS:-1 16 256}"
 MODES="${MODES:-pingpong pipelined}"
+if [ "${DEFLATE:-0}" = 1 ]; then HANDSHAKES="${HANDSHAKES-}"; else HANDSHAKES="${HANDSHAKES-64}"; fi
+[ -n "$HANDSHAKES" ] && MODES="$MODES handshakes"
 K="${K:-16}"
 KIND="${KIND:-binary}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -142,8 +146,10 @@ pct() { awk -v v="$1" 'BEGIN { if (v == "null" || v == "") print "-"; else print
 run() {
   local pid="$1" url="$2" mode="$3" size="$4" conns="$5" out
   kill -0 "$pid" 2>/dev/null || die "the server (pid $pid) is gone"
-  if out="$(taskset -c "$GEN_CPU" "$SWITCHBOARD_BIN" bench "$url" --json -c "$conns" -s "$size" --mode "$mode" -k "$K" \
-             --"$KIND" "${GEN_DEFLATE[@]}" -d "$DURATION" --warmup "$WARMUP" --server-pid "$pid" 2>"$WORK/bench.err")"; then
+  local load=(-s "$size" --mode "$mode" -k "$K" --"$KIND" "${GEN_DEFLATE[@]}")
+  [ "$mode" = handshakes ] && load=(--handshakes)
+  if out="$(taskset -c "$GEN_CPU" "$SWITCHBOARD_BIN" bench "$url" --json -c "$conns" "${load[@]}" \
+             -d "$DURATION" --warmup "$WARMUP" --server-pid "$pid" 2>"$WORK/bench.err")"; then
     echo "$out" >>"$RESULTS"
     echo "$out"
   else
@@ -154,8 +160,11 @@ run() {
   fi
 }
 
+# The sizes and connection counts of a mode: a handshakes row has no message size.
+sizes_of() { if [ "$1" = handshakes ]; then echo 0; else echo "$SIZES"; fi; }
+conns_of() { if [ "$1" = handshakes ]; then echo "$HANDSHAKES"; else echo "$CONNECTIONS"; fi; }
 cells=0
-for mode in $MODES; do for size in $SIZES; do for conns in $CONNECTIONS; do cells=$((cells + 1)); done; done; done
+for mode in $MODES; do for size in $(sizes_of "$mode"); do for conns in $(conns_of "$mode"); do cells=$((cells + 1)); done; done; done
 log "$cells cells x 2 servers x ~$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { print d + w + 0.5 }') s: about $(awk -v c="$cells" -v d="$DURATION" -v w="$WARMUP" 'BEGIN { printf "%.0f", c * 2 * (d + w + 0.5) }') s"
 
 echo "# switchboard $SB_LABEL vs $REFERENCE echo (the nio columns), DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -166,8 +175,8 @@ cell=0
 declare -A RATIOS
 for mode in $MODES; do
   RATIOS[$mode]=""
-  for size in $SIZES; do
-    for conns in $CONNECTIONS; do
+  for size in $(sizes_of "$mode"); do
+    for conns in $(conns_of "$mode"); do
       cell=$((cell + 1))
       sb="" nio=""
       if [ $((cell % 2)) -eq 1 ]; then

@@ -6,7 +6,8 @@
 Reads the tables bench-compare.sh prints (its standard output), and prints a
 Markdown table of each cell's median ratio (Switchboard / NIO), the geometric
 mean of the median ratios per mode, each run's own geometric means, and each
-cell's median msgs/s of both servers with the ratio of every run. The ratio of a
+cell's median msgs/s of both servers with the ratio of every run, and the
+handshakes rows' median ratio. The ratio of a
 cell is taken within one run (both servers under the same machine state), and
 medians are taken over those ratios.
 """
@@ -16,11 +17,12 @@ for f in sys.argv[1:]:
     cells={}
     for line in open(f):
         p=line.split()
-        if len(p)>=6 and p[0] in ("pingpong","pipelined") and re.match(r'^[0-9.]+$',p[5]):
+        if len(p)>=6 and p[0] in ("pingpong","pipelined","handshakes") and re.match(r'^[0-9.]+$',p[5]):
             cells[(p[0],int(p[1]),int(p[2]))]=(float(p[3]),float(p[4]),float(p[5]))
     runs.append(cells)
 keys=sorted(set().union(*[r.keys() for r in runs]), key=lambda k:(k[0]!="pingpong",k[1],k[2]))
-sizes=sorted({k[1] for k in keys}); conns=sorted({k[2] for k in keys})
+echo=[k for k in keys if k[0]!="handshakes"]
+sizes=sorted({k[1] for k in echo}); conns=sorted({k[2] for k in echo})
 names={16:"16 B",128:"128 B",1024:"1 KiB",16384:"16 KiB",131072:"128 KiB"}
 med={}
 for k in keys:
@@ -46,6 +48,9 @@ for m in ("pingpong","pipelined"):
         vv=[r[k][2] for k in r if k[0]==m]
         if vv: per.append(math.exp(sum(math.log(x) for x in vv)/len(vv)))
     print(f"   per-run geometric means: {', '.join(f'{x:.2f}' for x in per)}")
+for k in keys:
+    if k[0]=="handshakes":
+        print(f"handshakes c={k[2]}: median ratio {med[k][0]:.2f} (median handshakes/s {med[k][1]:.0f} / {med[k][2]:.0f})")
 print()
 print("median msgs/s (switchboard / nio):")
 for k in keys:
