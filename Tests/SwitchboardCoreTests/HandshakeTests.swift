@@ -133,9 +133,19 @@ struct ServerHandshakeTests {
 
     @Test("§4.2.1 item 5: a Sec-WebSocket-Key that is not base64 of 16 bytes gets 400", arguments: [
         "not base64!!", "dGhlIHNhbXBsZSBub25j", "AAAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAAAA", "dGhlIHNhbXBsZSBub25jZQ", "",
+        "AAAAAAAAAAAAAAAAAAAAA===", "AAAAAAAAAAAAAAAAAAAA=AA=", "AAAAAAAAAAAAAAAAAAAAAA=A", "AAAAAAAAAAAAAAAAAAAAA-==",
+        "AAAAAAAAAAAAAAAAAAAAAA==AAAA", "AAAAAAAAAAAAAAAAAAAAAAA=",
     ])
     func badKey(key: String) {
         #expect(Self.handshake().evaluate(upgradeRequest { $0.set("Sec-WebSocket-Key", key) }).status == 400)
+    }
+
+    @Test("§4.2.1 item 5: any base64 of 16 bytes is a key, every letter of the alphabet included", arguments: [
+        "dGhlIHNhbXBsZSBub25jZQ==", "++++++++++++++++++++++==", "//////////////////////==",
+        "ABCDEFGHIJKLMNOPQRSTUV==", "WXYZabcdefghijklmnopqr==", "stuvwxyz0123456789+/AA==",
+    ])
+    func goodKey(key: String) {
+        #expect(Self.handshake().evaluate(upgradeRequest { $0.set("Sec-WebSocket-Key", key) }).status == 101)
     }
 
     @Test("§4.2.1 item 5: a missing or repeated Sec-WebSocket-Key gets 400")

@@ -20,27 +20,56 @@ enum Base64 {
 
     /// Decodes canonical padded base64; `nil` for anything else.
     static func decode(_ string: String) -> [UInt8]? {
-        let chars = Array(string.utf8)
-        guard chars.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
-        for i in stride(from: 0, to: chars.count, by: 4) {
-            var v: UInt32 = 0
-            var padding = 0
-            for j in 0..<4 {
-                let c = chars[i + j]
-                if c == UInt8(ascii: "=") {
-                    guard i + 4 == chars.count, j >= 2 else { return nil }
-                    padding += 1
-                    v <<= 6
-                } else {
-                    guard padding == 0, let index = alphabet.firstIndex(of: c) else { return nil }
-                    v = v << 6 | UInt32(index)
-                }
+        out.reserveCapacity(string.utf8.count / 4 * 3)
+        return walk(string) { out.append($0) } ? out : nil
+    }
+
+    /// How many bytes `string` decodes to, with the rules of ``decode(_:)``; `nil` when it is not
+    /// canonical padded base64. Checking a `Sec-WebSocket-Key` this way allocates nothing.
+    static func decodedCount(_ string: String) -> Int? {
+        var count = 0
+        return walk(string) { _ in count += 1 } ? count : nil
+    }
+
+    /// Hands each decoded byte of `string` to `emit`; false as soon as `string` is not canonical
+    /// padded base64 (a length that is a multiple of 4, `=` only as the last one or two characters).
+    private static func walk(_ string: String, _ emit: (UInt8) -> Void) -> Bool {
+        let chars = string.utf8
+        let count = chars.count
+        guard count % 4 == 0 else { return false }
+        var v: UInt32 = 0
+        var padding = 0
+        var position = 0
+        for c in chars {
+            let j = position & 3
+            if c == UInt8(ascii: "=") {
+                guard position - j + 4 == count, j >= 2 else { return false }
+                padding += 1
+                v <<= 6
+            } else {
+                guard padding == 0, let index = value(of: c) else { return false }
+                v = v << 6 | index
             }
-            out.append(UInt8(truncatingIfNeeded: v >> 16))
-            if padding < 2 { out.append(UInt8(truncatingIfNeeded: v >> 8)) }
-            if padding < 1 { out.append(UInt8(truncatingIfNeeded: v)) }
+            position += 1
+            guard j == 3 else { continue }
+            emit(UInt8(truncatingIfNeeded: v >> 16))
+            if padding < 2 { emit(UInt8(truncatingIfNeeded: v >> 8)) }
+            if padding < 1 { emit(UInt8(truncatingIfNeeded: v)) }
+            v = 0
         }
-        return out
+        return true
+    }
+
+    /// The 6-bit value of a base64 character, or nil.
+    private static func value(of c: UInt8) -> UInt32? {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return UInt32(c - UInt8(ascii: "A"))
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return UInt32(c - UInt8(ascii: "a")) + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c - UInt8(ascii: "0")) + 52
+        case UInt8(ascii: "+"): return 62
+        case UInt8(ascii: "/"): return 63
+        default: return nil
+        }
     }
 }

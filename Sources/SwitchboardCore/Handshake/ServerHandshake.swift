@@ -94,7 +94,7 @@ public struct WebSocketServerHandshake: Sendable {
             // §4.2.2 item 4: say which version we speak.
             return reject(426, "only WebSocket version 13 is supported", ["Sec-WebSocket-Version": "13"])
         }
-        guard let key = headers.single("Sec-WebSocket-Key")?.trimmingHTTPWhitespace(), Base64.decode(key)?.count == 16 else {
+        guard let key = headers.single("Sec-WebSocket-Key")?.trimmingHTTPWhitespace(), Base64.decodedCount(key) == 16 else {
             return reject(400, "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
         }
         // §4.2.1 item 7 and §10.2: a browser's origin, checked by policy.
