@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Between typed Swift values and JSON, through ``JSONValue`` trees: the parser
 /// makes them and ``JSONValueDecoder`` reads them; ``JSONValueEncoder`` makes them
 /// and ``JSONWriter`` writes them.
@@ -7,6 +13,13 @@ enum JSONCoding {
         var out: [UInt8] = []
         JSONWriter.write(try JSONValueEncoder.encode(value), to: &out)
         return out
+    }
+
+    /// Whether Foundation's JSON coders write `type` in a way of their own, not as its `Codable`
+    /// conformance does (`Data` as base64, `URL` as a string, `Decimal` as a number, `Date` as
+    /// seconds): ``JSONValueDecoder`` and ``JSONValueEncoder`` hand such values to them.
+    static func isWrittenByFoundation(_ type: Any.Type) -> Bool {
+        type == Data.self || type == Date.self || type == URL.self || type == Decimal.self
     }
 
     /// Decodes a `Value` from an already parsed JSON value, walking the tree (``JSONValueDecoder``).

@@ -30,9 +30,7 @@ struct JSONValueDecoder: Decoder {
     /// Decodes a `T` from `value`.
     static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey] = []) throws -> T {
         if let value = value as? T { return value }
-        if T.self == Data.self || T.self == Date.self || T.self == URL.self || T.self == Decimal.self {
-            return try decodeWithFoundation(type, from: value, codingPath: codingPath)
-        }
+        if JSONCoding.isWrittenByFoundation(T.self) { return try decodeWithFoundation(type, from: value, codingPath: codingPath) }
         return try T(from: JSONValueDecoder(value, codingPath: codingPath))
     }
 
@@ -60,13 +58,9 @@ struct JSONValueDecoder: Decoder {
 
     // MARK: Scalars, shared by the three containers
 
-    ///
+    /// A scalar read from `value`, or any other type decoded from it (an Optional reads null itself).
     /// The path is built only for an error or a nested value: a member decoded without fault costs no array.
     static func scalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> T {
-        guard isScalar(type) else { return try decode(type, from: value, codingPath: path()) }  // an Optional reads null itself
-        if case .null = value, !(type is Bool.Type) {  // JSONDecoder calls a null Bool a type mismatch
-            throw DecodingError.valueNotFound(type, .init(codingPath: path(), debugDescription: "Expected \(type) value but found null instead."))
-        }
         switch type {
         case is Bool.Type:
             guard case .bool(let bool) = value else { throw mismatch(type, value, path()) }
@@ -88,12 +82,6 @@ struct JSONValueDecoder: Decoder {
         case is UInt64.Type: return try integer(UInt64.self, value, path) as! T
         default: return try decode(type, from: value, codingPath: path())
         }
-    }
-
-    private static func isScalar(_ type: Any.Type) -> Bool {
-        type is Bool.Type || type is String.Type || type is Double.Type || type is Float.Type
-            || type is Int.Type || type is Int8.Type || type is Int16.Type || type is Int32.Type || type is Int64.Type
-            || type is UInt.Type || type is UInt8.Type || type is UInt16.Type || type is UInt32.Type || type is UInt64.Type
     }
 
     private static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, _ path: () -> [any CodingKey]) throws -> T {
@@ -122,10 +110,13 @@ struct JSONValueDecoder: Decoder {
         }
     }
 
-    /// The error for a value of the wrong kind; null where a container was due is `valueNotFound`, as in `JSONDecoder`.
+    /// The error for a value of the wrong kind. Null is `valueNotFound`, as in `JSONDecoder`,
+    /// except for a `Bool`, which `JSONDecoder` calls a type mismatch.
     static func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingKey], container: String? = nil) -> DecodingError {
-        if let container, case .null = value {
-            return .valueNotFound(type, .init(codingPath: path, debugDescription: "Cannot get \(container) decoding container -- found null value instead."))
+        if case .null = value, !(type is Bool.Type) {
+            let description = container.map { "Cannot get \($0) decoding container -- found null value instead." }
+                ?? "Expected \(type) value but found null instead."
+            return .valueNotFound(type, .init(codingPath: path, debugDescription: description))
         }
         let found: String
         switch value {

@@ -63,9 +63,7 @@ struct JSONValueEncoder: Encoder {
     /// `value` as a slot: a scalar directly, anything else through a node of its own.
     static func slot<T: Encodable>(for value: T, codingPath: [any CodingKey]) throws -> Slot {
         if let json = try scalar(value, codingPath) { return .value(json) }
-        if T.self == Data.self || T.self == Date.self || T.self == URL.self || T.self == Decimal.self {
-            return .value(try encodeWithFoundation(value, codingPath: codingPath))
-        }
+        if JSONCoding.isWrittenByFoundation(T.self) { return .value(try encodeWithFoundation(value, codingPath: codingPath)) }
         let node = Node()
         try value.encode(to: JSONValueEncoder(node: node, codingPath: codingPath))
         return node.kind == .value ? .value(node.value) : .node(node)
