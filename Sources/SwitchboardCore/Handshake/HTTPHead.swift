@@ -115,11 +115,7 @@ public struct HTTPHeadReader: Sendable {
         return (string(line[..<colon]), string(line[start..<end]))
     }
 
-    private static func string(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes), as: UTF8.self)
-    }
-
-    private static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+    private static func string(_ bytes: some Collection<UInt8>) -> String {
         String(decoding: bytes, as: UTF8.self)
     }
 }
