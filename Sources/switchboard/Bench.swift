@@ -200,14 +200,13 @@ struct Bench: AsyncParsableCommand {
     private func merged(_ recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)]) async throws -> BenchSnapshot {
         var total: BenchSnapshot?
         for (loop, recorder) in recorders {
-            let snapshot = try await loop.submit { recorder.value.snapshot() }.get()
-            if total == nil { total = snapshot } else { total!.merge(snapshot) }
+            total.add(try await loop.submit { recorder.value.snapshot() }.get())
         }
         return total!
     }
 
     /// Runs C handshake loops (see `BenchHandshakes`) over the warm-up and the measured window, spread
-    /// over `threads` threads of a thread pool (the loops block in `epoll_wait`).
+    /// over `threads` threads of a thread pool (the loops block in `poll`).
     private func measureHandshakes(target: WebSocketURL)
         async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?)) {
         let plan = try BenchHandshakes.Plan(url: target)
@@ -228,9 +227,7 @@ struct Bench: AsyncParsableCommand {
             phase.end()
             let cpu = BenchCPUSample.busy(from: cpuStart, to: BenchCPUSample.take(serverPID: serverPid))
             var total: BenchSnapshot?
-            for try await snapshot in group {
-                if total == nil { total = snapshot } else { total!.merge(snapshot) }
-            }
+            for try await snapshot in group { total.add(snapshot) }
             return (total!, [], cpu)
         }
     }

@@ -10,10 +10,11 @@ import Glibc
 /// `switchboard bench --handshakes`: opening handshakes per second.
 ///
 /// C loops, spread over the generator's threads, each: connect over TCP, send
-/// the upgrade request, read the response head, check that it is a 101 with
-/// the right `Sec-WebSocket-Accept`, close the TCP connection with a reset
-/// (`SO_LINGER` 0: thousands of handshakes a second would otherwise fill the
-/// ephemeral ports with `TIME_WAIT`), start again. Each handshake's time
+/// the upgrade request, read the response head, check it as a client does
+/// (§4.1: a 101, the right `Sec-WebSocket-Accept`, `Upgrade` and `Connection`),
+/// close the TCP connection with a reset (`SO_LINGER` 0: thousands of
+/// handshakes a second would otherwise fill the ephemeral ports with
+/// `TIME_WAIT`), start again. Each handshake's time
 /// (connect to checked 101) goes into the latency histogram; a refused,
 /// dropped or wrong answer is an error and fails the run.
 ///
@@ -22,22 +23,22 @@ import Glibc
 /// head parsed into strings) cost the generator as much user-space work as the
 /// server's whole handshake: with it, the generator sat at 95% of its core and
 /// the server at 67% (`perf`: half of the generator's samples in Swift and libc).
-/// Here a handshake costs the generator its system calls and a byte scan.
+/// Here a handshake costs the generator its system calls, `HTTPHeadReader` and
+/// `WebSocketClientHandshake.validate`.
 enum BenchHandshakes {
     /// What every loop sends and expects; built once.
     struct Plan: Sendable {
         var address: SocketAddress
+        /// The client's handshake: its request, and the checks of the answer (§4.1).
+        var handshake: WebSocketClientHandshake
         /// The whole request head, ready to write.
         var request: [UInt8]
-        /// The `Sec-WebSocket-Accept` value due for the request's key.
-        var expectedAccept: [UInt8]
 
         init(url: WebSocketURL) throws {
             address = try SocketAddress.makeAddressResolvingHost(url.host, port: url.port)
-            let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target)
+            handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target)
             let head = HTTPHeadWriter.request(method: "GET", target: handshake.request.target, headers: handshake.request.headers)
             request = Array(head.readableBytesView)
-            expectedAccept = Array(WebSocketServerHandshake.acceptValue(forKey: handshake.key).utf8)
         }
     }
 
@@ -63,8 +64,8 @@ enum BenchHandshakes {
         var fd: Int32 = -1
         var started: UInt64 = 0
         var requestSent = false
-        /// The response bytes read so far (a head normally arrives in one read).
-        var response: [UInt8] = []
+        /// The response head read so far (it normally arrives in one read).
+        var response = HTTPHeadReader(limit: 16 * 1024)
     }
 
     /// The loops of one thread, around one `poll` set: a few dozen descriptors, so no
@@ -124,7 +125,7 @@ enum BenchHandshakes {
             polled[index] = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             slots[index].started = monotonicNanoseconds()
             slots[index].requestSent = false
-            slots[index].response.removeAll(keepingCapacity: true)
+            slots[index].response = HTTPHeadReader(limit: 16 * 1024)
             let connected = plan.address.withSockAddr { connect(fd, $0, socklen_t($1)) }
             guard connected == 0 || errno == EINPROGRESS else { return fail(index, "connect: \(String(cString: strerror(errno)))") }
         }
@@ -157,13 +158,22 @@ enum BenchHandshakes {
                     return fail(index, "read: \(String(cString: strerror(errno)))")
                 }
                 guard count > 0 else { return fail(index, "the server closed the connection before its response head was whole") }
-                slots[index].response.append(contentsOf: scratch[..<count])
-                guard let headLength = Self.headLength(slots[index].response) else {
-                    guard slots[index].response.count <= 16 * 1024 else { return fail(index, "response head larger than 16 KiB") }
-                    return  // the rest comes with the next readable event
+                let head: HTTPHeadReader.Head
+                do {
+                    guard let (whole, _) = try slots[index].response.read(ByteBuffer(bytes: scratch[..<count])) else {
+                        return  // the rest comes with the next readable event
+                    }
+                    head = whole
+                } catch {
+                    return fail(index, "response head: \(error)")
                 }
-                if let problem = Self.problem(head: slots[index].response[..<headLength], expectedAccept: plan.expectedAccept) {
-                    return fail(index, problem)
+                guard head.startLine.count >= 2, let status = Int(head.startLine[1]) else {
+                    return fail(index, "malformed status line: \(head.startLine.joined(separator: " "))")
+                }
+                do {
+                    _ = try plan.handshake.validate(status: status, headers: head.headers)
+                } catch {
+                    return fail(index, "\(error)")
                 }
                 recorder.recordEcho(roundTripNanoseconds: monotonicNanoseconds() &- slots[index].started, payloadBytes: 0)
                 return end(index)
@@ -180,42 +190,6 @@ enum BenchHandshakes {
             if slots[index].fd >= 0 { close(slots[index].fd) }
             slots[index].fd = -1
             polled[index].fd = -1
-        }
-
-        /// The length of the head up to its empty line, or nil while it is incomplete.
-        private static func headLength(_ bytes: [UInt8]) -> Int? {
-            guard bytes.count >= 4 else { return nil }
-            for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
-                return i
-            }
-            return nil
-        }
-
-        private static let statusPrefix = Array("HTTP/1.1 101 ".utf8)
-        private static let acceptName = Array("sec-websocket-accept".utf8)
-
-        /// What is wrong with a response head, or nil for a 101 carrying the expected accept value.
-        private static func problem(head: ArraySlice<UInt8>, expectedAccept: [UInt8]) -> String? {
-            var lineStart = head.startIndex
-            var isStatusLine = true
-            while lineStart < head.endIndex {
-                var lineEnd = lineStart
-                while lineEnd + 1 < head.endIndex, !(head[lineEnd] == 13 && head[lineEnd + 1] == 10) { lineEnd += 1 }
-                if lineEnd + 1 >= head.endIndex { lineEnd = head.endIndex }
-                let line = head[lineStart..<lineEnd]
-                if isStatusLine {
-                    guard line.starts(with: statusPrefix) else { return "expected 101, got: \(String(decoding: line, as: UTF8.self))" }
-                    isStatusLine = false
-                } else if let colon = line.firstIndex(of: 58), colon - line.startIndex == acceptName.count,
-                          zip(line[..<colon], acceptName).allSatisfy({ $0 | 0x20 == $1 }) {
-                    var value = line[(colon + 1)...]
-                    while value.first == 32 || value.first == 9 { value = value.dropFirst() }
-                    while value.last == 32 || value.last == 9 { value = value.dropLast() }
-                    return value.elementsEqual(expectedAccept) ? nil : "wrong Sec-WebSocket-Accept: \(String(decoding: value, as: UTF8.self))"
-                }
-                lineStart = lineEnd + 2
-            }
-            return "no Sec-WebSocket-Accept in the 101"
         }
     }
 }

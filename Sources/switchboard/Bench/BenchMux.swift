@@ -28,7 +28,7 @@ enum BenchMux {
         private let total = Mutex<BenchSnapshot?>(nil)
         private let negotiated = Mutex<[String]>([])
         private let busy = Mutex<(generator: Double, server: Double?)>((0, nil))
-        func add(_ snapshot: BenchSnapshot) { total.withLock { $0 == nil ? ($0 = snapshot) : $0!.merge(snapshot) } }
+        func add(_ snapshot: BenchSnapshot) { total.withLock { $0.add(snapshot) } }
         func note(extensions: [String]) { negotiated.withLock { $0 = extensions } }
         var snapshot: BenchSnapshot? { total.withLock { $0 } }
         var extensions: [String] { negotiated.withLock { $0 } }

@@ -119,3 +119,10 @@ struct BenchSnapshot: Sendable {
         payloadBytesPerSecond += other.payloadBytesPerSecond
     }
 }
+
+extension Optional<BenchSnapshot> {
+    /// Adds `snapshot` to the total so far; the first one becomes the total.
+    mutating func add(_ snapshot: BenchSnapshot) {
+        if case .some = self { self!.merge(snapshot) } else { self = snapshot }
+    }
+}
