@@ -60,12 +60,13 @@ struct JSONValueEncoder: Encoder {
         }
     }
 
-    /// `value` as a slot: a scalar directly, anything else through a node of its own.
-    static func slot<T: Encodable>(for value: T, codingPath: [any CodingKey]) throws -> Slot {
-        if let json = try scalar(value, codingPath) { return .value(json) }
-        if JSONCoding.isWrittenByFoundation(T.self) { return .value(try encodeWithFoundation(value, codingPath: codingPath)) }
+    /// `value` as a slot: a scalar directly, anything else through a node of its own. The path is
+    /// built only for an error or a nested value: a scalar member or element costs no array.
+    static func slot<T: Encodable>(for value: T, codingPath: @autoclosure () -> [any CodingKey]) throws -> Slot {
+        if let json = try scalar(value, codingPath()) { return .value(json) }
+        if JSONCoding.isWrittenByFoundation(T.self) { return .value(try encodeWithFoundation(value, codingPath: codingPath())) }
         let node = Node()
-        try value.encode(to: JSONValueEncoder(node: node, codingPath: codingPath))
+        try value.encode(to: JSONValueEncoder(node: node, codingPath: codingPath()))
         return node.kind == .value ? .value(node.value) : .node(node)
     }
 
