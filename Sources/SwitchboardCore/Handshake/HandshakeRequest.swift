@@ -21,21 +21,23 @@ public struct HandshakeRequest: Sendable, Hashable {
     }
 
     /// The path, without the query.
-    public var path: String {
-        // By UTF-8 code unit: `prefix(while:)` on the String worked Character by Character.
-        let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
-        return String(target[..<end])
-    }
+    public var path: String { String(target[..<pathEnd]) }
 
     /// The query string after `?`, not decoded; `nil` when there is none.
     public var query: String? {
         let bytes = target.utf8
         // A `?` inside the fragment (after `#`) starts no query.
-        guard let q = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
-              bytes[q] == UInt8(ascii: "?") else { return nil }
-        let start = bytes.index(after: q)
+        let question = pathEnd
+        guard question != bytes.endIndex, bytes[question] == UInt8(ascii: "?") else { return nil }
+        let start = bytes.index(after: question)
         let end = bytes[start...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.endIndex
         return String(target[start..<end])
+    }
+
+    /// Where the path ends: at the first `?` or `#`. By UTF-8 code unit: `prefix(while:)` on the
+    /// String worked Character by Character.
+    private var pathEnd: String.Index {
+        target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
     }
 
     /// The query's `name=value` pairs, percent-decoded (`+` as space).
