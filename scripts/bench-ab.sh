@@ -6,7 +6,8 @@
 #
 # Each server is `BIN serve --threads 1 --no-deflate --ping-interval 0` (a
 # Switchboard binary, e.g. one built at another commit), or the word `nio` for
-# Benchmarks/NIOEcho's bare SwiftNIO echo server ($NIO_ECHO_BIN). The servers
+# Benchmarks/NIOEcho's bare SwiftNIO echo server ($NIO_ECHO_BIN), which may carry
+# its own arguments after commas (`nio,--accepts-per-wakeup,16`). The servers
 # run one at a time, pinned to core $SERVER_CPU; the generator, `$GEN bench
 # ws://127.0.0.1:PORT/echo ARGS --json` (default: the first Switchboard binary
 # given), is pinned to core $GEN_CPU. Every round runs every server once, in
@@ -19,7 +20,7 @@
 # SERVER_CPU=0, GEN_CPU=1, PORT=9123, GEN, NIO_ECHO_BIN.
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
 ARGS="$1"; shift
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${ROUNDS:-5}"; DURATION="${DURATION:-1.5}"; WARMUP="${WARMUP:-0.5}"
@@ -27,7 +28,7 @@ SERVER_CPU="${SERVER_CPU:-0}"; GEN_CPU="${GEN_CPU:-1}"; PORT="${PORT:-9123}"
 NIO_ECHO_BIN="${NIO_ECHO_BIN:-$REPO/Benchmarks/NIOEcho/.build/release/nio-echo-server}"
 GEN="${GEN:-}"
 for bin in "$@"; do
-  if [ "$bin" = nio ]; then [ -x "$NIO_ECHO_BIN" ] || { echo "no nio-echo-server at $NIO_ECHO_BIN" >&2; exit 2; }
+  if [ "${bin%%,*}" = nio ]; then [ -x "$NIO_ECHO_BIN" ] || { echo "no nio-echo-server at $NIO_ECHO_BIN" >&2; exit 2; }
   else [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 2; }; [ -n "$GEN" ] || GEN="$bin"; fi
 done
 [ -n "$GEN" ] || { echo "name at least one Switchboard binary, or set GEN" >&2; exit 2; }
@@ -35,8 +36,10 @@ RESULTS="$(mktemp "${TMPDIR:-/tmp}/bench-ab.XXXXXX")"
 
 for round in $(seq "$ROUNDS"); do
   for bin in "$@"; do
-    if [ "$bin" = nio ]; then
-      taskset -c "$SERVER_CPU" "$NIO_ECHO_BIN" --port "$PORT" --threads 1 >/dev/null 2>&1 &
+    if [ "${bin%%,*}" = nio ]; then
+      nio_args="${bin#nio}"
+      # shellcheck disable=SC2086
+      taskset -c "$SERVER_CPU" "$NIO_ECHO_BIN" --port "$PORT" --threads 1 ${nio_args//,/ } >/dev/null 2>&1 &
     else
       taskset -c "$SERVER_CPU" "$bin" serve --port "$PORT" --threads 1 --no-deflate --ping-interval 0 --log-level error >/dev/null 2>&1 &
     fi

@@ -283,6 +283,30 @@ struct LoopbackTests {
         }
     }
 
+    @Test("A burst of clients is served whatever acceptsPerWakeup is (0 counts as 1; 1 and 64 batch differently)",
+          arguments: [0, 1, 64])
+    func acceptsPerWakeup(_ accepts: Int) async throws {
+        try await withTimeout(30, "a burst of 48 clients with acceptsPerWakeup \(accepts)") {
+            let configuration = testConfiguration(echoRoutes()) { $0.acceptsPerWakeup = accepts }
+            try await withServer(configuration) { _, port in
+                let echoed = Locked(0)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in 0..<48 {
+                        group.addTask {
+                            try await WebSocketClient.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
+                                try await outbound.send(.text("client \(client)"))
+                                var iterator = inbound.makeAsyncIterator()
+                                if try await iterator.next() == .text("client \(client)") { echoed.withLock { $0 += 1 } }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(echoed.value == 48)
+            }
+        }
+    }
+
     @Test("RFC 6585 §5: a request head over maxHandshakeSize is answered 431")
     func oversizedHead() async throws {
         try await withTimeout(20, "431") {

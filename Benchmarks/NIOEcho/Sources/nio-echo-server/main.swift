@@ -1,6 +1,6 @@
 // The bare-SwiftNIO WebSocket echo server that issue 6 measures Switchboard against.
 //
-//     nio-echo-server [--host 127.0.0.1] [--port 9001] [--threads 1] [--max-frame-size 16777216]
+//     nio-echo-server [--host 127.0.0.1] [--port 9001] [--threads 1] [--max-frame-size 16777216] [--accepts-per-wakeup N]
 //
 // What it is, on purpose, and nothing more: NIOHTTP1's server pipeline with
 // NIOWebSocket's `NIOWebSocketServerUpgrader` (any path upgrades, no
@@ -99,6 +99,8 @@ struct Options {
     var port = 9001
     var threads = 1
     var maxFrameSize = 16 << 20
+    /// `nil`: SwiftNIO's default (4). Only for attributing Switchboard's listener setting.
+    var acceptsPerWakeup: Int?
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -113,6 +115,7 @@ struct Options {
             case "--port": options.port = number(value(argument), argument)
             case "--threads": options.threads = number(value(argument), argument)
             case "--max-frame-size": options.maxFrameSize = number(value(argument), argument)
+            case "--accepts-per-wakeup": options.acceptsPerWakeup = max(1, number(value(argument), argument))
             case "-h", "--help": usage(nil)
             default: usage("unknown argument \(argument)")
             }
@@ -133,7 +136,7 @@ func printError(_ text: String) {
 }
 
 func usage(_ error: String?) -> Never {
-    let text = "usage: nio-echo-server [--host 127.0.0.1] [--port 9001] [--threads 1] [--max-frame-size 16777216]\n"
+    let text = "usage: nio-echo-server [--host 127.0.0.1] [--port 9001] [--threads 1] [--max-frame-size 16777216] [--accepts-per-wakeup N]\n"
     if let error {
         printError("error: \(error)\n\(text)")
         exit(2)
@@ -157,7 +160,7 @@ let upgrader = NIOWebSocketServerUpgrader(
     }
 )
 
-let bootstrap = ServerBootstrap(group: group)
+var bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 1024)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -173,6 +176,9 @@ let bootstrap = ServerBootstrap(group: group)
             try channel.pipeline.syncOperations.addHandler(NotWebSocketHandler(), name: "not-websocket")
         }
     }
+if let accepts = options.acceptsPerWakeup {
+    bootstrap = bootstrap.serverChannelOption(.maxMessagesPerRead, value: UInt(accepts))
+}
 
 do {
     let server = try bootstrap.bind(host: options.host, port: options.port).wait()
