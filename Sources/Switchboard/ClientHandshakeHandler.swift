@@ -26,29 +26,44 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // Added after the channel went inactive (it closed while the client hopped to its loop),
+        // this handler would never hear of it.
+        guard context.channel.isActive else {
+            return fail(WebSocketError.handshakeFailed("the server closed the connection before the handshake"))
+        }
         let head = HTTPHeadWriter.request(method: request.method, target: request.target, headers: request.headers)
         context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        fail(WebSocketError.handshakeFailed("the connection closed during the handshake"))
+    }
+
+    /// Fails the result unless it is already settled.
+    private func fail(_ error: WebSocketError) {
+        guard !finished else { return }
+        finished = true
+        result.fail(error)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !finished else { return }
         do {
             guard let (head, rest) = try reader.read(unwrapInboundIn(data)) else { return }
-            finished = true
             guard head.startLine[0].hasPrefix("HTTP/1."), let status = Int(head.startLine[1]) else {
                 throw WebSocketError.handshakeFailed("malformed status line: \(head.startLine.joined(separator: " "))")
             }
             let connection = try upgrade(status, head.headers, context)
+            finished = true
             result.succeed(connection)
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
             context.fireChannelReadComplete()
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {
-            finished = true
             switch error {
-            case let error as WebSocketError: result.fail(error)
-            case HTTPHeadReader.ReadError.tooLarge: result.fail(WebSocketError.handshakeFailed("response head larger than \(reader.limit) bytes"))
-            default: result.fail(WebSocketError.handshakeFailed("\(error)"))
+            case let error as WebSocketError: fail(error)
+            case HTTPHeadReader.ReadError.tooLarge: fail(WebSocketError.handshakeFailed("response head larger than \(reader.limit) bytes"))
+            default: fail(WebSocketError.handshakeFailed("\(error)"))
             }
             context.close(promise: nil)
         }
@@ -56,16 +71,12 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !finished else { return context.fireErrorCaught(error) }
-        finished = true
-        result.fail(WebSocketError.handshakeFailed("\(error)"))
+        fail(WebSocketError.handshakeFailed("\(error)"))
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !finished {
-            finished = true
-            result.fail(WebSocketError.handshakeFailed("the server closed the connection during the handshake"))
-        }
+        fail(WebSocketError.handshakeFailed("the server closed the connection during the handshake"))
         context.fireChannelInactive()
     }
 }

@@ -13,6 +13,7 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let authorization: String?
     private let done: EventLoopPromise<Void>
     private var reader: HTTPHeadReader
+    private var finished = false
 
     init(target: String, authorization: String?, maxHeadSize: Int, done: EventLoopPromise<Void>) {
         self.target = target
@@ -22,6 +23,8 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // Added after the channel went inactive, this handler would never hear of it.
+        guard context.channel.isActive else { return settle(.failure(WebSocketError.handshakeFailed("proxy closed the connection"))) }
         var request = "CONNECT \(target) HTTP/1.1\r\nHost: \(target)\r\n"
         if let authorization { request += "Proxy-Authorization: \(authorization)\r\n" }
         request += "\r\n"
@@ -40,7 +43,7 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
                 fail(context, "proxy refused CONNECT \(target): \(statusLine)")
                 return
             }
-            done.succeed()
+            settle(.success(()))
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         } catch {
@@ -49,12 +52,23 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        done.fail(WebSocketError.handshakeFailed("proxy closed the connection"))
+        settle(.failure(WebSocketError.handshakeFailed("proxy closed the connection")))
         context.fireChannelInactive()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        settle(.failure(WebSocketError.handshakeFailed("proxy closed the connection")))
+    }
+
     private func fail(_ context: ChannelHandlerContext, _ reason: String) {
-        done.fail(WebSocketError.handshakeFailed(reason))
+        settle(.failure(WebSocketError.handshakeFailed(reason)))
         context.close(promise: nil)
+    }
+
+    /// Completes `done` once: the first outcome wins.
+    private func settle(_ outcome: Result<Void, any Error>) {
+        guard !finished else { return }
+        finished = true
+        done.completeWith(outcome)
     }
 }

@@ -52,18 +52,15 @@ public enum WebSocketClient {
         }
         do {
             if let proxy = configuration.proxy {
-                let tunnel = channel.eventLoop.makePromise(of: Void.self)
-                try await channel.eventLoop.submit {
+                try await awaitHandler(on: channel, of: Void.self) { tunnel in
                     try channel.pipeline.syncOperations.addHandler(ProxyConnectHandler(
                         target: "\(url.hostHeaderForConnect)", authorization: proxy.authorization,
                         maxHeadSize: configuration.maxHandshakeSize, done: tunnel))
-                }.get()
-                try await tunnel.futureResult.get()
+                }
             }
             let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target, subprotocols: configuration.subprotocols,
                                                      extensions: configuration.extensions, headers: configuration.headers)
-            let upgraded = channel.eventLoop.makePromise(of: UpgradedConnection.self)
-            try await channel.eventLoop.submit {
+            let connection = try await awaitHandler(on: channel, of: UpgradedConnection.self) { upgraded in
                 let ops = channel.pipeline.syncOperations
                 if let sslContext {
                     let sni = url.host.isIPAddress ? nil : url.host
@@ -92,8 +89,7 @@ public enum WebSocketClient {
                                                               executor: configuration.connection.handlerExecution.preference(for: context.eventLoop))
                     },
                     result: upgraded))
-            }.get()
-            let connection = try await upgraded.futureResult.get()
+            }
             deadline.cancel()
             return await withTaskExecutorPreference(connection.executor) { await connection.run() }
         } catch {
@@ -101,6 +97,27 @@ public enum WebSocketClient {
             channel.close(promise: nil)
             throw error
         }
+    }
+}
+
+extension WebSocketClient {
+    /// Runs `install` on the channel's event loop, handing it a promise for the handler it adds
+    /// to complete, and waits for that promise.
+    ///
+    /// The channel may close while this task hops to its loop (a proxy or a server that answers
+    /// and hangs up at once): adding a handler then throws, and that fails the promise instead
+    /// of leaving it behind. A handler that does go in on a closed channel fails it itself.
+    static func awaitHandler<Value: Sendable>(on channel: any Channel, of: Value.Type,
+                                              _ install: @escaping @Sendable (EventLoopPromise<Value>) throws -> Void) async throws -> Value {
+        try await channel.eventLoop.flatSubmit {
+            let promise = channel.eventLoop.makePromise(of: Value.self)
+            do {
+                try install(promise)
+            } catch {
+                promise.fail(WebSocketError.handshakeFailed("the connection closed during the handshake (\(error))"))
+            }
+            return promise.futureResult
+        }.get()
     }
 }
 
