@@ -168,11 +168,14 @@ final class OutboundQueue: Sendable {
     }
 
     /// The engine's closing handshake went on: from now on, refuse what it would refuse.
+    /// Senders waiting for room try again at once: one whose command is refused now throws
+    /// instead of waiting for a peer that may never read again.
     func closeStateChanged(_ closeState: WebSocketEngine.CloseState) {
-        state.withLockedValue { state in
+        resume(state.withLockedValue { state in
             state.acceptsPings = state.acceptsPings && closeState == .open
             state.acceptsMessages = state.acceptsMessages && (closeState == .open || closeState == .closeReceived)
-        }
+            return state.takeWaiters()
+        }, with: .success(()))
     }
 
     /// The connection is gone (or the handler left the pipeline): sends throw from now on, and waiting ones resume.

@@ -35,6 +35,8 @@ public struct WebSocketServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     public var connection: WebSocketConnectionConfiguration
     /// Answers plain HTTP requests (a page, a health check); `nil` or a `nil` answer gives 404.
+    /// The answer must reach the client within ``handshakeTimeout``, which also bounds a
+    /// client that does not read it.
     public var httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)?
     /// The opening handshake must complete within this time. Default 10 s: generous for a slow
     /// mobile link, short enough that half-open connections do not pile up.

@@ -131,8 +131,10 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// Answers and closes once the answer is written. The handshake timeout stays armed: a
+    /// client that never reads a body larger than the socket buffers would otherwise hold the
+    /// connection (and its file descriptor) for good.
     private func respond(context: ChannelHandlerContext, _ response: HTTPResponse) {
-        timeout?.cancel()
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         headers.replaceOrAdd(name: "Connection", value: "close")

@@ -35,6 +35,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var draining = false
     /// The handler has returned; messages that still arrive have no reader.
     private var applicationDone = false
+    /// A message was dropped after our close because the reader's buffer was full (logged once).
+    private var droppedWhileClosing = false
     private var receivedClose: WebSocketCloseFrame?
     private var closeTimer: Scheduled<Void>?
     private var pingTimer: RepeatedTask?
@@ -86,10 +88,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopTimers()
+        closeTimer?.cancel()
         self.context = nil
         outbound.detach()
         inbound.finish()
         readerExecutor?.runHeldJobs()
+        // Normally done by channelInactive; a handler removed without it must not leave the
+        // connection's task waiting for the close forever.
+        peerClose.succeed(receivedClose)
     }
 
     // MARK: Inbound
@@ -115,7 +121,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             noteActivity(context: context)
             if let multiplex {
                 multiplex.session.receive(message)
-            } else if !applicationDone, !deliver(message) {
+            } else if applicationDone {
+                break
+            } else if readPaused && draining {
+                // Our close is out and reads go on regardless of the reader, to see the peer's
+                // answer: what the peer still sends past a full buffer is dropped, not kept.
+                if !droppedWhileClosing { logger.debug("dropping messages that arrive after our close, past a full buffer") }
+                droppedWhileClosing = true
+            } else if !deliver(message) {
                 readPaused = true
             }
         case .ping:
@@ -176,7 +189,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         flushIfNeeded(context: context)
         context.fireChannelReadComplete()
-        if draining { context.read() }
+        if draining { read(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -207,6 +220,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         outbound.channelWritabilityChanged(context.channel.isWritable)
         multiplex?.physicalWritabilityChanged()
+        issuePendingRead(context: context)
         context.fireChannelWritabilityChanged()
     }
 
@@ -258,20 +272,33 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func read(context: ChannelHandlerContext) {
-        if readPaused && !draining {
-            pendingRead = true
-        } else {
+        if mayRead(context) {
             context.read()
+        } else {
+            pendingRead = true
         }
+    }
+
+    /// Whether to read now. Not while the application's reader is behind (unless a close is
+    /// under way), and never while the socket is not taking our writes: every ping the peer
+    /// sends asks for a pong, and a peer that pings without reading would otherwise grow the
+    /// channel's pending writes without bound. With reads held, those stay within the
+    /// channel's write watermark and one read's worth of answers.
+    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
+        (!readPaused || draining) && context.channel.isWritable
     }
 
     /// The reader took the buffer below its low watermark.
     private func resumeReading(context: ChannelHandlerContext) {
         readPaused = false
-        if pendingRead {
-            pendingRead = false
-            context.read()
-        }
+        issuePendingRead(context: context)
+    }
+
+    /// Issues the read held back while reading was not allowed, once it is.
+    private func issuePendingRead(context: ChannelHandlerContext) {
+        guard pendingRead, mayRead(context) else { return }
+        pendingRead = false
+        context.read()
     }
 
     private func startClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
@@ -294,7 +321,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         flushIfNeeded(context: context)
         draining = true
         scheduleCloseTimer(context: context)
-        context.read()
+        read(context: context)
     }
 
     private func writeOutbound(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
@@ -395,11 +422,22 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard (try? engine.ping(payload)) != nil else { return }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
+        schedulePongDeadline(context: context)
+    }
+
+    /// Closes with 1011 unless a pong arrives within the ping timeout. While reads are held
+    /// (the application is behind, or the socket takes no writes), the pong may be waiting
+    /// unread in the socket: the deadline then starts again instead of closing a live peer.
+    private func schedulePongDeadline(context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         pongDeadline = context.eventLoop.scheduleTask(in: configuration.pingTimeout) {
             let (handler, context) = bound.value
-            handler.logger.info("no pong within the ping timeout; closing with 1011")
             handler.pongDeadline = nil
+            if handler.pendingRead {
+                handler.schedulePongDeadline(context: context)
+                return
+            }
+            handler.logger.info("no pong within the ping timeout; closing with 1011")
             handler.startClose(code: .internalServerError, reason: "keepalive ping timeout", context: context)
         }
     }
