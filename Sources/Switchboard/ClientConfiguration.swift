@@ -3,6 +3,12 @@ import NIOSSL
 import SwitchboardCore
 
 /// An HTTP proxy reached with `CONNECT` (RFC 9110 §9.3.6).
+///
+/// With wss, the server's certificate is checked against the URL's host name as usual, but
+/// SwiftNIO SSL compares a certificate's IP-address entries with the address of the socket,
+/// which is the proxy's: a `wss://` URL whose host is an IP literal fails verification
+/// through a proxy, and an IP entry that names the proxy would pass. Use host names with wss
+/// through proxies.
 public struct HTTPProxy: Sendable, Hashable {
     public var host: String
     public var port: Int

@@ -51,7 +51,7 @@ public struct WebSocketServerConfiguration: Sendable {
     ///
     /// Default 16, Netty's default for a listening channel; SwiftNIO's own is 4. Under a
     /// burst of connects, each wake-up of the listener then takes four times as many: at
-    /// 64 clients connecting in a loop, 14% more handshakes per second than at 4
+    /// 64 clients connecting in a loop, 14-19% more handshakes per second than at 4
     /// (Benchmarks/NIOEcho/README.md, round 5). The price is latency for the other
     /// connections of the listener's event loop, which wait while a batch is accepted and
     /// set up: about 15 µs per connection there (a quarter of a whole handshake's CPU), so
