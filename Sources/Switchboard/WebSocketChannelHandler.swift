@@ -28,6 +28,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var readPaused = false
     /// A read the pipeline asked for while paused, issued when the reader asks for more.
     private var pendingRead = false
+    /// A read made answers while the socket took no more writes: reads wait until it does.
+    private var answersWaitForRoom = false
     /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
     private var drainHeld = false
     private var needsFlush = false
@@ -112,7 +114,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         while let event = engine.receive(from: &buffer) {
             handle(event, context: context)
         }
-        writeOutbound(context: context, promise: nil)
+        // What a read makes us write by itself (pongs, a multiplexing session's replies) is not
+        // held back by the application's sends; against a peer that does not read, it is held
+        // back here instead (``mayRead(_:)``).
+        if writeOutbound(context: context, promise: nil), !context.channel.isWritable { answersWaitForRoom = true }
     }
 
     private func handle(_ event: WebSocketEvent, context: ChannelHandlerContext) {
@@ -218,6 +223,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { answersWaitForRoom = false }
         outbound.channelWritabilityChanged(context.channel.isWritable)
         multiplex?.physicalWritabilityChanged()
         issuePendingRead(context: context)
@@ -280,12 +286,13 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Whether to read now. Not while the application's reader is behind (unless a close is
-    /// under way), and never while the socket is not taking our writes: every ping the peer
-    /// sends asks for a pong, and a peer that pings without reading would otherwise grow the
-    /// channel's pending writes without bound. With reads held, those stay within the
-    /// channel's write watermark and one read's worth of answers.
+    /// under way), and not while answers a read made wait for the socket to take writes:
+    /// every ping asks for a pong, and a peer that pings without reading would otherwise grow
+    /// the channel's pending writes without bound. With reads held, those stay within the
+    /// channel's write watermark and one read's worth of answers. Reads that make no answers
+    /// (the data the application echoes is held back by its own sends) go on as before.
     private func mayRead(_ context: ChannelHandlerContext) -> Bool {
-        (!readPaused || draining) && context.channel.isWritable
+        (!readPaused || draining) && !answersWaitForRoom
     }
 
     /// The reader took the buffer below its low watermark.
@@ -324,13 +331,16 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         read(context: context)
     }
 
-    private func writeOutbound(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    /// Writes what the engine has queued; returns whether there was anything.
+    @discardableResult
+    private func writeOutbound(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) -> Bool {
         guard let bytes = engine.takeOutbound() else {
             promise?.succeed()
-            return
+            return false
         }
         needsFlush = true
         context.write(wrapOutboundOut(bytes), promise: promise)
+        return true
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {
