@@ -139,7 +139,8 @@ let package = Package(
         .testTarget(
             name: "MultiplexTests",
             dependencies: ["Multiplex", "SwitchboardCore", "SwitchboardTestSupport", "Switchboard", "JSONRPC", "PerMessageDeflate",
-                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -9,6 +9,8 @@ struct MultiplexPlan {
     var implicit: OpenedLogicalChannel
     /// Client: the extensions each new channel offers.
     var channelExtensions: [any WebSocketExtensionFactory]
+    /// Client: how long opening a channel waits for the server's answer.
+    var channelOpenTimeout: TimeAmount = .seconds(10)
 
     /// The plan for a connection whose negotiated `extensions` include a multiplexing one; `nil` otherwise.
     /// `setup` is only built for a multiplexed connection: a plain handshake pays nothing for it.
@@ -88,7 +90,8 @@ final class UpgradedConnection: Sendable {
         if let bridge, let plan {
             let bound = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
             let opener = context.role == .client
-                ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, extensions: plan.channelExtensions) : nil
+                ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, extensions: plan.channelExtensions,
+                                         openTimeout: plan.channelOpenTimeout) : nil
             bridge.start(physical: wsHandler, implicit: plan.implicit, opener: opener)
             multiplexed = Multiplexed(implicit: bridge.implicitChannel!, starts: bridge.starts)
         }

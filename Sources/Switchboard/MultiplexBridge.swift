@@ -124,16 +124,14 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     }
 
     /// Client: opens a channel; the future holds its async face.
-    func open(_ request: HandshakeRequest, subprotocols: [String]) -> EventLoopFuture<WebSocketLogicalChannel> {
-        let promise = eventLoop.makePromise(of: WebSocketLogicalChannel.self)
+    /// A server that never grants a slot or never answers fails the wait after `timeout`.
+    func open(_ request: HandshakeRequest, subprotocols: [String], timeout: TimeAmount) -> PendingChannelOpen {
+        let pending = PendingChannelOpen(eventLoop: eventLoop, timeout: timeout)
         session.openChannel(request: request, subprotocols: subprotocols) { result in
-            switch result {
-            case .success(let opened): promise.succeed(self.makeChannel(opened).channel)
-            case .failure(let error): promise.fail(error)
-            }
+            pending.settle(result.map { self.makeChannel($0) })
         }
         physical?.flushMultiplexed()
-        return promise.futureResult
+        return pending
     }
 
     // MARK: From the physical connection
@@ -210,6 +208,8 @@ struct MultiplexChannelOpener: WebSocketChannelOpener {
     /// The physical request, whose `Host` and extra fields (`Origin`, `Authorization`) every channel repeats.
     let physicalRequest: HandshakeRequest
     let extensions: [any WebSocketExtensionFactory]
+    /// How long an open waits for the server (the client's handshake timeout).
+    let openTimeout: TimeAmount
 
     func openChannel(path: String, subprotocols: [String], headers: HandshakeHeaders) async throws -> WebSocketLogicalChannel {
         var fields: HandshakeHeaders = ["Host": physicalRequest.headers.single("Host") ?? "localhost", "Connection": "Upgrade"]
@@ -220,7 +220,15 @@ struct MultiplexChannelOpener: WebSocketChannelOpener {
         for field in physicalRequest.headers where !settled.contains(field.name.lowercased()) { fields.add(name: field.name, value: field.value) }
         for field in headers { fields.replaceOrAdd(name: field.name, value: field.value) }
         let request = HandshakeRequest(target: path, headers: fields)
-        let bridge = self.bridge
-        return try await bridge.eventLoop.flatSubmit { bridge.value.open(request, subprotocols: subprotocols) }.get()
+        let (bridge, timeout) = (self.bridge, openTimeout)
+        let (answer, pending) = try await bridge.eventLoop.submit {
+            let pending = bridge.value.open(request, subprotocols: subprotocols, timeout: timeout)
+            return (pending.promise.futureResult, NIOLoopBound(pending, eventLoop: bridge.eventLoop))
+        }.get()
+        return try await withTaskCancellationHandler {
+            try await answer.get()
+        } onCancel: {
+            pending.eventLoop.execute { pending.value.abandon(CancellationError()) }
+        }
     }
 }

@@ -76,13 +76,14 @@ public enum WebSocketClient {
                                                          extensions: accepted.extensions.map(\.name), role: .client, logger: logger)
                         let engine = WebSocketEngine(role: .client, limits: configuration.connection.limits,
                                                      extensions: accepted.extensions, allocator: context.channel.allocator)
-                        let plan = MultiplexPlan.make(
+                        var plan = MultiplexPlan.make(
                             extensions: accepted.extensions,
                             setup: MultiplexSessionSetup(role: .client, request: handshake.request, limits: configuration.connection.limits,
                                                          channelExtensions: accepted.channelExtensions,
                                                          channelExtensionFactories: configuration.extensions.filter { !$0.carriesLogicalChannels },
                                                          allocator: context.channel.allocator, logger: logger),
                             subprotocol: accepted.subprotocol)
+                        plan?.channelOpenTimeout = configuration.handshakeTimeout
                         return try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                               context: wsContext, handler: handler, position: .after(context.handler),
                                                               multiplex: plan,

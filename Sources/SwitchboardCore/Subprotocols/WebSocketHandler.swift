@@ -52,8 +52,10 @@ public struct WebSocketContext: Sendable {
     /// The channel is a full WebSocket connection with its own handshake: the
     /// server picks its subprotocol from `subprotocols` with the route's registry,
     /// exactly as for a socket. Throws ``WebSocketError/channelRefused(_:)`` when
-    /// the connection is not multiplexed, no channel slot is left, or the server
-    /// refuses the handshake.
+    /// the connection is not multiplexed, no channel slot is left, the server
+    /// refuses the handshake, or it does not answer within the client's handshake
+    /// timeout; throws `CancellationError` when the task is cancelled while waiting.
+    /// A channel the server grants after that is closed at once.
     public func openChannel(path: String, subprotocols: [String] = [], headers: HandshakeHeaders = [:]) async throws -> WebSocketLogicalChannel {
         guard let channels else { throw WebSocketError.channelRefused("the connection did not negotiate multiplexing") }
         return try await channels.openChannel(path: path, subprotocols: subprotocols, headers: headers)
