@@ -43,8 +43,9 @@ public enum WebSocketClient {
     ) async throws -> WebSocketCloseFrame? {
         let sslContext = try url.isSecure ? NIOSSLContext(configuration: configuration.tls) : nil
         let (host, port) = configuration.proxy.map { ($0.host, $0.port) } ?? (url.host, url.port)
+        // ClientBootstrap sets TCP_NODELAY itself (at the TCP level; see WebSocketServer for why
+        // `.socketOption(.tcp_nodelay)` must not be used).
         let channel = try await ClientBootstrap(group: eventLoopGroup)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(configuration.handshakeTimeout)
             .connect(host: host, port: port).get()
         let deadline = channel.eventLoop.scheduleTask(in: configuration.handshakeTimeout) {

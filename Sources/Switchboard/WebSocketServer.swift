@@ -55,7 +55,11 @@ public final class WebSocketServer: Sendable {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.acceptsPerWakeup)))
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // TCP_NODELAY is a TCP-level option: `.socketOption(.tcp_nodelay)` would set SOL_SOCKET's
+                // option of the same number, SO_DEBUG on Linux, which needs CAP_NET_ADMIN and fails every
+                // connection of a server that is not root. Linux copies the listener's TCP_NODELAY (which
+                // NIO sets) into accepted sockets; this makes it explicit for every platform.
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try self.configure(channel, handshake: handshake, sslContext: sslContext, executors: executors, upgraded: upgraded)

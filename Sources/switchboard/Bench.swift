@@ -235,8 +235,7 @@ struct Bench: AsyncParsableCommand {
     /// Opens one connection on `loop` and waits for its handshake; returns the channel and the negotiated extensions.
     private static func open(index: Int, url: WebSocketURL, loop: any EventLoop, load: BenchLoad, handshake: WebSocketClientHandshake,
                              recorder: NIOLoopBound<BenchRecorder>) async throws -> (any Channel, [String]) {
-        let (channel, ready) = try await ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        let (channel, ready) = try await ClientBootstrap(group: loop)  // TCP_NODELAY is ClientBootstrap's default
             .connectTimeout(load.handshakeTimeout)
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {

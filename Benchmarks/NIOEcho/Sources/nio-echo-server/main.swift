@@ -163,7 +163,7 @@ let upgrader = NIOWebSocketServerUpgrader(
 var bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 1024)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // not .socketOption: that is SO_DEBUG on Linux
     .childChannelInitializer { channel in
         let upgrade: NIOHTTPServerUpgradeSendableConfiguration = (
             upgraders: [upgrader],
