@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import stat
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -23,19 +24,24 @@ NOBODY = 65534
 
 
 @pytest.fixture
-def unprivileged(tmp_path):
-    """(command prefix, binary path): the binary copied where `nobody` can run it."""
+def unprivileged():
+    """(command prefix, binary path): the binary copied where `nobody` can run it.
+
+    Into a directory of its own right under /tmp (pytest's tmp_path sits in a
+    root-only directory, which `nobody` may not be able to enter).
+    """
     if os.geteuid() != 0:
-        return [], switchboard_bin()
-    directory = tmp_path / "bin"
-    directory.mkdir()
-    binary = directory / "switchboard"
-    shutil.copy2(switchboard_bin(), binary)
-    for path in (tmp_path, directory):
-        path.chmod(0o755)
-    binary.chmod(0o755 | stat.S_IXOTH)
-    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-    return prefix, str(binary)
+        yield [], switchboard_bin()
+        return
+    directory = Path(tempfile.mkdtemp(prefix="switchboard-unprivileged-", dir="/tmp"))
+    try:
+        directory.chmod(0o755)
+        binary = directory / "switchboard"
+        shutil.copy2(switchboard_bin(), binary)
+        binary.chmod(0o755)
+        yield ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"], str(binary)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def run(coro, timeout=30.0):
