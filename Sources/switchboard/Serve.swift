@@ -81,7 +81,10 @@ struct Serve: AsyncParsableCommand {
         let signals = Self.onTerminationSignal { server.shutdown() }
         let scheme = tls == nil ? "ws" : "wss"
         try await server.run { address in
-            FileHandle.standardError.write("listening on \(address.ipAddress ?? host):\(address.port ?? port) (\(scheme)://\(host):\(address.port ?? port)/echo)\n")
+            // An IPv6 address goes in brackets, in the address as in the URL (RFC 3986 §3.2.2).
+            func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+            let port = address.port ?? port
+            FileHandle.standardError.write("listening on \(bracketed(address.ipAddress ?? host)):\(port) (\(scheme)://\(bracketed(host)):\(port)/echo)\n")
         }
         signals.forEach { $0.cancel() }
     }

@@ -32,6 +32,32 @@ struct LoopbackTests {
         }
     }
 
+    @Test("IPv6 loopback: a server on ::1 and a client to ws://[::1]:port; the server sees the peer as [::1]:port")
+    func ipv6Loopback() async throws {
+        try await withTimeout(20, "echo over ::1") {
+            let seen = Locked<(peer: String?, host: String?)>((nil, nil))
+            var routes = WebSocketRoutes()
+            routes.add("/echo", handler: ClosureWebSocketHandler { inbound, outbound, context in
+                seen.withLock { $0 = (context.request.remoteAddress, context.request.headers.single("Host")) }
+                for try await message in inbound { try await outbound.send(message) }
+            })
+            let configuration = testConfiguration(routes) { $0.host = "::1" }
+            try await withServer(configuration) { _, port in
+                let echoed = Locked<WebSocketMessage?>(nil)
+                let close = try await WebSocketClient.connect(to: "ws://[::1]:\(port)/echo", configuration: .test()) { inbound, outbound, _ in
+                    try await outbound.send(.text("over IPv6"))
+                    var iterator = inbound.makeAsyncIterator()
+                    let message = try await iterator.next()
+                    echoed.withLock { $0 = message }
+                }
+                #expect(echoed.value == .text("over IPv6"))
+                #expect(close?.code == .normalClosure)
+                #expect(seen.value.host == "[::1]:\(port)")
+                #expect(seen.value.peer?.hasPrefix("[::1]:") == true, "peer \(seen.value.peer ?? "nil")")
+            }
+        }
+    }
+
     @Test("A handler runs where handlerExecution says: on an event-loop thread (the default) or off every event loop",
           arguments: [WebSocketHandlerExecution.eventLoop, .globalExecutor])
     func handlerExecution(_ execution: WebSocketHandlerExecution) async throws {
