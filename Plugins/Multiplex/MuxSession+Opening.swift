@@ -28,7 +28,7 @@ extension MuxSession {
         }
         switch outcome {
         case .reject(let rejection):
-            logger.info("channel handshake refused", metadata: ["channel": "\(id)", "status": "\(rejection.status)", "reason": "\(rejection.reason)"])
+            logPeerEvent("channel handshake refused", metadata: ["channel": "\(id)", "status": "\(rejection.status)", "reason": "\(rejection.reason)"])
             controlOut.append(.addChannelResponse(MuxAddChannelResponse(channel: id, rejected: true,
                                                                         handshake: MuxChannelHandshake.rejectedResponse(rejection))))
         case .accept(let accepted):

@@ -97,7 +97,7 @@ extension MuxSession {
 
     /// Drops a channel at once (DropChannel with `code`); the others go on.
     func drop(_ id: MuxChannelID, _ code: MuxDropCode, _ message: String) {
-        logger.info("dropping channel", metadata: ["channel": "\(id)", "code": "\(code)", "reason": "\(message)"])
+        logPeerEvent("dropping channel", metadata: ["channel": "\(id)", "code": "\(code)", "reason": "\(message)"])
         controlOut.append(.dropChannel(MuxDropChannel(channel: id, reason: .init(code, message: message))))
         remove(id)
     }

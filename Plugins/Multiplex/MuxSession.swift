@@ -41,6 +41,8 @@ final class MuxSession: WebSocketMultiplexSession {
     /// Client: opens waiting for a slot.
     var waitingOpens: [PendingOpen] = []
     var nextChannelID: UInt32 = 2
+    /// Channel refusals, drops and failures the peer caused so far (``logPeerEvent(_:metadata:)``).
+    var peerEventsLogged = 0
     private let implicitSendQuota: Int
 
     init(setup: MultiplexSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int) {
@@ -208,8 +210,8 @@ final class MuxSession: WebSocketMultiplexSession {
             // The handler already returned: answer now (echoing the code, §5.5.1).
             if channel.finished && channel.engine.closeState == .closeReceived { channel.engine.close() }
         case .failed(let error):
-            logger.info("peer broke the protocol on a channel", metadata: ["channel": "\(channel.id)", "code": "\(error.closeCode)",
-                                                                          "error": "\(error.reason)"])
+            logPeerEvent("peer broke the protocol on a channel", metadata: ["channel": "\(channel.id)", "code": "\(error.closeCode)",
+                                                                            "error": "\(error.reason)"])
             channel.engine.close(code: error.closeCode, reason: error.reason)
             endInbound(&channel, close: nil, failed: true)
         }

@@ -2,6 +2,7 @@ import Logging
 import Multiplex
 import NIOCore
 import SwitchboardCore
+import SwitchboardTestSupport
 
 /// A transport stand-in that records what a session asks of it.
 final class RecordingHost: WebSocketMultiplexHost {
@@ -55,7 +56,7 @@ let echoHandler = ClosureWebSocketHandler { inbound, outbound, _ in
 
 /// A server session for `/echo` (and `/chat` requiring the `chat.v1` subprotocol), started on a recording host.
 func serverSession(configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000",
-                   limits: WebSocketLimits = .default) throws -> (any WebSocketMultiplexSession, RecordingHost) {
+                   limits: WebSocketLimits = .default, logger: Logger = Logger(label: "test")) throws -> (any WebSocketMultiplexSession, RecordingHost) {
     var routes = WebSocketRoutes()
     routes.add("/echo", handler: echoHandler)
     var chat = SubprotocolRegistry(requiresSubprotocol: true)
@@ -66,7 +67,7 @@ func serverSession(configuration: MuxConfiguration = .init(), offer: String = "m
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost", "Origin": "http://localhost"])
     let session = (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
         role: .server, request: physical, limits: limits, channelExtensions: [],
-        acceptChannel: { handshake.evaluate($0) }, logger: Logger(label: "test")))
+        acceptChannel: { handshake.evaluate($0) }, logger: logger))
     let host = RecordingHost()
     session.start(host: host)
     return (session, host)
@@ -103,4 +104,21 @@ func text(_ string: String, fin: Bool = true) -> WebSocketFrame {
 func addChannel(_ channel: MuxChannelID, path: String = "/echo", extra: String = "") -> WebSocketMessage {
     control(.addChannelRequest(MuxAddChannelRequest(channel: channel,
         handshake: "GET \(path) HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost\r\nConnection: Upgrade\r\n\(extra)\r\n")))
+}
+
+/// A log handler that keeps each line's level and message, for tests that count them.
+struct RecordingLogHandler: LogHandler {
+    let lines: Locked<[(level: Logger.Level, message: String)]>
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        lines.withLock { $0.append((level, message.description)) }
+    }
 }

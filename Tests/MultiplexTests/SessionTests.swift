@@ -1,6 +1,8 @@
+import Logging
 import Multiplex
 import NIOCore
 import SwitchboardCore
+import SwitchboardTestSupport
 import Testing
 
 @Suite("Mux session, server side: slots, channels, quota, drop codes")
@@ -40,6 +42,21 @@ struct ServerSessionTests {
         #expect(responses.map(\.rejected) == [true, true])
         #expect(responses.map { String(buffer: $0.handshake).prefix(12) } == ["HTTP/1.1 400", "HTTP/1.1 404"])
         #expect(host.opened.isEmpty)
+    }
+
+    @Test("A flood of refused channel handshakes: every one is answered, the first 32 logged at info, the rest at debug")
+    func refusalFloodLogging() throws {
+        let lines = Locked<[(level: Logger.Level, message: String)]>([])
+        let logger = Logger(label: "test") { _ in RecordingLogHandler(lines: lines) }
+        let (session, host) = try serverSession(logger: logger)
+        _ = host.takeControl()
+        for id in UInt32(2)..<202 { session.receive(addChannel(MuxChannelID(id)!, path: "/nowhere")) }
+        let responses = host.takeControl().compactMap { if case .addChannelResponse(let r) = $0 { return r } else { return nil } }
+        #expect(responses.count == 200 && responses.allSatisfy(\.rejected))
+        let info = lines.value.filter { $0.level == .info }
+        #expect(info.count == 33, "\(info.count) lines at info")
+        #expect(info.prefix(32).allSatisfy { $0.message == "channel handshake refused" })
+        #expect(info.last?.message.contains("logged at debug") == true)
     }
 
     @Test("A delta-encoded request applies over the last identity request")
