@@ -22,6 +22,8 @@ public final class WebSocketServer: Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox(State())
+    /// The descriptor held back for when accept runs out of them.
+    private let reserve = DescriptorReserve()
 
     private struct State {
         var listener: (any Channel)?
@@ -60,6 +62,11 @@ public final class WebSocketServer: Sendable {
                 // connection of a server that is not root. Linux copies the listener's TCP_NODELAY (which
                 // NIO sets) into accepted sockets; this makes it explicit for every platform.
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .serverChannelInitializer { [logger, reserve] listener in
+                    listener.eventLoop.makeCompletedFuture {
+                        try listener.pipeline.syncOperations.addHandler(Self.acceptBackoff(reserve: reserve, logger: logger))
+                    }
+                }
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try self.configure(channel, handshake: handshake, sslContext: sslContext, executors: executors, upgraded: upgraded)
@@ -111,9 +118,42 @@ public final class WebSocketServer: Sendable {
         }
     }
 
+    /// Pauses accepting for a second when `accept` fails for want of resources.
+    ///
+    /// Out of file descriptors (EMFILE, ENFILE) or kernel memory, `accept` fails at once each time
+    /// the listener wakes, and the listener, with connections still waiting, wakes at once again:
+    /// the loop would spin at 100% CPU, starving the connections it already has, until descriptors
+    /// are freed. With the ``DescriptorReserve`` freed, the next accept succeeds (that connection is
+    /// closed at once) and the pause holds: the listener sleeps a second between attempts. Any
+    /// other accept error (a client that reset while waiting) gets no pause. One warning per pause.
+    static func acceptBackoff(reserve: DescriptorReserve, logger: Logger) -> AcceptBackoffHandler {
+        AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+            switch error.errnoCode {
+            case EMFILE, ENFILE:
+                let released = reserve.release()
+                logger.warning("out of file descriptors; accepting again in 1 s", metadata: [
+                    "error": "\(error)", "shedding": "\(released ? "the next connection" : "none (no reserve)")"])
+                return .seconds(1)
+            case ENOBUFS, ENOMEM:
+                logger.warning("cannot accept connections; pausing for 1 s", metadata: ["error": "\(error)"])
+                return .seconds(1)
+            default:
+                logger.debug("accept failed", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+    }
+
     /// Builds one accepted connection's pipeline; once upgraded, the connection goes to `upgraded`.
     private func configure(_ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?,
                            executors: EventLoopTaskExecutors?, upgraded: AsyncStream<UpgradedConnection>.Continuation) throws {
+        if reserve.shedsNextConnection() {
+            logger.warning("out of file descriptors: closing a new connection at once", metadata: [
+                "peer": "\(channel.remoteAddress.map(ServerHandshakeHandler.describe) ?? "?")"])
+            // Its descriptor becomes the reserve again once it is closed.
+            channel.close().whenComplete { [reserve] _ in reserve.refill() }
+            return
+        }
         let id = ObjectIdentifier(channel)
         let refused = state.withLockedValue { state in
             if !state.shuttingDown { state.connections[id] = channel }
