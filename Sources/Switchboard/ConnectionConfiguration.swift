@@ -12,9 +12,9 @@ public struct WebSocketConnectionConfiguration: Sendable {
     /// vanished peer within a minute, rare enough to cost nothing.
     public var pingInterval: TimeAmount?
     /// How long to wait for the pong before closing with 1011. Default 20 s.
-    /// The wait starts again while reading is held back (the handler has not
-    /// taken what came before, or the peer is not reading what we send): the
-    /// pong may be sitting unread behind it, and the peer is plainly there.
+    /// The wait starts again while reading is held back because the handler has
+    /// not taken what came before: the pong may be sitting unread behind it, and
+    /// the peer is plainly there.
     public var pingTimeout: TimeAmount
     /// Close with 1001 after this long without a data message either way; `nil` (the default) never does.
     /// Heartbeats already detect dead peers; this is for servers that want to shed quiet clients.

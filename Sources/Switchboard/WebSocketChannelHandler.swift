@@ -436,14 +436,16 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Closes with 1011 unless a pong arrives within the ping timeout. While reads are held
-    /// (the application is behind, or the socket takes no writes), the pong may be waiting
-    /// unread in the socket: the deadline then starts again instead of closing a live peer.
+    /// because the application is behind, the pong may be waiting unread in the socket behind
+    /// the peer's messages: the deadline then starts again instead of closing a live peer. Not
+    /// when reads are held because the peer does not read: that peer is not keeping up (our
+    /// ping may not even have reached it), and one that vanished must still be noticed.
     private func schedulePongDeadline(context: ChannelHandlerContext) {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         pongDeadline = context.eventLoop.scheduleTask(in: configuration.pingTimeout) {
             let (handler, context) = bound.value
             handler.pongDeadline = nil
-            if handler.pendingRead {
+            if handler.pendingRead, handler.readPaused, !handler.answersWaitForRoom {
                 handler.schedulePongDeadline(context: context)
                 return
             }
