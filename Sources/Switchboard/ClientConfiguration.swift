@@ -4,11 +4,12 @@ import SwitchboardCore
 
 /// An HTTP proxy reached with `CONNECT` (RFC 9110 §9.3.6).
 ///
-/// With wss, the server's certificate is checked against the URL's host name as usual, but
-/// SwiftNIO SSL compares a certificate's IP-address entries with the address of the socket,
-/// which is the proxy's: a `wss://` URL whose host is an IP literal fails verification
-/// through a proxy, and an IP entry that names the proxy would pass. Use host names with wss
-/// through proxies.
+/// With wss through a proxy, the socket's peer is the proxy, so the client checks the
+/// server certificate's name itself, against the URL's host, before it sends its request:
+/// SwiftNIO SSL would compare the certificate's IP entries with the proxy's address. The
+/// chain is still verified by SwiftNIO SSL against ``WebSocketClientConfiguration/tls``'s
+/// trust roots; the name rules are RFC 6125's strict ones (no common name, a wildcard only
+/// as a whole left-most label).
 public struct HTTPProxy: Sendable, Hashable {
     public var host: String
     public var port: Int

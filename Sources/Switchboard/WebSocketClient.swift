@@ -41,7 +41,13 @@ public enum WebSocketClient {
         logger: Logger = Logger(label: "switchboard.client"),
         handler: any WebSocketHandler
     ) async throws -> WebSocketCloseFrame? {
-        let sslContext = try url.isSecure ? NIOSSLContext(configuration: configuration.tls) : nil
+        // Through a proxy the socket's peer is the proxy, against whose address SwiftNIO SSL would
+        // check the certificate's IP entries: the name is checked here instead (ServerIdentityHandler).
+        var tls = configuration.tls
+        let checksNameItself = configuration.proxy != nil && url.isSecure && tls.certificateVerification == .fullVerification
+        if checksNameItself { tls.certificateVerification = .noHostnameVerification }
+        let sslContext = try url.isSecure ? NIOSSLContext(configuration: tls) : nil
+        let sni = url.host.isIPAddress ? nil : url.host
         let (host, port) = configuration.proxy.map { ($0.host, $0.port) } ?? (url.host, url.port)
         // ClientBootstrap sets TCP_NODELAY itself (at the TCP level; see WebSocketServer for why
         // `.socketOption(.tcp_nodelay)` must not be used).
@@ -58,13 +64,20 @@ public enum WebSocketClient {
                         target: "\(url.hostHeaderForConnect)", authorization: proxy.authorization,
                         maxHeadSize: configuration.maxHandshakeSize, done: tunnel))
                 }
+                if let sslContext, checksNameItself {
+                    // TLS first, and the name checked, before the request (and its credentials) goes out.
+                    try await awaitHandler(on: channel, of: Void.self) { verified in
+                        let ops = channel.pipeline.syncOperations
+                        try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
+                        try ops.addHandler(ServerIdentityHandler(host: url.host, done: verified))
+                    }
+                }
             }
             let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target, subprotocols: configuration.subprotocols,
                                                      extensions: configuration.extensions, headers: configuration.headers)
             let connection = try await awaitHandler(on: channel, of: UpgradedConnection.self) { upgraded in
                 let ops = channel.pipeline.syncOperations
-                if let sslContext {
-                    let sni = url.host.isIPAddress ? nil : url.host
+                if let sslContext, !checksNameItself {
                     try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
                 }
                 try ops.addHandler(ClientHandshakeHandler(

@@ -21,6 +21,7 @@ struct Connect: AsyncParsableCommand {
     @Flag(help: "Send back every message received until the peer closes (no stdin).") var echo = false
     @Option(help: "HTTP proxy as host:port, tunnelled with CONNECT.") var proxy: String?
     @Flag(help: "Do not verify the server's TLS certificate.") var insecure = false
+    @Option(help: "PEM file of the certificates to trust for wss, instead of the system's.") var caFile: String?
     @Flag(help: "Do not offer permessage-deflate.") var noDeflate = false
     @Option(help: "Largest message accepted, in bytes.") var maxMessageSize = 16 * 1024 * 1024
     @Option(name: .customLong("channel"),
@@ -47,6 +48,7 @@ struct Connect: AsyncParsableCommand {
             configuration.proxy = HTTPProxy(host: String(proxy[..<colon]), port: port)
         }
         if insecure { configuration.tls.certificateVerification = .none }
+        if let caFile { configuration.tls.trustRoots = .file(caFile) }
         configuration.connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
         // Extensions listed before the multiplexing token apply to each channel.
         let multiplexing = mux || !channels.isEmpty

@@ -4,6 +4,7 @@ and the Python client against `switchboard serve --allow-origin`."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import threading
 
@@ -12,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import InvalidStatus
 
-from conftest import free_port
+from conftest import STARTUP_TIMEOUT, Proc, free_port, switchboard_bin
 
 
 class ConnectProxy:
@@ -32,7 +33,7 @@ class ConnectProxy:
             writer.close()
             return
         host, port = target.rsplit(":", 1)
-        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        up_reader, up_writer = await asyncio.open_connection(host.strip("[]"), int(port))
         self.tunnels.append(target)
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await writer.drain()
@@ -111,3 +112,62 @@ def test_origin_allow_list(start_server):
             assert await ws.recv() == "no origin"
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+# --- wss through the proxy: whose name does the certificate have to carry? ----
+
+def make_ca_and_server_cert(directory, subject_alt_name):
+    """A CA, and a server certificate it signed whose only names are `subject_alt_name`."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make test certificates (apt-get install openssl)", pytrace=False)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = lambda *args: subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    run("req", "-x509", *ec, "-days", "2", "-subj", "/CN=Switchboard test CA", "-keyout", "ca.key", "-out", "ca.pem",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    run("req", *ec, "-subj", "/CN=switchboard test server", "-keyout", "server.key", "-out", "server.csr")
+    (directory / "ext.cnf").write_text(f"subjectAltName={subject_alt_name}\nbasicConstraints=CA:FALSE\n"
+                                        "extendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-out", "server.pem", "-extfile", "ext.cnf")
+    return directory / "ca.pem", directory / "server.pem", directory / "server.key"
+
+
+@pytest.mark.parametrize("url_host, server_host, subject_alt_name, accepted", [
+    # The proxy is at 127.0.0.1. With the server at ::1, the certificate must name ::1, not the proxy.
+    ("[::1]", "::1", "IP:::1", True),
+    ("[::1]", "::1", "IP:127.0.0.1", False),
+    # By name (localhost is 127.0.0.1 here, like the proxy): the name decides, an IP entry does not.
+    ("localhost", "127.0.0.1", "DNS:localhost", True),
+    ("localhost", "127.0.0.1", "DNS:other.example, IP:127.0.0.1", False),
+    ("localhost", "127.0.0.1", "DNS:*.localhost", False),   # a wildcard does not cover the bare name
+])
+def test_wss_through_proxy_checks_the_servers_name(tmp_path, url_host, server_host, subject_alt_name, accepted):
+    ca, cert, key = make_ca_and_server_cert(tmp_path, subject_alt_name)
+    port = free_port()
+    server = Proc([switchboard_bin(), "serve", "--host", server_host, "--port", port, "--tls-cert", cert, "--tls-key", key,
+                   "--ping-interval", "0"])
+    try:
+        server.wait_line(lambda l: "listening on" in l, timeout=STARTUP_TIMEOUT)
+
+        async def main():
+            proxy = ConnectProxy()
+            proxy_server = await asyncio.start_server(proxy.handle, "127.0.0.1", proxy.port)
+            async with proxy_server:
+                client = await asyncio.create_subprocess_exec(
+                    switchboard_bin(), "connect", "--proxy", f"127.0.0.1:{proxy.port}", "--ca-file", str(ca),
+                    f"wss://{url_host}:{port}/echo",
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                out, err = await asyncio.wait_for(client.communicate(b"hello through the tunnel\n"), 30)
+            return client.returncode, out.decode(), err.decode(), proxy.tunnels
+
+        rc, out, err, tunnels = asyncio.run(main())
+        assert tunnels == [f"{url_host}:{port}"], err
+        if accepted:
+            assert rc == 0, err
+            assert "hello through the tunnel" in out, err
+        else:
+            assert rc == 1, err
+            assert "does not name" in err, err
+            assert "hello" not in out
+    finally:
+        server.stop()
