@@ -12,6 +12,12 @@ public struct JSONRPCConfiguration: Sendable {
     /// and reaches the close (or a write fails).
     public var maxConcurrentCalls: Int
 
+    /// How many tasks started with ``JSONRPCPeer/startTask(_:)`` run at once on this
+    /// connection; past it `startTask` throws `-32000`, which answers the call that tried. Default 64,
+    /// as ``maxConcurrentCalls``: a call returns at once after starting its task, so without this
+    /// bound a peer could start unbounded work (100,000 `subscribe` calls held 434 MiB in the demo).
+    public var maxBackgroundTasks: Int
+
     /// How long ``JSONRPCPeer/call(_:_:as:timeout:)`` waits for an answer unless told otherwise. Default 30 s:
     /// far beyond any healthy call, short enough that a lost answer does not hold
     /// a caller (and its memory) for the life of the connection.
@@ -33,13 +39,14 @@ public struct JSONRPCConfiguration: Sendable {
     public var maxNestingDepth: Int
 
     public init(maxConcurrentCalls: Int = 64, callTimeout: Duration = .seconds(30), maxMessageSize: Int = 1 << 20,
-                maxBatchLength: Int = 1000, maxNestingDepth: Int = 64) {
-        precondition(maxConcurrentCalls > 0 && maxBatchLength > 0 && maxNestingDepth > 0 && maxMessageSize > 0,
+                maxBatchLength: Int = 1000, maxNestingDepth: Int = 64, maxBackgroundTasks: Int = 64) {
+        precondition(maxConcurrentCalls > 0 && maxBackgroundTasks > 0 && maxBatchLength > 0 && maxNestingDepth > 0 && maxMessageSize > 0,
                      "JSONRPCConfiguration limits must be positive")
         self.maxConcurrentCalls = maxConcurrentCalls
         self.callTimeout = callTimeout
         self.maxMessageSize = maxMessageSize
         self.maxBatchLength = maxBatchLength
         self.maxNestingDepth = maxNestingDepth
+        self.maxBackgroundTasks = maxBackgroundTasks
     }
 }

@@ -23,14 +23,18 @@ public enum JSONRPCDemo {
     /// The demo methods; each call makes a separate set of subscriptions.
     public static func methods() -> JSONRPCMethods {
         var methods = JSONRPCMethods()
+        // Swift traps on integer overflow, and a trap ends the whole server: every
+        // sum a peer can choose is checked.
         methods.register("subtract", parameters: ["minuend", "subtrahend"]) { (p: Subtraction, _) in
-            p.minuend - p.subtrahend
+            let (difference, overflow) = p.minuend.subtractingReportingOverflow(p.subtrahend)
+            guard !overflow else { throw JSONRPCError.invalidParams("the difference does not fit a 64-bit integer") }
+            return difference
         }
-        methods.register("sum") { (numbers: [Int], _) in numbers.reduce(0, +) }
+        methods.register("sum") { (numbers: [Int], _) in try checkedSum(numbers) }
         methods.register("get_data") { _ in ["hello", 5] as JSONValue }
         methods.register("update") { (_: [JSONValue], _) in }
         methods.register("notify_hello") { (_: [JSONValue], _) in }
-        methods.register("notify_sum") { (numbers: [Int], _) in _ = numbers.reduce(0, +) }
+        methods.register("notify_sum") { (numbers: [Int], _) in _ = try checkedSum(numbers) }
 
         let subscriptions = Subscriptions()
         methods.register("subscribe", parameters: ["interval_ms", "count"]) { (request: Subscription, peer) in
@@ -40,6 +44,16 @@ public enum JSONRPCDemo {
             subscriptions.stop(request.subscription, for: peer)
         }
         return methods
+    }
+
+    static func checkedSum(_ numbers: [Int]) throws(JSONRPCError) -> Int {
+        var total = 0
+        for number in numbers {
+            let (next, overflow) = total.addingReportingOverflow(number)
+            guard !overflow else { throw .invalidParams("the sum does not fit a 64-bit integer") }
+            total = next
+        }
+        return total
     }
 
     struct Subtraction: Decodable, Sendable {
@@ -70,16 +84,17 @@ public enum JSONRPCDemo {
             guard (10...60_000).contains(interval) else { throw .invalidParams("'interval_ms' must be from 10 to 60000") }
             guard (1...100_000).contains(count) else { throw .invalidParams("'count' must be from 1 to 100000") }
             let owner = ObjectIdentifier(peer)
-            return state.withLock { state in
+            return try state.withLock { state throws(JSONRPCError) in
                 let id = "sub-\(state.next)"
-                state.next += 1
-                let task = peer.startTask { [weak self] in
+                // Throws once the connection runs as many background tasks as it may.
+                let task = try peer.startTask { [weak self] in
                     defer { self?.remove(id) }
                     for n in 1...count {
                         try await Task.sleep(for: .milliseconds(interval))
                         try await peer.notify("tick", ["subscription": .string(id), "n": .integer(n)] as JSONValue)
                     }
                 }
+                state.next += 1
                 state.running[id] = (owner, task)
                 return id
             }

@@ -38,6 +38,10 @@ public struct JSONRPCError: Error, Sendable, Hashable {
 
     /// `-32603`: the method failed for a reason the caller cannot fix.
     public static let internalError = JSONRPCError(code: -32603, message: "Internal error")
+
+    /// `-32000` (the specification's range for implementation-defined server errors):
+    /// the connection runs as many background tasks as ``JSONRPCConfiguration/maxBackgroundTasks`` allows.
+    public static let tooManyBackgroundTasks = JSONRPCError(code: -32000, message: "Too many background tasks")
 }
 
 extension JSONRPCError: CustomStringConvertible {

@@ -12,7 +12,7 @@ import SwitchboardCore
 ///
 /// ```swift
 /// methods.register("subscribe") { (_: JSONValue, peer) -> String in
-///     peer.startTask {
+///     try peer.startTask {
 ///         for n in 1... {
 ///             try await Task.sleep(for: .seconds(1))
 ///             try await peer.notify("tick", ["n": .integer(n)] as JSONValue)
@@ -26,6 +26,7 @@ public final class JSONRPCPeer: Sendable {
     public let context: WebSocketContext
     private let outbound: WebSocketOutbound
     private let callTimeout: Duration
+    private let maxBackgroundTasks: Int
     let pending = PendingCalls()
     private let tasks = Mutex(BackgroundTasks())
 
@@ -33,12 +34,15 @@ public final class JSONRPCPeer: Sendable {
         var nextID = 0
         var running: [Int: Task<Void, Never>] = [:]
         var closed = false
+        /// The limit was hit and logged at info; later refusals are logged at debug.
+        var limitLogged = false
     }
 
     init(outbound: WebSocketOutbound, context: WebSocketContext, configuration: JSONRPCConfiguration) {
         self.outbound = outbound
         self.context = context
         self.callTimeout = configuration.callTimeout
+        self.maxBackgroundTasks = configuration.maxBackgroundTasks
     }
 
     /// Calls `method` on the peer and waits for its result.
@@ -82,10 +86,22 @@ public final class JSONRPCPeer: Sendable {
     /// the connection closes (at once, if it already has). This is how a method
     /// starts pushing notifications and still answers its call right away.
     /// An error `body` throws ends it and is logged at debug level.
+    ///
+    /// - Throws: ``JSONRPCError/tooManyBackgroundTasks`` when the connection already
+    ///   runs ``JSONRPCConfiguration/maxBackgroundTasks``; thrown from a method, it
+    ///   answers the call.
     @discardableResult
-    public func startTask(_ body: @escaping @Sendable () async throws -> Void) -> Task<Void, Never> {
+    public func startTask(_ body: @escaping @Sendable () async throws -> Void) throws(JSONRPCError) -> Task<Void, Never> {
         let logger = context.logger
-        return tasks.withLock { tasks in
+        let limit = maxBackgroundTasks
+        return try tasks.withLock { tasks throws(JSONRPCError) in
+            guard tasks.running.count < limit else {
+                let level: Logger.Level = tasks.limitLogged ? .debug : .info
+                tasks.limitLogged = true
+                logger.log(level: level, "JSON-RPC background task refused: the connection runs as many as it may",
+                           metadata: ["limit": "\(limit)"])
+                throw JSONRPCError.tooManyBackgroundTasks.with(data: "at most \(limit) at once on a connection")
+            }
             let id = tasks.nextID
             tasks.nextID += 1
             let task = Task { [weak self] in

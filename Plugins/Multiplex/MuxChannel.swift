@@ -23,8 +23,12 @@ struct MuxChannel {
     var held = false
     var queue: [Pending] = []
     var queueHead = 0
+    /// Frames received while ``held``, not yet decoded: at most the quota the peer had left.
+    var heldFrames = CircularBuffer<WebSocketFrame>(initialCapacity: 1)
     /// A control frame the peer is sending in pieces (draft 06 lets a sender split any frame).
     var controlInProgress: WebSocketFrame?
+    /// The longest control frame payload (RFC 6455 §5.5), checked piece by piece when one is split.
+    static let maxControlPayload = 125
     /// The application's handler has returned.
     var finished = false
     /// The inbound side was ended for the application.

@@ -28,13 +28,21 @@ public struct MuxConfiguration: Sendable, Hashable {
     /// Default 16 KiB, the physical handshake's limit; a larger request is refused
     /// with status 431.
     public var maxHandshakeSize: Int
+    /// Channel opens a server refuses on one physical connection (a handshake its
+    /// routes reject, or a request without a slot) before it fails the connection
+    /// with DropChannel 2000 and close 1008. Default 256: an application that retries a
+    /// refused channel now and then stays far below it over a long connection, while
+    /// one message, which can hold millions of requests of a few bytes each, gets
+    /// at most this many answers (each a small HTTP response).
+    public var maxRefusedChannels: Int
 
     public init(maxChannels: Int = 64, receiveWindow: Int = 64 * 1024, maxFragmentSize: Int = 16 * 1024,
-                maxPendingControlBytes: Int = 4 * 1024, maxHandshakeSize: Int = 16 * 1024) {
+                maxPendingControlBytes: Int = 4 * 1024, maxHandshakeSize: Int = 16 * 1024, maxRefusedChannels: Int = 256) {
         self.maxChannels = max(1, maxChannels)
         self.receiveWindow = max(1, receiveWindow)
         self.maxFragmentSize = max(1, maxFragmentSize)
         self.maxPendingControlBytes = max(128, maxPendingControlBytes)
         self.maxHandshakeSize = max(256, maxHandshakeSize)
+        self.maxRefusedChannels = max(0, maxRefusedChannels)
     }
 }

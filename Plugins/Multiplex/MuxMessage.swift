@@ -27,25 +27,48 @@ public enum MuxMessage: Equatable, Sendable {
     /// Throws 2002 when the channel ID is missing or cut short, 2003 when a
     /// logical frame has no header byte, and the control blocks' codes.
     public init(parsing payload: ByteBuffer) throws(MuxWireError) {
-        var payload = payload
-        let channel = try MuxChannelID.read(from: &payload, failing: .channelIDTruncated)
-        if channel.isControl {
-            self = .control(try MuxControlBlock.readAll(from: payload))
-            return
+        switch try Self.content(of: payload) {
+        case .controlBlocks(let blocks): self = .control(try MuxControlBlock.readAll(from: blocks))
+        case .frame(let channel, let frame): self = .frame(channel, frame)
         }
-        guard let byte = payload.readInteger(as: UInt8.self) else {
-            throw MuxWireError(.encapsulatedFrameTruncated, "message for channel \(channel) has no frame header")
-        }
-        let header = MuxFrameHeader(byte: byte)
-        self = .frame(channel, WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload))
     }
 
     /// Reads a whole physical message: it must be binary (2001 otherwise).
     public init(parsing message: WebSocketMessage) throws(MuxWireError) {
+        try self.init(parsing: Self.binaryPayload(of: message))
+    }
+
+    /// What a physical message carries, with its control blocks not yet read.
+    enum Content {
+        /// The control blocks, for ``MuxControlBlock/read(from:)`` one at a time.
+        case controlBlocks(ByteBuffer)
+        case frame(MuxChannelID, WebSocketFrame)
+    }
+
+    /// Reads a physical message's channel ID and, for a logical channel, its frame header.
+    ///
+    /// A receiver reads the control blocks one at a time: one message can hold millions
+    /// of them, and each is handled (and may end the connection) before the next is read.
+    static func content(of message: WebSocketMessage) throws(MuxWireError) -> Content {
+        try content(of: binaryPayload(of: message))
+    }
+
+    private static func content(of payload: ByteBuffer) throws(MuxWireError) -> Content {
+        var payload = payload
+        let channel = try MuxChannelID.read(from: &payload, failing: .channelIDTruncated)
+        if channel.isControl { return .controlBlocks(payload) }
+        guard let byte = payload.readInteger(as: UInt8.self) else {
+            throw MuxWireError(.encapsulatedFrameTruncated, "message for channel \(channel) has no frame header")
+        }
+        let header = MuxFrameHeader(byte: byte)
+        return .frame(channel, WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload))
+    }
+
+    private static func binaryPayload(of message: WebSocketMessage) throws(MuxWireError) -> ByteBuffer {
         guard message.kind == .binary else {
             throw MuxWireError(.invalidEncapsulatingMessage, "text message on a multiplexed connection")
         }
-        try self.init(parsing: message.data)
+        return message.data
     }
 
     // MARK: Writing

@@ -13,6 +13,7 @@ extension MuxSession {
             return
         }
         guard slotsAvailable > 0 else {
+            guard mayRefuse() else { return }
             drop(id, .newChannelSlotViolation, "no channel slot was granted")
             return
         }
@@ -28,6 +29,7 @@ extension MuxSession {
         }
         switch outcome {
         case .reject(let rejection):
+            guard mayRefuse() else { return }
             logPeerEvent("channel handshake refused", metadata: ["channel": "\(id)", "status": "\(rejection.status)", "reason": "\(rejection.reason)"])
             controlOut.append(.addChannelResponse(MuxAddChannelResponse(channel: id, rejected: true,
                                                                         handshake: MuxChannelHandshake.rejectedResponse(rejection))))
@@ -45,6 +47,17 @@ extension MuxSession {
             logger.debug("channel opened", metadata: ["channel": "\(id)", "path": "\(request.path)", "subprotocol": "\(accepted.subprotocol ?? "none")"])
             host?.channelOpened(opened, handler: accepted.handler)
         }
+    }
+
+    /// Counts a refused channel open; past ``MuxConfiguration/maxRefusedChannels`` fails the
+    /// connection instead (1008) and returns `false`. Every refusal is answered, so without this
+    /// bound one message of tiny requests makes an answer many times its size.
+    func mayRefuse() -> Bool {
+        refusedChannels += 1
+        guard refusedChannels > configuration.maxRefusedChannels else { return true }
+        fail(MuxWireError(.physicalConnectionFailed, "more than \(configuration.maxRefusedChannels) channel opens refused",
+                          physicalCloseCode: .policyViolation))
+        return false
     }
 
     // MARK: Client

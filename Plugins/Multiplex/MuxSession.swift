@@ -43,6 +43,8 @@ final class MuxSession: WebSocketMultiplexSession {
     var nextChannelID: UInt32 = 2
     /// Channel refusals, drops and failures the peer caused so far (``logPeerEvent(_:metadata:)``).
     var peerEventsLogged = 0
+    /// Server: channel opens refused so far (``mayRefuse()``).
+    var refusedChannels = 0
     private let implicitSendQuota: Int
 
     init(setup: MultiplexSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int) {
@@ -79,9 +81,9 @@ final class MuxSession: WebSocketMultiplexSession {
     func receive(_ message: WebSocketMessage) {
         guard !failed else { return }
         do {
-            switch try MuxMessage(parsing: message) {
-            case .control(let blocks):
-                for block in blocks where !failed { try handle(block) }
+            switch try MuxMessage.content(of: message) {
+            case .controlBlocks(var blocks):
+                while blocks.readableBytes > 0, !failed { try handle(MuxControlBlock.read(from: &blocks)) }
             case .frame(let id, let frame):
                 receive(frame, on: id)
             }
@@ -164,30 +166,55 @@ final class MuxSession: WebSocketMultiplexSession {
             let cost = MuxChannel.cost(frame)
             guard cost <= channel.receiveQuota else { return .drop(.sendQuotaViolation, "peer sent \(cost) bytes with \(channel.receiveQuota) of quota") }
             channel.receiveQuota -= cost
-            channel.credit += cost
-            var whole: WebSocketFrame? = frame
-            if var control = channel.controlInProgress {
-                guard frame.opcode == .continuation else { return .drop(.badFragmentation, "a new frame inside a split control frame") }
-                control.payload.writeImmutableBuffer(frame.payload)
-                control.fin = frame.fin
-                channel.controlInProgress = frame.fin ? nil : control
-                whole = frame.fin ? control : nil
-            } else if frame.opcode.isControl && !frame.fin {
-                var copy = setup.allocator.buffer(capacity: 125)
-                copy.writeImmutableBuffer(frame.payload)
-                channel.controlInProgress = WebSocketFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
-                whole = nil
+            // While the application is behind, frames wait undecoded: within the quota the
+            // peer still had, they are a few kilobytes, where decoded (permessage-deflate
+            // inside the channel) they could be gigabytes.
+            guard !channel.held else {
+                channel.heldFrames.append(frame)
+                return .done
             }
-            if let whole {
-                for event in channel.engine.receive(frame: whole) { handle(event, on: &channel) }
-            }
-            channel.collectOutbound()
-            guard channel.pendingControlBytes <= configuration.maxPendingControlBytes else {
-                return .drop(.logicalChannelFailed, "control frames pile up: the peer grants no send quota")
-            }
-            if !channel.held { grantCredit(&channel) }
-            return .done
+            return consume(frame, on: &channel)
         }
+        finish(outcome, on: id)
+    }
+
+    /// Decodes one frame on a channel and gives the application what it completes.
+    private func consume(_ frame: WebSocketFrame, on channel: inout MuxChannel) -> FrameOutcome {
+        channel.credit += MuxChannel.cost(frame)
+        var whole: WebSocketFrame? = frame
+        if var control = channel.controlInProgress {
+            guard frame.opcode == .continuation else { return .drop(.badFragmentation, "a new frame inside a split control frame") }
+            // Out of the channel before it grows, so the buffer is not copied for every piece.
+            channel.controlInProgress = nil
+            guard control.payload.readableBytes + frame.payload.readableBytes <= MuxChannel.maxControlPayload else {
+                return .drop(.logicalChannelFailed, "a split control frame longer than \(MuxChannel.maxControlPayload) bytes")
+            }
+            control.payload.writeImmutableBuffer(frame.payload)
+            control.fin = frame.fin
+            channel.controlInProgress = frame.fin ? nil : control
+            whole = frame.fin ? control : nil
+        } else if frame.opcode.isControl && !frame.fin {
+            guard frame.payload.readableBytes <= MuxChannel.maxControlPayload else {
+                return .drop(.logicalChannelFailed, "a control frame longer than \(MuxChannel.maxControlPayload) bytes")
+            }
+            var copy = setup.allocator.buffer(capacity: MuxChannel.maxControlPayload)
+            copy.writeImmutableBuffer(frame.payload)
+            channel.controlInProgress = WebSocketFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
+            whole = nil
+        }
+        if let whole {
+            for event in channel.engine.receive(frame: whole) { handle(event, on: &channel) }
+        }
+        channel.collectOutbound()
+        guard channel.pendingControlBytes <= configuration.maxPendingControlBytes else {
+            return .drop(.logicalChannelFailed, "control frames pile up: the peer grants no send quota")
+        }
+        if !channel.held { grantCredit(&channel) }
+        return .done
+    }
+
+    /// Acts on what receiving did to a channel, outside `withChannel`.
+    private func finish(_ outcome: FrameOutcome?, on id: MuxChannelID) {
         switch outcome {
         case nil:
             logger.debug("frame for a channel that is not open", metadata: ["channel": "\(id)"])
@@ -231,13 +258,22 @@ final class MuxSession: WebSocketMultiplexSession {
         channel.credit = 0
     }
 
+    /// The application took what it was given: decode the frames held for it, until it is
+    /// behind again, then give the peer back the quota they cost.
     func readMore(_ channel: LogicalChannelID) {
         guard let id = MuxChannelID(channel) else { return }
-        withChannel(id) { state in
+        let outcome = withChannel(id) { state -> FrameOutcome in
             state.held = false
-            grantCredit(&state)
+            while !state.held, let frame = state.heldFrames.popFirst() {
+                let outcome = consume(frame, on: &state)
+                if case .drop = outcome { return outcome }
+            }
+            if !state.held { grantCredit(&state) }
+            return .done
         }
+        finish(outcome, on: id)
         flushControl()
+        pump()
     }
 
     // MARK: Ending

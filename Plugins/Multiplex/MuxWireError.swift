@@ -13,14 +13,16 @@ public struct MuxWireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What was wrong, for the log and the DropChannel reason text.
     public var reason: String
 
-    public init(_ code: MuxDropCode, _ reason: String) {
+    /// The close code of the physical connection after the DropChannel: 1011,
+    /// as mod_pywebsocket 0.7.9 sends when it fails the physical connection;
+    /// 1008 when a limit of this end ended a peer that kept within the wire format.
+    public var physicalCloseCode: WebSocketCloseCode
+
+    public init(_ code: MuxDropCode, _ reason: String, physicalCloseCode: WebSocketCloseCode = .internalServerError) {
         self.code = code
         self.reason = reason
+        self.physicalCloseCode = physicalCloseCode
     }
-
-    /// The close code of the physical connection after the DropChannel: 1011,
-    /// as mod_pywebsocket 0.7.9 sends when it fails the physical connection.
-    public var physicalCloseCode: WebSocketCloseCode { .internalServerError }
 
     /// The same fault as the core's protocol error, for an extension's `decode`
     /// to throw: it closes the physical connection with ``physicalCloseCode``.

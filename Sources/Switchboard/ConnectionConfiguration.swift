@@ -33,13 +33,20 @@ public struct WebSocketConnectionConfiguration: Sendable {
     /// Inbound messages buffered for a handler that is not reading before the socket stops being read.
     /// Default 16: enough to batch per read, small enough that a stalled handler pushes back quickly.
     public var inboundBufferedMessages: Int
+    /// Inbound payload bytes buffered for a handler that is not reading before the socket stops being read.
+    /// Default 1 MiB, the default ``WebSocketLimits/maxMessageSize``: with large messages the count
+    /// alone would let 16 of them pile up (256 MiB at a 16 MiB limit, sent as a few kilobytes each
+    /// with permessage-deflate). A message larger than this is still delivered, alone. Bytes the
+    /// socket delivered past the stop wait undecoded, so what one slow handler holds is about this
+    /// much, one message, and one read.
+    public var inboundBufferedBytes: Int
     /// Where the handler runs. Default ``WebSocketHandlerExecution/eventLoop``:
     /// no thread switch per message; a handler must not block (see ``WebSocketHandlerExecution``).
     public var handlerExecution: WebSocketHandlerExecution
 
     public init(limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
                 idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
-                inboundBufferedMessages: Int = 16, releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
+                inboundBufferedMessages: Int = 16, inboundBufferedBytes: Int = 1 << 20, releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
                 handlerExecution: WebSocketHandlerExecution = .eventLoop) {
         self.limits = limits
         self.pingInterval = pingInterval
@@ -48,6 +55,7 @@ public struct WebSocketConnectionConfiguration: Sendable {
         self.closeTimeout = closeTimeout
         self.maxOutgoingFrameSize = maxOutgoingFrameSize
         self.inboundBufferedMessages = inboundBufferedMessages
+        self.inboundBufferedBytes = inboundBufferedBytes
         self.releaseIdleMemoryAfter = releaseIdleMemoryAfter
         self.handlerExecution = handlerExecution
     }

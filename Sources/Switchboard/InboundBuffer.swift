@@ -3,13 +3,18 @@ import NIOCore
 import SwitchboardCore
 
 /// Messages on their way from the event loop to the one task that reads them,
-/// with backpressure counted in messages.
+/// with backpressure counted in messages and in bytes.
 ///
 /// The event loop ``yield(_:)``s each message and stops reading from the socket
-/// once ``yield(_:)`` says the buffer is full (``highWatermark`` messages). The
-/// reader takes them with ``next()``; when it has brought the buffer down below
-/// ``lowWatermark`` after a stop, the demand callback asks the event loop to
-/// read again. A reader that finds a message waiting does not suspend.
+/// once ``yield(_:)`` says the buffer is full (``highWatermark`` messages, or
+/// ``byteHighWatermark`` bytes). The reader takes them with ``next()``; when it
+/// has brought the buffer below both low watermarks after a stop, the demand
+/// callback asks the event loop to read again. A reader that finds a message
+/// waiting does not suspend.
+///
+/// Counting bytes as well as messages matters for large messages: 16 messages
+/// of 16 MiB each would be 256 MiB held for one reader that does not read, and
+/// with permessage-deflate a peer sends each of them as a few kilobytes.
 ///
 /// This replaces NIOAsyncChannel's inbound stream. That one is generic over its
 /// element and its back-pressure strategy, and called through
@@ -26,6 +31,8 @@ struct InboundBuffer: AsyncSequence, Sendable {
         /// Starts at the smallest size: most reads find the reader waiting, so an idle
         /// connection keeps no room for messages it does not hold (the default 16 was 640 bytes).
         var messages = CircularBuffer<WebSocketMessage>(initialCapacity: 1)
+        /// The payload bytes of `messages`.
+        var bytes = 0
         var reader: UnsafeContinuation<WebSocketMessage?, any Error>?
         /// Set once no more messages come: `nil` inside for a clean end, or the error ``next()`` throws.
         var end: (any Error)??
@@ -39,13 +46,20 @@ struct InboundBuffer: AsyncSequence, Sendable {
     let highWatermark: Int
     /// Buffered messages below which a stopped event loop reads again.
     let lowWatermark: Int
+    /// Buffered payload bytes at which the event loop stops reading.
+    let byteHighWatermark: Int
+    /// Buffered payload bytes below which a stopped event loop reads again.
+    let byteLowWatermark: Int
     private let state: NIOLockedValueBox<State>
 
-    /// A buffer that stops its producer at `bufferedMessages` messages (at least 1) and
-    /// restarts it below a quarter of that.
-    init(bufferedMessages: Int) {
+    /// A buffer that stops its producer at `bufferedMessages` messages (at least 1) or
+    /// `bufferedBytes` bytes, and restarts it below a quarter of both. A message larger
+    /// than `bufferedBytes` is still taken, alone: the reader must be able to get it.
+    init(bufferedMessages: Int, bufferedBytes: Int = .max) {
         highWatermark = Swift.max(1, bufferedMessages)
         lowWatermark = Swift.max(1, highWatermark / 4)
+        byteHighWatermark = Swift.max(1, bufferedBytes)
+        byteLowWatermark = Swift.max(1, byteHighWatermark / 4)
         state = NIOLockedValueBox(State())
     }
 
@@ -69,8 +83,9 @@ struct InboundBuffer: AsyncSequence, Sendable {
                 return (reader, true)
             }
             state.messages.append(message)
-            // Sticky: only the reader, taking the buffer below the low watermark, restarts the producer.
-            if state.messages.count >= highWatermark { state.stopped = true }
+            state.bytes += message.data.readableBytes
+            // Sticky: only the reader, taking the buffer below the low watermarks, restarts the producer.
+            if state.messages.count >= highWatermark || state.bytes >= byteHighWatermark { state.stopped = true }
             return (nil, !state.stopped)
         }
         reader?.resume(returning: message)
@@ -99,9 +114,12 @@ struct InboundBuffer: AsyncSequence, Sendable {
     }
 
     /// Takes the first buffered message, or the end; `nil` when the reader must wait.
-    private static func take(_ state: inout State, lowWatermark: Int) -> Taken? {
+    private static func take(_ state: inout State, lowWatermark: Int, byteLowWatermark: Int) -> Taken? {
         if let message = state.messages.popFirst() {
-            guard state.stopped, state.messages.count < lowWatermark else { return .message(message, demand: nil) }
+            state.bytes -= message.data.readableBytes
+            guard state.stopped, state.messages.count < lowWatermark, state.bytes < byteLowWatermark else {
+                return .message(message, demand: nil)
+            }
             state.stopped = false
             return .message(message, demand: state.demand)
         }
@@ -112,13 +130,13 @@ struct InboundBuffer: AsyncSequence, Sendable {
     /// The next message, `nil` after a clean end. Throws the end's error, or
     /// `CancellationError` if the reading task is cancelled while it waits.
     func next() async throws -> WebSocketMessage? {
-        let low = lowWatermark
-        let taken = state.withLockedValue { Self.take(&$0, lowWatermark: low) }
+        let (low, byteLow) = (lowWatermark, byteLowWatermark)
+        let taken = state.withLockedValue { Self.take(&$0, lowWatermark: low, byteLowWatermark: byteLow) }
         if let taken { return try Self.deliver(taken) }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<WebSocketMessage?, any Error>) in
                 let taken = state.withLockedValue { state -> Taken? in
-                    if let taken = Self.take(&state, lowWatermark: low) { return taken }
+                    if let taken = Self.take(&state, lowWatermark: low, byteLowWatermark: byteLow) { return taken }
                     if Task.isCancelled { return .cancelled }
                     precondition(state.reader == nil, "two tasks read one connection's messages at once")
                     state.reader = continuation
@@ -134,6 +152,9 @@ struct InboundBuffer: AsyncSequence, Sendable {
             }?.resume(throwing: CancellationError())
         }
     }
+
+    /// The messages buffered and their payload bytes (for tests and diagnostics).
+    var buffered: (messages: Int, bytes: Int) { state.withLockedValue { ($0.messages.count, $0.bytes) } }
 
     /// Whether a reader is suspended in ``next()`` (for tests and diagnostics).
     var readerWaits: Bool { state.withLockedValue { $0.reader != nil } }

@@ -70,7 +70,8 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     func makeChannel(_ opened: OpenedLogicalChannel) -> Endpoint {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let id = opened.id
-        let messages = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages)
+        let messages = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages,
+                                     bufferedBytes: configuration.inboundBufferedBytes)
         messages.onDemand { bound.eventLoop.execute { bound.value.readMore(id) } }
         inbound[id] = messages
         let queue = OutboundQueue(eventLoop: eventLoop)

@@ -28,6 +28,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var readPaused = false
     /// A read the pipeline asked for while paused, issued when the reader asks for more.
     private var pendingRead = false
+    /// Bytes read and not yet parsed because the reader was behind (``parse(_:context:)``).
+    private var unparsed: ByteBuffer?
     /// A read made answers while the socket took no more writes: reads wait until it does.
     private var answersWaitForRoom = false
     /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
@@ -61,7 +63,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
          peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
         self.engine = engine
         self.outbound = outbound
-        self.inbound = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages)
+        self.inbound = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages,
+                                     bufferedBytes: configuration.inboundBufferedBytes)
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
         self.releaseIdleMemoryAfter = engine.extensionNames.isEmpty ? nil : configuration.releaseIdleMemoryAfter
         self.configuration = configuration
@@ -103,21 +106,56 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if var held = unparsed {
+            // Reads already under way when reading paused: their bytes go after the held ones.
+            unparsed = nil
+            held.writeBuffer(&buffer)
+            buffer = held
+        }
+        parse(&buffer, context: context)
+    }
+
+    /// Parses `buffer` while the application's reader keeps up, and keeps what is left.
+    ///
+    /// The engine takes every byte it parses (an incomplete header or payload waits inside
+    /// it). Once the reader's buffer is full, the rest of the read waits here undecoded: one
+    /// read is a few kilobytes, but with permessage-deflate each kilobyte can decode to a
+    /// megabyte, and decoding it all would put hundreds of megabytes in front of a reader
+    /// that does not read.
+    private func parse(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         // After a failure or a finished close handshake nothing more is parsed: drop the bytes
         // rather than hold them until the connection closes.
         guard engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent else { return }
-        // The engine takes every byte it reads (an incomplete header or payload waits inside it),
-        // so nothing of the read buffer is kept here; what it leaves after a close or a failure is
-        // never read.
-        var buffer = unwrapInboundIn(data)
         if !drainHeld, multiplex == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
-        while let event = engine.receive(from: &buffer) {
+        while mayParse, let event = engine.receive(from: &buffer) {
             handle(event, context: context)
+        }
+        if buffer.readableBytes > 0, engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent {
+            unparsed = buffer
         }
         // What a read makes us write by itself (pongs, a multiplexing session's replies) is not
         // held back by the application's sends; against a peer that does not read, it is held
         // back here instead (``mayRead(_:)``).
         if writeOutbound(context: context, promise: nil), !context.channel.isWritable { answersWaitForRoom = true }
+    }
+
+    /// Whether to decode more of what was read: not while the application's reader is behind,
+    /// unless a close is under way (then what arrives is read to find the peer's close).
+    private var mayParse: Bool { !readPaused || draining }
+
+    /// Parses the bytes held back while the reader was behind, as a read would, and flushes
+    /// what that produced. Runs as its own event-loop task, outside any read.
+    private func parseHeldInput(context: ChannelHandlerContext) {
+        guard var buffer = unparsed, mayParse else { return }
+        unparsed = nil
+        parse(&buffer, context: context)
+        readerExecutor?.runHeldJobs()
+        if drainHeld {
+            drainHeld = false
+            drainOutbound(context: context)  // flushes
+        }
+        flushIfNeeded(context: context)
     }
 
     private func handle(_ event: WebSocketEvent, context: ChannelHandlerContext) {
@@ -295,15 +333,16 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         (!readPaused || draining) && !answersWaitForRoom
     }
 
-    /// The reader took the buffer below its low watermark.
+    /// The reader took the buffer below its low watermarks: first what was read and held, then the socket.
     private func resumeReading(context: ChannelHandlerContext) {
         readPaused = false
+        parseHeldInput(context: context)
         issuePendingRead(context: context)
     }
 
-    /// Issues the read held back while reading was not allowed, once it is.
+    /// Issues the read held back while reading was not allowed, once it is and nothing read waits to be parsed.
     private func issuePendingRead(context: ChannelHandlerContext) {
-        guard pendingRead, mayRead(context) else { return }
+        guard pendingRead, unparsed == nil, mayRead(context) else { return }
         pendingRead = false
         context.read()
     }
@@ -328,7 +367,17 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         flushIfNeeded(context: context)
         draining = true
         scheduleCloseTimer(context: context)
-        read(context: context)
+        if unparsed != nil {
+            // The peer's answer may be among the bytes held for a reader that was behind.
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.parseHeldInput(context: context)
+                handler.read(context: context)
+            }
+        } else {
+            read(context: context)
+        }
     }
 
     /// Writes what the engine has queued; returns whether there was anything.
@@ -445,7 +494,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         pongDeadline = context.eventLoop.scheduleTask(in: configuration.pingTimeout) {
             let (handler, context) = bound.value
             handler.pongDeadline = nil
-            if handler.pendingRead, handler.readPaused, !handler.answersWaitForRoom {
+            if handler.pendingRead || handler.unparsed != nil, handler.readPaused, !handler.answersWaitForRoom {
                 handler.schedulePongDeadline(context: context)
                 return
             }

@@ -195,9 +195,12 @@ struct PeerTests {
 
     @Test("Timeout: a call without an answer in time fails with timedOut; the late answer is dropped; the connection goes on")
     func timeout() async throws {
+        // "slow" answers only once the test opens the gate: no race between a timeout and a sleep
+        // on a loaded machine.
+        let gate = Locked(false)
         var methods = JSONRPCDemo.methods()
         methods.register("slow") { _ in
-            try await Task.sleep(for: .milliseconds(500))
+            while !gate.value { try await Task.sleep(for: .milliseconds(10)) }
             return 1
         }
         try await withRPCServer(.jsonRPC(JSONRPCHandler(methods: methods))) { port in
@@ -205,7 +208,9 @@ struct PeerTests {
                 await #expect(throws: JSONRPCCallError.timedOut(method: "slow", after: .milliseconds(50))) {
                     try await server.call("slow", as: Int.self, timeout: .milliseconds(50))
                 }
-                try await Task.sleep(for: .milliseconds(600))  // the late answer arrives and is dropped
+                gate.withLock { $0 = true }
+                try await Task.sleep(for: .milliseconds(300))  // the late answer arrives and is dropped
+                gate.withLock { $0 = false }
                 #expect(try await server.call("subtract", [42, 23], as: Int.self) == 19)
                 // A short timeout after a long one still fires on time, and the long call still gets its answer.
                 async let long = server.call("slow", as: Int.self, timeout: .seconds(20))
@@ -217,6 +222,7 @@ struct PeerTests {
                 }
                 // Not held until the long call's deadline (20 s); the bound is loose for a loaded machine.
                 #expect(clock.now - start < .seconds(5))
+                gate.withLock { $0 = true }
                 #expect(try await long == 1)
             }
         }
@@ -243,7 +249,7 @@ struct PeerTests {
             // And every call after the end fails at once; tasks started after it are cancelled.
             let peer = try #require(saved.value)
             await #expect(throws: JSONRPCCallError.connectionClosed) { try await peer.call("sum", [1], as: Int.self) }
-            let late = peer.startTask { try await Task.sleep(for: .seconds(60)) }
+            let late = try peer.startTask { try await Task.sleep(for: .seconds(60)) }
             #expect(late.isCancelled)
         }
     }

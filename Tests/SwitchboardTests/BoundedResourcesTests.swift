@@ -44,6 +44,33 @@ struct BoundedResourcesTests {
         _ = try? channel.finish()
     }
 
+    @Test("Bytes read past a full reader's buffer wait undecoded, and are decoded (pings answered) once the reader takes more")
+    func readPastFullBufferWaitsUndecoded() async throws {
+        let channel = EmbeddedChannel()
+        let engine = WebSocketEngine(role: .server, limits: .default, extensions: [], allocator: channel.allocator)
+        let request = HandshakeRequest(method: "GET", target: "/", headers: [:], remoteAddress: nil, majorVersion: 1, minorVersion: 1)
+        let context = WebSocketContext(request: request, subprotocol: nil, extensions: [], role: .server, logger: .init(label: "test"))
+        let configuration = WebSocketConnectionConfiguration(pingInterval: nil, inboundBufferedMessages: 16, inboundBufferedBytes: 1000)
+        let connection = try UpgradedConnection.install(on: channel, engine: engine, configuration: configuration, context: context,
+                                                        handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        channel.read()
+        // One read: ten 600-byte messages and a ping at the end.
+        let frames = (0..<10).flatMap { _ in maskedFrame(.binary, Array(repeating: 9, count: 600)) } + maskedFrame(.ping, [1, 2])
+        try channel.writeInbound(ByteBuffer(bytes: frames))
+        #expect(connection.inbound.buffered == (messages: 2, bytes: 1200), "decoding stops once the reader's buffer is full")
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "the ping waits with the rest, undecoded")
+        var received = 0
+        while received < 10 {
+            _ = try #require(try await connection.inbound.next())
+            received += 1
+            channel.embeddedEventLoop.run()  // the reader's demand resumes decoding on the loop
+        }
+        #expect(connection.inbound.buffered.messages == 0)
+        let pong = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(pong.readableBytesView) == [0x8A, 2, 1, 2], "the ping is answered once decoding reaches it")
+        _ = try? channel.finish()
+    }
+
     @Test("Heartbeat: a live peer whose messages wait behind a slow handler is not closed with 1011")
     func keepaliveWhileReadsAreHeld() async throws {
         try await withTimeout(30, "keepalive with held reads") {

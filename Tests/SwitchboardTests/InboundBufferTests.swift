@@ -74,6 +74,27 @@ struct InboundBufferTests {
         #expect(demands.value == 1, "no stop, so no second demand")
     }
 
+    @Test("Large messages stop the producer by bytes before the count is reached, and one larger than the bound still passes")
+    func byteBackpressure() async throws {
+        let buffer = InboundBuffer(bufferedMessages: 16, bufferedBytes: 1000)  // stop at 1000 bytes, go on below 250
+        let demands = Locked(0)
+        buffer.onDemand { demands.withLock { $0 += 1 } }
+        func message(_ size: Int) -> WebSocketMessage { .binary(ByteBuffer(repeating: 1, count: size)) }
+        #expect(buffer.yield(message(400)))
+        #expect(buffer.yield(message(400)))
+        #expect(!buffer.yield(message(400)), "1200 bytes buffered: stop, three messages short of the count")
+        #expect(buffer.buffered == (messages: 3, bytes: 1200))
+        _ = try await buffer.next()
+        _ = try await buffer.next()
+        #expect(demands.value == 0, "400 bytes left: not below a quarter of the bound")
+        _ = try await buffer.next()
+        #expect(demands.value == 1)
+        #expect(!buffer.yield(message(5000)), "a message past the bound alone is taken, and stops the producer")
+        #expect(try await buffer.next()?.data.readableBytes == 5000)
+        #expect(demands.value == 2)
+        #expect(buffer.buffered == (messages: 0, bytes: 0))
+    }
+
     @Test("Cancelling a waiting reader throws CancellationError and leaves later messages readable")
     func cancellation() async throws {
         try await withTimeout(20, "cancelled reader") {
