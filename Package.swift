@@ -165,3 +165,26 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Fuzz/), only when SWITCHBOARD_FUZZ is set: they link only with `-sanitize=fuzzer`,
+// which brings libFuzzer. scripts/fuzz.sh builds and runs them.
+if Context.environment["SWITCHBOARD_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzFrames", ["SwitchboardCore"]),
+        ("FuzzHandshake", ["SwitchboardCore", "PerMessageDeflate"]),
+        ("FuzzDeflate", ["SwitchboardCore", "PerMessageDeflate"]),
+        ("FuzzMux", ["SwitchboardCore", "Multiplex"]),
+        ("FuzzJSON", ["JSONRPC"]),
+    ]
+    // FuzzDriver: a C shim that starts libFuzzer from the entry point SwiftPM names MODULE_main.
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name,
+            dependencies: target.dependencies + ["FuzzDriver", .product(name: "NIOCore", package: "swift-nio"),
+                                                 .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/\(target.name)",
+            swiftSettings: strictSettings
+        ))
+    }
+}

@@ -10,23 +10,35 @@
 #                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
 #                             Python 2.7.18 (scripts/mpw-setup.sh fetches it into .mpw-cache/,
 #                             sha256-checked, never committed; no Python 2.7 = those tests fail)
-#   4. browser                pytest Tests/Browser: headless Chromium (Debian chromium +
+#   4. stress                 pytest Tests/Stress: load-and-abuse cases against `switchboard serve`
+#                             (issue 17), each measuring the server's RSS and a well-behaved
+#                             client; same venv as stage 3; prints a table (Tests/Stress/README.md)
+#   5. browser                pytest Tests/Browser: headless Chromium (Debian chromium +
 #                             chromium-driver, selenium from Tests/Browser/requirements.txt,
 #                             installed into the same venv) loads /test from `switchboard
 #                             serve` and echoes 10 B..1 MiB over permessage-deflate
-#   5. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
+#   6. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
 #                             (every case but 9.*, 12.*, 13.*; the full run is
 #                             scripts/autobahn.sh)
+#   7. fuzz (short)           scripts/fuzz.sh all FUZZ_SECONDS (default 15 s per target): every
+#                             libFuzzer target of Fuzz/ with AddressSanitizer, after replaying
+#                             the inputs that once crashed (Tests/FuzzRegressions); long runs are
+#                             `scripts/fuzz.sh TARGET SECONDS`, by hand
 #
-# Stages 2-5 all run even when one fails; the exit status is non-zero if any failed.
+# Stages 2-7 all run even when one fails; the exit status is non-zero if any failed.
 #
 # Environment:
 #   SKIP_SWIFT=1        skip swift build / swift test (use the existing debug binary)
 #   SKIP_INTEROP=1      skip stage 3
-#   SKIP_BROWSER=1      skip stage 4 (never in CI: .ci/run installs the browser)
-#   SKIP_AUTOBAHN=1     skip stage 5
-#   AUTOBAHN_CASES      case selection for stage 5 (default quick)
-#   PYTEST_ARGS         extra pytest arguments, split on blanks (no quoting), e.g. "-k subprotocol -x"
+#   SKIP_STRESS=1       skip stage 4
+#   SKIP_BROWSER=1      skip stage 5 (never in CI: .ci/run installs the browser)
+#   SKIP_AUTOBAHN=1     skip stage 6
+#   SKIP_FUZZ=1         skip stage 7
+#   FUZZ_SECONDS        seconds per fuzz target in stage 7 (default 15)
+#   AUTOBAHN_CASES      case selection for stage 6 (default quick)
+#   STRESS_TABLE        where stage 4 writes its table (default: pytest's basetemp/stress-table.md)
+#   PYTEST_ARGS         extra pytest arguments for stage 3, split on blanks (no quoting), e.g. "-k subprotocol -x"
+#   STRESS_ARGS         the same for stage 4, e.g. "-k mux"
 #   PYTHON              interpreter for the venv (default python3; 3.11 is what we test)
 #   SWITCHBOARD_BIN, AUTOBAHN_TOOLS, AUTOBAHN_VENV: see scripts/autobahn.sh
 set -euo pipefail
@@ -41,6 +53,16 @@ declare -a RESULTS=()
 FAILED=0
 record() {  # record NAME STATUS
   if [ "$2" -eq 0 ]; then RESULTS+=("$1: ok"); else RESULTS+=("$1: FAILED (exit $2)"); FAILED=1; fi
+}
+ensure_venv() {  # the venv of stages 3 and 4, (re)created when Tests/Interop/requirements.txt changes
+  local stamp="$VENV/.requirements.sha256" want
+  want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "creating $VENV from $REQS"
+    "$PYTHON" -m venv --clear "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQS"
+    echo "$want" > "$stamp"
+  fi
 }
 
 # --- 1/2: Swift -------------------------------------------------------------
@@ -58,14 +80,7 @@ export SWITCHBOARD_BIN="$BIN"
 # --- 3: interop against Python websockets ----------------------------------
 if [ "${SKIP_INTEROP:-0}" != "1" ]; then
   say "interop tests (pytest, Python websockets)"
-  stamp="$VENV/.requirements.sha256"
-  want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-  if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "creating $VENV from $REQS"
-    "$PYTHON" -m venv --clear "$VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQS"
-    echo "$want" > "$stamp"
-  fi
+  ensure_venv
   # mod_pywebsocket for Tests/Interop/test_mux_interop.py, fetched before pytest so the download
   # does not count against a test's timeout; on failure its fixture fails those tests with the reason.
   PIP_PYTHON="$VENV/bin/python" "$REPO/scripts/mpw-setup.sh" >/dev/null \
@@ -79,7 +94,20 @@ if [ "${SKIP_INTEROP:-0}" != "1" ]; then
   record "interop (pytest)" "$rc"
 fi
 
-# --- 4: a real browser (headless Chromium) ---------------------------------
+# --- 4: load and abuse (issue 17) -------------------------------------------
+if [ "${SKIP_STRESS:-0}" != "1" ]; then
+  say "stress tests (pytest Tests/Stress: floods, bombs, churn, shutdown)"
+  ensure_venv
+  set +e
+  # shellcheck disable=SC2086
+  "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE Tests/Stress ${STRESS_ARGS:-}
+  rc=$?
+  set -e
+  [ "$rc" -eq 5 ] && echo "test.sh: pytest collected no stress test" >&2
+  record "stress (pytest)" "$rc"
+fi
+
+# --- 5: a real browser (headless Chromium) ---------------------------------
 if [ "${SKIP_BROWSER:-0}" != "1" ]; then
   say "browser test (pytest + selenium, headless Chromium)"
   BREQS="$REPO/Tests/Browser/requirements.txt"
@@ -105,7 +133,7 @@ if [ "${SKIP_BROWSER:-0}" != "1" ]; then
   record "browser (headless Chromium)" "$rc"
 fi
 
-# --- 5: Autobahn quick subset, both roles ---------------------------------------
+# --- 6: Autobahn quick subset, both roles ---------------------------------------
 if [ "${SKIP_AUTOBAHN:-0}" != "1" ]; then
   say "Autobahn TestSuite (${AUTOBAHN_CASES:-quick}), both roles"
   set +e
@@ -114,6 +142,16 @@ if [ "${SKIP_AUTOBAHN:-0}" != "1" ]; then
   rc=$?
   set -e
   record "autobahn (${AUTOBAHN_CASES:-quick})" "$rc"
+fi
+
+# --- 7: a short fuzzing run of every target ------------------------------------
+if [ "${SKIP_FUZZ:-0}" != "1" ]; then
+  say "fuzzing (scripts/fuzz.sh all ${FUZZ_SECONDS:-15})"
+  set +e
+  "$REPO/scripts/fuzz.sh" all "${FUZZ_SECONDS:-15}"
+  rc=$?
+  set -e
+  record "fuzz (${FUZZ_SECONDS:-15} s per target)" "$rc"
 fi
 
 say "summary"

@@ -40,13 +40,20 @@ public struct WebSocketConnectionConfiguration: Sendable {
     /// socket delivered past the stop wait undecoded, so what one slow handler holds is about this
     /// much, one message, and one read.
     public var inboundBufferedBytes: Int
+    /// The most message bytes one connection decodes in one turn of its event loop before
+    /// the loop serves its other connections. Default 1 MiB: a 64 KiB read of
+    /// permessage-deflate messages can decode to gigabytes, and decoding a read whole held
+    /// every other connection of the loop for as long (seconds, seen with 1 MiB messages of
+    /// zeros). At least one message is decoded per turn, so no message is too large for it.
+    public var decodedBytesPerTurn: Int
     /// Where the handler runs. Default ``WebSocketHandlerExecution/eventLoop``:
     /// no thread switch per message; a handler must not block (see ``WebSocketHandlerExecution``).
     public var handlerExecution: WebSocketHandlerExecution
 
     public init(limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
                 idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
-                inboundBufferedMessages: Int = 16, inboundBufferedBytes: Int = 1 << 20, releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
+                inboundBufferedMessages: Int = 16, inboundBufferedBytes: Int = 1 << 20, decodedBytesPerTurn: Int = 1 << 20,
+                releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
                 handlerExecution: WebSocketHandlerExecution = .eventLoop) {
         self.limits = limits
         self.pingInterval = pingInterval
@@ -56,6 +63,7 @@ public struct WebSocketConnectionConfiguration: Sendable {
         self.maxOutgoingFrameSize = maxOutgoingFrameSize
         self.inboundBufferedMessages = inboundBufferedMessages
         self.inboundBufferedBytes = inboundBufferedBytes
+        self.decodedBytesPerTurn = decodedBytesPerTurn
         self.releaseIdleMemoryAfter = releaseIdleMemoryAfter
         self.handlerExecution = handlerExecution
     }

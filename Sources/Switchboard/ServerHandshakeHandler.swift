@@ -59,17 +59,10 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func process(_ head: HTTPHeadReader.Head, rest: ByteBuffer, context: ChannelHandlerContext) {
-        let version = head.startLine.count == 3 ? head.startLine[2] : ""
-        guard version.hasPrefix("HTTP/"), let dot = version.firstIndex(of: "."),
-              let major = Int(version[version.index(version.startIndex, offsetBy: 5)..<dot]),
-              let minor = Int(version[version.index(after: dot)...])
-        else {
+        guard let request = HandshakeRequest(head: head, remoteAddress: context.channel.remoteAddress.map(Self.describe)) else {
             respond(context: context, HTTPResponse(status: 400, body: "bad request line\n"))
             return
         }
-        let request = HandshakeRequest(method: head.startLine[0], target: head.startLine[1], headers: head.headers,
-                                       remoteAddress: context.channel.remoteAddress.map(Self.describe),
-                                       majorVersion: major, minorVersion: minor)
         let isRoute = configuration.routes.registry(for: request.path) != nil
         guard isRoute || WebSocketServerHandshake.isWebSocketUpgrade(request) else {
             let response = configuration.httpHandler?(request) ?? HTTPResponse(status: 404, body: "not found\n")

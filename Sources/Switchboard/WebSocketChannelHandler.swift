@@ -28,8 +28,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var readPaused = false
     /// A read the pipeline asked for while paused, issued when the reader asks for more.
     private var pendingRead = false
-    /// Bytes read and not yet parsed because the reader was behind (``parse(_:context:)``).
+    /// Bytes read and not yet parsed: the reader was behind, or a turn's decoding budget was spent (``parse(_:context:)``).
     private var unparsed: ByteBuffer?
+    /// A task to parse `unparsed` is queued on the event loop.
+    private var parseScheduled = false
     /// A read made answers while the socket took no more writes: reads wait until it does.
     private var answersWaitForRoom = false
     /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
@@ -122,17 +124,22 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// it). Once the reader's buffer is full, the rest of the read waits here undecoded: one
     /// read is a few kilobytes, but with permessage-deflate each kilobyte can decode to a
     /// megabyte, and decoding it all would put hundreds of megabytes in front of a reader
-    /// that does not read.
+    /// that does not read. For the same reason one turn of the event loop decodes at most
+    /// ``WebSocketConnectionConfiguration/decodedBytesPerTurn``: the rest is parsed in a
+    /// later turn, and the loop's other connections are served in between.
     private func parse(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         // After a failure or a finished close handshake nothing more is parsed: drop the bytes
         // rather than hold them until the connection closes.
         guard engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent else { return }
         if !drainHeld, multiplex == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
-        while mayParse, let event = engine.receive(from: &buffer) {
+        var decoded = 0
+        while mayParse, decoded < configuration.decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
+            if case .message(let message) = event { decoded += message.data.readableBytes }
             handle(event, context: context)
         }
         if buffer.readableBytes > 0, engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent {
             unparsed = buffer
+            if mayParse { scheduleParse(context: context) }  // stopped for the turn's budget, not for the reader
         }
         // What a read makes us write by itself (pongs, a multiplexing session's replies) is not
         // held back by the application's sends; against a peer that does not read, it is held
@@ -144,8 +151,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// unless a close is under way (then what arrives is read to find the peer's close).
     private var mayParse: Bool { !readPaused || draining }
 
-    /// Parses the bytes held back while the reader was behind, as a read would, and flushes
-    /// what that produced. Runs as its own event-loop task, outside any read.
+    /// Parses the bytes held back (for a reader that was behind, or past a turn's budget) as a
+    /// read would, flushes what that produced, and reads on once none are left. Runs outside any read.
     private func parseHeldInput(context: ChannelHandlerContext) {
         guard var buffer = unparsed, mayParse else { return }
         unparsed = nil
@@ -156,6 +163,20 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             drainOutbound(context: context)  // flushes
         }
         flushIfNeeded(context: context)
+        issuePendingRead(context: context)
+    }
+
+    /// Parses the held bytes in a later turn of the event loop.
+    private func scheduleParse(context: ChannelHandlerContext) {
+        guard !parseScheduled else { return }
+        parseScheduled = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = bound.value
+            handler.parseScheduled = false
+            guard handler.context != nil else { return }  // removed meanwhile
+            handler.parseHeldInput(context: context)
+        }
     }
 
     private func handle(_ event: WebSocketEvent, context: ChannelHandlerContext) {
@@ -329,20 +350,20 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// the channel's pending writes without bound. With reads held, those stay within the
     /// channel's write watermark and one read's worth of answers. Reads that make no answers
     /// (the data the application echoes is held back by its own sends) go on as before.
+    /// Nor while bytes already read wait to be parsed: they go first, and reading on would grow them.
     private func mayRead(_ context: ChannelHandlerContext) -> Bool {
-        (!readPaused || draining) && !answersWaitForRoom
+        (!readPaused || draining) && !answersWaitForRoom && unparsed == nil
     }
 
     /// The reader took the buffer below its low watermarks: first what was read and held, then the socket.
     private func resumeReading(context: ChannelHandlerContext) {
         readPaused = false
-        parseHeldInput(context: context)
-        issuePendingRead(context: context)
+        if unparsed != nil { parseHeldInput(context: context) } else { issuePendingRead(context: context) }
     }
 
     /// Issues the read held back while reading was not allowed, once it is and nothing read waits to be parsed.
     private func issuePendingRead(context: ChannelHandlerContext) {
-        guard pendingRead, unparsed == nil, mayRead(context) else { return }
+        guard pendingRead, mayRead(context) else { return }
         pendingRead = false
         context.read()
     }
@@ -367,17 +388,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         flushIfNeeded(context: context)
         draining = true
         scheduleCloseTimer(context: context)
-        if unparsed != nil {
-            // The peer's answer may be among the bytes held for a reader that was behind.
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.parseHeldInput(context: context)
-                handler.read(context: context)
-            }
-        } else {
-            read(context: context)
-        }
+        // The peer's answer may be among the bytes held for a reader that was behind: they
+        // are parsed first, and the read waits for them.
+        if unparsed != nil { scheduleParse(context: context) }
+        read(context: context)
     }
 
     /// Writes what the engine has queued; returns whether there was anything.

@@ -32,6 +32,10 @@ _spec = importlib.util.spec_from_file_location(
 interop = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(interop)
 start_server = interop.start_server  # the fixture, re-exported: same binary lookup, same teardown
+# Tests/Interop's modules do `from conftest import ...`; in one pytest run over both directories
+# that name can resolve to this file, so it offers the same names.
+REPO_ROOT, STARTUP_TIMEOUT, Proc, free_port, switchboard_bin = (
+    interop.REPO_ROOT, interop.STARTUP_TIMEOUT, interop.Proc, interop.free_port, interop.switchboard_bin)
 
 DEFAULT_TEST_TIMEOUT = 60  # seconds per case (pytest-timeout), unless the case says otherwise
 SETTLE = 1.0               # seconds between the end of the abuse and the final RSS reading

@@ -108,6 +108,7 @@ class Probe(threading.Thread):
         self.max_latency = 0.0
         self.errors: list[str] = []
         self._stop_event = threading.Event()
+        self.t0 = time.monotonic()
 
     def run(self):
         n = 0
@@ -131,7 +132,7 @@ class Probe(threading.Thread):
                 if self._stop_event.is_set():
                     break
                 self.failed += 1
-                self.errors.append(f"{type(e).__name__}: {e}"[:200])
+                self.errors.append(f"at {time.monotonic() - self.t0:.1f} s: {type(e).__name__}: {e}"[:200])
                 self._stop_event.wait(PROBE_INTERVAL)
 
     def wait_first(self, timeout: float):

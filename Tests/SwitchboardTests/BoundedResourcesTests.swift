@@ -71,6 +71,29 @@ struct BoundedResourcesTests {
         _ = try? channel.finish()
     }
 
+    @Test("One turn of the event loop decodes at most decodedBytesPerTurn; the rest waits for a later turn, and so does the next read")
+    func decodingBudgetPerTurn() throws {
+        let channel = EmbeddedChannel()
+        let reads = ReadCounter()
+        try channel.pipeline.syncOperations.addHandler(reads)
+        let engine = WebSocketEngine(role: .server, limits: .default, extensions: [], allocator: channel.allocator)
+        let request = HandshakeRequest(method: "GET", target: "/", headers: [:], remoteAddress: nil, majorVersion: 1, minorVersion: 1)
+        let context = WebSocketContext(request: request, subprotocol: nil, extensions: [], role: .server, logger: .init(label: "test"))
+        let configuration = WebSocketConnectionConfiguration(pingInterval: nil, decodedBytesPerTurn: 1000)
+        let connection = try UpgradedConnection.install(on: channel, engine: engine, configuration: configuration, context: context,
+                                                        handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        channel.read()
+        #expect(reads.count == 1)
+        try channel.writeInbound(ByteBuffer(bytes: (0..<10).flatMap { _ in maskedFrame(.binary, Array(repeating: 9, count: 600)) }))
+        #expect(connection.inbound.buffered.messages == 2, "1200 bytes decoded: the turn's budget is spent")
+        channel.read()
+        #expect(reads.count == 1, "no read while bytes already read wait to be parsed")
+        channel.embeddedEventLoop.run()
+        #expect(connection.inbound.buffered.messages == 10, "later turns decode the rest")
+        #expect(reads.count == 2, "then the held read goes out")
+        _ = try? channel.finish()
+    }
+
     @Test("Heartbeat: a live peer whose messages wait behind a slow handler is not closed with 1011")
     func keepaliveWhileReadsAreHeld() async throws {
         try await withTimeout(30, "keepalive with held reads") {

@@ -20,6 +20,19 @@ public struct HandshakeRequest: Sendable, Hashable {
         self.remoteAddress = remoteAddress
     }
 
+    /// The request a ``HTTPHeadReader`` read; `nil` when its request line does not end
+    /// in an HTTP version (`HTTP/<major>.<minor>`), which the server answers 400.
+    public init?(head: HTTPHeadReader.Head, remoteAddress: String?) {
+        guard head.startLine.count == 3 else { return nil }
+        let version = head.startLine[2].utf8
+        guard version.starts(with: "HTTP/".utf8), let dot = version.firstIndex(of: UInt8(ascii: ".")),
+              let major = Int(Substring(version[version.index(version.startIndex, offsetBy: 5)..<dot])),
+              let minor = Int(Substring(version[version.index(after: dot)...]))
+        else { return nil }
+        self.init(method: head.startLine[0], target: head.startLine[1], headers: head.headers, remoteAddress: remoteAddress,
+                  majorVersion: major, minorVersion: minor)
+    }
+
     /// The path, without the query.
     public var path: String { String(target[..<pathEnd]) }
 
