@@ -10,7 +10,7 @@
 #
 # The corpus of each target is .fuzz/corpus/TARGET (not committed): seeded by scripts/fuzz-seeds.py
 # from the shapes the tests and the Autobahn TestSuite's cases use, then grown by libFuzzer.
-# Inputs that crashed are kept as regression tests in Tests/FuzzRegressions/TARGET/ (committed):
+# Inputs that crashed are kept as regression tests in Tests/FuzzRegressions/TARGET/ (committed; none yet):
 # every run replays them first. A crash leaves its input in .fuzz/artifacts/TARGET/.
 # Build: release, in .build-fuzz (its own scratch path: every module is instrumented), linked with
 # lld (gold fails on the sanitizer runtime here).
