@@ -44,6 +44,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -77,15 +78,34 @@ let package = Package(
             path: "Registry",
             swiftSettings: strictSettings
         ),
+        // The command-line tool. Its folder differs from the transport's `Sources/Switchboard` in more
+        // than case: on a case-insensitive file system (macOS's default) the two would be one folder.
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "Switchboard",
                 "SwitchboardCore",
                 "SwitchboardRegistry",
+                "SwitchboardBench",
                 "Multiplex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/SwitchboardCLI",
+            swiftSettings: strictSettings
+        ),
+        // `switchboard bench`: the load generator and its measurements (not a product).
+        .target(
+            name: "SwitchboardBench",
+            dependencies: [
+                "Switchboard",
+                "SwitchboardCore",
+                "SwitchboardRegistry",
+                "Multiplex",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

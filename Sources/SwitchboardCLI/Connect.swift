@@ -7,6 +7,7 @@ import Switchboard
 import SwitchboardCore
 import SwitchboardRegistry
 import Multiplex
+import SwitchboardBench
 
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,8 +68,8 @@ struct Connect: AsyncParsableCommand {
         let close: WebSocketCloseFrame?
         do {
             close = try await WebSocketClient.connect(to: url, configuration: configuration) { inbound, outbound, context in
-                FileHandle.standardError.write("subprotocol: \(context.subprotocol ?? "none")\n")
-                FileHandle.standardError.write("extensions: \(context.extensions.isEmpty ? "none" : context.extensions.joined(separator: ", "))\n")
+                StandardStream.standardError.write("subprotocol: \(context.subprotocol ?? "none")\n")
+                StandardStream.standardError.write("extensions: \(context.extensions.isEmpty ? "none" : context.extensions.joined(separator: ", "))\n")
                 if echo {
                     for try await message in inbound { try await outbound.send(message) }
                     return
@@ -77,9 +78,9 @@ struct Connect: AsyncParsableCommand {
                     group.addTask {
                         for try await message in inbound {
                             if let text = message.text {
-                                FileHandle.standardOutput.write(text + "\n")
+                                StandardStream.standardOutput.write(text + "\n")
                             } else {
-                                FileHandle.standardOutput.write("binary \(message.data.readableBytes) bytes\n")
+                                StandardStream.standardOutput.write("binary \(message.data.readableBytes) bytes\n")
                             }
                         }
                         return true
@@ -96,13 +97,13 @@ struct Connect: AsyncParsableCommand {
                 }
             }
         } catch {
-            FileHandle.standardError.write("error: \(error)\n")
+            StandardStream.standardError.write("error: \(error)\n")
             throw ExitCode(1)
         }
         if let close {
-            FileHandle.standardError.write("closed: \(close.code.map { String($0.rawValue) } ?? "1005") \(close.reason)\n")
+            StandardStream.standardError.write("closed: \(close.code.map { String($0.rawValue) } ?? "1005") \(close.reason)\n")
         } else {
-            FileHandle.standardError.write("closed: 1006 connection dropped without a close frame\n")
+            StandardStream.standardError.write("closed: 1006 connection dropped without a close frame\n")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import NIOCore
 import Switchboard
 import SwitchboardCore
+import SwitchboardBench
 
 /// `--channel PATH[=SUBPROTOCOL,...]`: a logical channel for `switchboard connect` to open.
 struct ChannelSpec {
@@ -40,16 +41,16 @@ struct ChannelConsole {
                 }
                 for (index, endpoint) in endpoints.enumerated() {
                     let extensions = endpoint.context.extensions.filter { $0 != "mux" && $0 != "mux_DO_NOT_USE" }
-                    FileHandle.standardError.write("channel \(index): subprotocol \(endpoint.context.subprotocol ?? "none"), "
+                    StandardStream.standardError.write("channel \(index): subprotocol \(endpoint.context.subprotocol ?? "none"), "
                         + "extensions \(extensions.isEmpty ? "none" : extensions.joined(separator: ", "))\n")
                 }
                 try await exchange(over: endpoints)
             }
         } catch {
-            FileHandle.standardError.write("error: \(error)\n")
+            StandardStream.standardError.write("error: \(error)\n")
             throw ExitCode(1)
         }
-        FileHandle.standardError.write("closed: \(close?.code.map { String($0.rawValue) } ?? "1005") \(close?.reason ?? "")\n")
+        StandardStream.standardError.write("closed: \(close?.code.map { String($0.rawValue) } ?? "1005") \(close?.reason ?? "")\n")
     }
 
     private func exchange(over endpoints: [WebSocketLogicalChannel]) async throws {
@@ -57,9 +58,9 @@ struct ChannelConsole {
             for (index, endpoint) in endpoints.enumerated() {
                 group.addTask {
                     do {
-                        for try await message in endpoint.inbound { FileHandle.standardOutput.write("[\(index)] \(Self.describe(message))\n") }
+                        for try await message in endpoint.inbound { StandardStream.standardOutput.write("[\(index)] \(Self.describe(message))\n") }
                     } catch {
-                        FileHandle.standardError.write("channel \(index) ended: \(error)\n")
+                        StandardStream.standardError.write("channel \(index) ended: \(error)\n")
                     }
                 }
             }

@@ -23,8 +23,8 @@ import Multiplex
 /// `FrameParser` for the echoes, one flush per read batch, no Swift task per
 /// message. With `--channels N` every connection multiplexes N logical
 /// channels instead (see `BenchMux`).
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Bench: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Load an echo server: C connections, ping-pong or pipelined, every echoed byte checked.",
         discussion: """
             Prints messages/s, MB/s (echoed payload, one direction, 10^6 bytes) and round-trip \
@@ -65,7 +65,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Also report the CPU use of this process (the server's pid; Linux /proc) over the measured window.")
     var serverPid: Int32?
 
-    func validate() throws {
+    public func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard size >= 0, size <= 16 << 20 else { throw ValidationError("--size must be between 0 and 16 MiB") }
         guard inFlight >= 1 else { throw ValidationError("--in-flight must be at least 1") }
@@ -79,7 +79,9 @@ struct Bench: AsyncParsableCommand {
         guard !parsed.isSecure else { throw ValidationError("wss:// is not supported by bench yet: measure TLS separately") }
     }
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let target = WebSocketURL(url)!
         let perConnection = mode == .pingpong ? 1 : inFlight
         let limit = max(size + 1024, 1 << 20)
@@ -114,9 +116,9 @@ struct Bench: AsyncParsableCommand {
         }
 
         if json {
-            FileHandle.standardOutput.write(jsonLine(result, extensions: negotiated, perConnection: perConnection, cpu: cpu) + "\n")
+            StandardStream.standardOutput.write(jsonLine(result, extensions: negotiated, perConnection: perConnection, cpu: cpu) + "\n")
         } else {
-            FileHandle.standardOutput.write(table(result, extensions: negotiated, perConnection: perConnection, cpu: cpu))
+            StandardStream.standardOutput.write(table(result, extensions: negotiated, perConnection: perConnection, cpu: cpu))
         }
         if result.mismatches > 0 || !result.errors.isEmpty {
             var text = "\nERROR: the run is not valid:"
@@ -124,7 +126,7 @@ struct Bench: AsyncParsableCommand {
             if !result.errors.isEmpty { text += " connection(s) failed;" }
             text += "\n"
             for line in result.mismatchSamples + result.errors { text += "  \(line)\n" }
-            FileHandle.standardError.write(text)
+            StandardStream.standardError.write(text)
             throw ExitCode(1)
         }
     }
@@ -164,12 +166,12 @@ struct Bench: AsyncParsableCommand {
             }
         } catch {
             channels.forEach { $0.close(promise: nil) }
-            FileHandle.standardError.write("error: \(error)\n")
+            StandardStream.standardError.write("error: \(error)\n")
             throw ExitCode(1)
         }
         let connectSeconds = Double(monotonicNanoseconds() - started) / 1e9
         if !json {
-            FileHandle.standardError.write("\(connections) connection(s) open in \(fixed(connectSeconds, 2)) s; warming up \(fixed(warmup, 1)) s, then measuring \(fixed(duration, 1)) s\n")
+            StandardStream.standardError.write("\(connections) connection(s) open in \(fixed(connectSeconds, 2)) s; warming up \(fixed(warmup, 1)) s, then measuring \(fixed(duration, 1)) s\n")
         }
 
         let cpu = try await measuredWindow(recorders)

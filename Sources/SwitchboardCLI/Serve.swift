@@ -10,6 +10,7 @@ import SwitchboardRegistry
 
 #if canImport(Glibc)
 import Glibc
+import SwitchboardBench
 #endif
 
 struct Serve: AsyncParsableCommand {
@@ -84,7 +85,7 @@ struct Serve: AsyncParsableCommand {
             // An IPv6 address goes in brackets, in the address as in the URL (RFC 3986 §3.2.2).
             func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
             let port = address.port ?? port
-            FileHandle.standardError.write("listening on \(bracketed(address.ipAddress ?? host)):\(port) (\(scheme)://\(bracketed(host)):\(port)/echo)\n")
+            StandardStream.standardError.write("listening on \(bracketed(address.ipAddress ?? host)):\(port) (\(scheme)://\(bracketed(host)):\(port)/echo)\n")
         }
         signals.forEach { $0.cancel() }
     }
@@ -114,25 +115,6 @@ struct Serve: AsyncParsableCommand {
             source.setEventHandler(handler: action)
             source.resume()
             return source
-        }
-    }
-}
-
-/// Unbuffered writes to the standard streams.
-enum FileHandle {
-    case standardError
-    case standardOutput
-
-    func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        let fd: Int32 = self == .standardError ? 2 : 1
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
         }
     }
 }

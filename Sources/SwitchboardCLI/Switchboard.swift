@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SwitchboardBench
 
 @main
 struct SwitchboardCommand: AsyncParsableCommand {
