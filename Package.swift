@@ -176,6 +176,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A user's session extension (two sessions over one socket), from outside the library's modules.
+        .testTarget(
+            name: "CustomSessionExtensionExampleTests",
+            dependencies: ["SwitchboardTestSupport", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/CustomSessionExtensionExample",
+            swiftSettings: strictSettings
+        ),
         // A user's subprotocol, registered from outside the library's modules.
         .testTarget(
             name: "CustomSubprotocolExampleTests",

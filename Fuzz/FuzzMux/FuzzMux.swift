@@ -56,7 +56,7 @@ enum Session {
         let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost"])
         return (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
             role: .server, request: physical, limits: WebSocketLimits(maxFrameSize: 4096, maxMessageSize: 4096),
-            channelExtensions: [], acceptChannel: { handshake.evaluate($0) }, logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })))
+            acceptChannel: { handshake.evaluate($0) }, logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })))
     }
 }
 

@@ -38,7 +38,6 @@ public struct Multiplex: WebSocketExtensionFactory {
     }
 
     public var token: String { revision.token }
-    public var carriesLogicalChannels: Bool { true }
 
     /// The `quota` parameter: the send quota the server starts with on the
     /// implicit channel, which is what this client can buffer there.
@@ -47,16 +46,43 @@ public struct Multiplex: WebSocketExtensionFactory {
     }
 
     public func clientAccept(_ response: ExtensionOffer) throws(ExtensionNegotiationError) -> any WebSocketExtension {
+        try clientAccept(response, negotiation: ExtensionNegotiationState(elements: [response], position: 0, accepted: [], factories: [self])).extension
+    }
+
+    /// The draft's rule for the other extensions: those the server's response lists
+    /// before the multiplexing token belong to the logical channels (the implicit one
+    /// gets them now), those after it to the physical connection. New channels offer
+    /// every other extension the client has.
+    public func clientAccept(_ response: ExtensionOffer, negotiation: ExtensionNegotiationState) throws(ExtensionNegotiationError) -> ExtensionAgreement {
         guard response.parameters.isEmpty else {
             throw ExtensionNegotiationError("\(token) response with parameters \(response.parameters.map(\.name).joined(separator: ", "))")
         }
-        return MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: 0)
+        let ext = MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: 0,
+                                     channelExtensions: negotiation.accepted,
+                                     channelExtensionFactories: negotiation.factories.filter { !($0 is Multiplex) })
+        return ExtensionAgreement(response: response, extension: ext, adoptsPreceding: true)
     }
 
     public func serverAccept(_ offers: [ExtensionOffer]) -> (response: ExtensionOffer, extension: any WebSocketExtension)? {
+        serverAccept(offers, negotiation: ExtensionNegotiationState(elements: offers, position: 0, accepted: [], factories: [self]))
+            .map { ($0.response, $0.extension) }
+    }
+
+    /// One multiplexer per connection, the server's first (in its order) that the client
+    /// offered usably; the extensions accepted for the offers before it belong to the
+    /// logical channels (the implicit one gets them now), those after it to the physical
+    /// connection (the draft's rule, which is Multiplex's own, not the core's).
+    public func serverAccept(_ offers: [ExtensionOffer], negotiation: ExtensionNegotiationState) -> ExtensionAgreement? {
+        guard !negotiation.accepted.contains(where: { $0 is MultiplexExtension }) else { return nil }
+        let preferred = negotiation.factories.lazy.compactMap { $0 as? Multiplex }.first { mux in
+            negotiation.elements.contains { $0.token == mux.token && Self.quota(in: $0) != nil }
+        }
+        guard (preferred?.token ?? token) == token else { return nil }
         for offer in offers {
             guard let quota = Self.quota(in: offer) else { continue }
-            return (ExtensionOffer(token), MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: quota))
+            let ext = MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: quota,
+                                         channelExtensions: negotiation.accepted, channelExtensionFactories: [])
+            return ExtensionAgreement(response: ExtensionOffer(token), extension: ext, adoptsPreceding: true)
         }
         return nil
     }
@@ -85,6 +111,10 @@ struct MultiplexExtension: WebSocketMultiplexingExtension {
     let configuration: MuxConfiguration
     /// Server: the client's `quota`, our first send quota on the implicit channel.
     let peerInitialQuota: Int
+    /// The implicit channel's extensions: those negotiated before the multiplexing token.
+    let channelExtensions: [any WebSocketExtension]
+    /// Client: the extensions each new channel offers.
+    let channelExtensionFactories: [any WebSocketExtensionFactory]
 
     var name: String { revision.token }
 
@@ -92,6 +122,7 @@ struct MultiplexExtension: WebSocketMultiplexingExtension {
     func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
 
     func makeSession(_ setup: MultiplexSessionSetup) -> any WebSocketMultiplexSession {
-        MuxSession(setup: setup, configuration: configuration, implicitSendQuota: setup.role == .server ? peerInitialQuota : 0)
+        MuxSession(setup: setup, configuration: configuration, implicitSendQuota: setup.role == .server ? peerInitialQuota : 0,
+                   channelExtensions: channelExtensions, channelExtensionFactories: channelExtensionFactories)
     }
 }

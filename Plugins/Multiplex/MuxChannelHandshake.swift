@@ -29,8 +29,15 @@ enum MuxChannelHandshake {
     }
 
     /// Server: the request with the fields the physical handshake settled, ready for the server's checks.
+    /// A channel cannot itself be multiplexed: offers of multiplexing are taken out.
     static func settled(_ request: HandshakeRequest) -> HandshakeRequest {
         var settled = request
+        let muxTokens = Set(MuxRevision.allCases.map(\.token))
+        if let offers = try? ExtensionHeader.parse(request.headers["Sec-WebSocket-Extensions"]), offers.contains(where: { muxTokens.contains($0.token) }) {
+            let kept = offers.filter { !muxTokens.contains($0.token) }
+            settled.headers = HandshakeHeaders(settled.headers.fields.filter { !$0.name.equalsIgnoringASCIICase("Sec-WebSocket-Extensions") })
+            if !kept.isEmpty { settled.headers.add(name: "Sec-WebSocket-Extensions", value: ExtensionHeader.serialize(kept)) }
+        }
         settled.headers.replaceOrAdd(name: "Upgrade", value: "websocket")
         settled.headers.replaceOrAdd(name: "Sec-WebSocket-Version", value: "13")
         settled.headers.replaceOrAdd(name: "Sec-WebSocket-Key", value: settledKey)

@@ -70,6 +70,10 @@ extension MuxSession {
         guard channels.count + pendingOpens.count + waitingOpens.count < configuration.maxChannels else {
             return completion(.failure(.channelRefused("\(configuration.maxChannels) channels are open or opening")))
         }
+        var request = request
+        if let offer = ExtensionNegotiation.clientOfferHeader(channelExtensionFactories) {
+            request.headers.replaceOrAdd(name: "Sec-WebSocket-Extensions", value: offer)
+        }
         // Slots may still be on their way right after the handshake: wait for one.
         waitingOpens.append(PendingOpen(request: request, subprotocols: subprotocols, quota: 0, completion: completion))
         openWaiting()
@@ -103,7 +107,7 @@ extension MuxSession {
         let negotiated: (subprotocol: String?, extensions: [any WebSocketExtension])
         do {
             negotiated = try MuxChannelHandshake.validate(response: response, subprotocols: open.subprotocols,
-                                                          factories: setup.channelExtensionFactories, limit: configuration.maxHandshakeSize)
+                                                          factories: channelExtensionFactories, limit: configuration.maxHandshakeSize)
         } catch {
             if !response.rejected {
                 controlOut.append(.dropChannel(MuxDropChannel(channel: response.channel, reason: .init(.logicalChannelFailed, message: "\(error)"))))

@@ -46,18 +46,25 @@ final class MuxSession: WebSocketMultiplexSession {
     /// Server: channel opens refused so far (``mayRefuse()``).
     var refusedChannels = 0
     private let implicitSendQuota: Int
+    /// The implicit channel's extensions, negotiated in the physical handshake.
+    private let implicitExtensions: [any WebSocketExtension]
+    /// Client: the extensions each new channel offers.
+    let channelExtensionFactories: [any WebSocketExtensionFactory]
 
-    init(setup: MultiplexSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int) {
+    init(setup: MultiplexSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int,
+         channelExtensions: [any WebSocketExtension], channelExtensionFactories: [any WebSocketExtensionFactory]) {
         self.setup = setup
         self.configuration = configuration
         self.logger = setup.logger
         self.deltaBase = setup.request
         self.implicitSendQuota = implicitSendQuota
+        self.implicitExtensions = channelExtensions
+        self.channelExtensionFactories = channelExtensionFactories
     }
 
     func start(host: any WebSocketMultiplexHost) {
         self.host = host
-        let engine = WebSocketEngine(role: setup.role, limits: setup.limits, extensions: setup.channelExtensions,
+        let engine = WebSocketEngine(role: setup.role, limits: setup.limits, extensions: implicitExtensions,
                                      framing: .frames, allocator: setup.allocator)
         // Server: the client's `quota` is what we may send on the implicit channel. Client: the
         // server grants it with FlowControl; what the server may send is the quota we offered.

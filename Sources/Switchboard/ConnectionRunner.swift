@@ -7,8 +7,6 @@ struct MultiplexPlan {
     var session: any WebSocketMultiplexSession
     /// The implicit channel: the physical request, its subprotocol and channel extensions.
     var implicit: OpenedLogicalChannel
-    /// Client: the extensions each new channel offers.
-    var channelExtensions: [any WebSocketExtensionFactory]
     /// Client: how long opening a channel waits for the server's answer.
     var channelOpenTimeout: TimeAmount = .seconds(10)
 
@@ -20,8 +18,7 @@ struct MultiplexPlan {
         let setup = makeSetup()
         return MultiplexPlan(session: mux.makeSession(setup),
                              implicit: OpenedLogicalChannel(id: 1, request: setup.request, subprotocol: subprotocol,
-                                                            extensions: setup.channelExtensions.map(\.name)),
-                             channelExtensions: setup.channelExtensionFactories)
+                                                            extensions: mux.channelExtensions.map(\.name)))
     }
 }
 
@@ -90,8 +87,7 @@ final class UpgradedConnection: Sendable {
         if let bridge, let plan {
             let bound = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
             let opener = context.role == .client
-                ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, extensions: plan.channelExtensions,
-                                         openTimeout: plan.channelOpenTimeout) : nil
+                ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, openTimeout: plan.channelOpenTimeout) : nil
             bridge.start(physical: wsHandler, implicit: plan.implicit, opener: opener)
             multiplexed = Multiplexed(implicit: bridge.implicitChannel!, starts: bridge.starts)
         }

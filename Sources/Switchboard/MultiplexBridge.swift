@@ -208,14 +208,12 @@ struct MultiplexChannelOpener: WebSocketChannelOpener {
     let bridge: NIOLoopBound<MultiplexBridge>
     /// The physical request, whose `Host` and extra fields (`Origin`, `Authorization`) every channel repeats.
     let physicalRequest: HandshakeRequest
-    let extensions: [any WebSocketExtensionFactory]
     /// How long an open waits for the server (the client's handshake timeout).
     let openTimeout: TimeAmount
 
     func openChannel(path: String, subprotocols: [String], headers: HandshakeHeaders) async throws -> WebSocketLogicalChannel {
         var fields: HandshakeHeaders = ["Host": physicalRequest.headers.single("Host") ?? "localhost", "Connection": "Upgrade"]
         if !subprotocols.isEmpty { fields.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", ")) }
-        if let offer = ExtensionNegotiation.clientOfferHeader(extensions) { fields.add(name: "Sec-WebSocket-Extensions", value: offer) }
         let settled: Set<String> = ["host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
                                     "sec-websocket-protocol", "sec-websocket-extensions"]
         for field in physicalRequest.headers where !settled.contains(field.name.lowercased()) { fields.add(name: field.name, value: field.value) }

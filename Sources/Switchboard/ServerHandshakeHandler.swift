@@ -104,8 +104,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         let plan = MultiplexPlan.make(
             extensions: accepted.extensions,
             setup: MultiplexSessionSetup(role: .server, request: request, limits: configuration.connection.limits,
-                                         channelExtensions: accepted.channelExtensions,
-                                         acceptChannel: { [channels = handshake.forLogicalChannels] in channels.evaluate($0) },
+                                         acceptChannel: { [handshake] in handshake.evaluate($0) },
                                          allocator: context.channel.allocator, logger: logger),
             subprotocol: accepted.subprotocol)
         do {
@@ -143,14 +142,5 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         case .v6: return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
         default: return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
         }
-    }
-}
-
-extension WebSocketServerHandshake {
-    /// The same checks for a logical channel's handshake, minus multiplexing itself.
-    var forLogicalChannels: WebSocketServerHandshake {
-        var channels = self
-        channels.extensions = extensions.filter { !$0.carriesLogicalChannels }
-        return channels
     }
 }

@@ -32,6 +32,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var unparsed: ByteBuffer?
     /// A task to parse `unparsed` is queued on the event loop.
     private var parseScheduled = false
+    /// The connection failed and its output is closed; it closes once the peer closes or the linger ends.
+    private var lingering = false
     /// A read made answers while the socket took no more writes: reads wait until it does.
     private var answersWaitForRoom = false
     /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
@@ -371,11 +373,11 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func startClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
         defer { outbound.closeStateChanged(engine.closeState) }
         if let failure = engine.failure {
-            // Fail the connection (§7.1.7): the failure's code, then drop TCP without waiting.
+            // Fail the connection (§7.1.7): the failure's code, then end TCP without waiting for an answer.
             engine.close(code: failure.closeCode, reason: failure.reason)
             writeOutbound(context: context, promise: nil)
             flushIfNeeded(context: context)
-            context.close(promise: nil)
+            closeLingering(context: context)
             return
         }
         if engine.closeState == .closeReceived {
@@ -436,8 +438,31 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         engine.close(code: code, reason: reason)
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
-        context.close(promise: nil)
+        closeLingering(context: context)
     }
+
+    /// Ends TCP after a failure without losing what was just written: closing a socket with
+    /// unread input sends a reset, and a peer's TCP drops what it received but its application
+    /// has not read yet (Autobahn 3.4 lost the echo and the close frame that way, now and then).
+    /// So the output is closed (FIN after the pending writes), what still arrives is read and
+    /// dropped, and the connection closes when the peer closes its side, or after
+    /// ``lingerAfterFailure`` at most. Where the output cannot be closed alone (TLS), it closes at once.
+    private func closeLingering(context: ChannelHandlerContext) {
+        guard !lingering else { return }
+        lingering = true
+        draining = true
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { _ in context.close(promise: nil) }
+        context.close(mode: .output, promise: promise)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.lingerAfterFailure) { bound.value.close(promise: nil) }
+        read(context: context)
+    }
+
+    /// How long a failed connection reads and drops what its peer still sends before it closes.
+    /// 2 s: long enough for a peer to see our close frame and close its side, short enough that
+    /// a peer that does not close holds the connection for a moment only.
+    static let lingerAfterFailure: TimeAmount = .seconds(2)
 
     // MARK: Timers
 

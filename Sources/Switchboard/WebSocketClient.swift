@@ -93,8 +93,6 @@ public enum WebSocketClient {
                         var plan = MultiplexPlan.make(
                             extensions: accepted.extensions,
                             setup: MultiplexSessionSetup(role: .client, request: handshake.request, limits: configuration.connection.limits,
-                                                         channelExtensions: accepted.channelExtensions,
-                                                         channelExtensionFactories: configuration.extensions.filter { !$0.carriesLogicalChannels },
                                                          allocator: context.channel.allocator, logger: logger),
                             subprotocol: accepted.subprotocol)
                         plan?.channelOpenTimeout = configuration.handshakeTimeout

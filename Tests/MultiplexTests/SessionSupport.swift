@@ -56,17 +56,18 @@ let echoHandler = ClosureWebSocketHandler { inbound, outbound, _ in
 
 /// A server session for `/echo` (and `/chat` requiring the `chat.v1` subprotocol), started on a recording host.
 func serverSession(configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000",
-                   limits: WebSocketLimits = .default, logger: Logger = Logger(label: "test")) throws -> (any WebSocketMultiplexSession, RecordingHost) {
+                   limits: WebSocketLimits = .default, serverExtensions: [any WebSocketExtensionFactory] = [],
+                   logger: Logger = Logger(label: "test")) throws -> (any WebSocketMultiplexSession, RecordingHost) {
     var routes = WebSocketRoutes()
     routes.add("/echo", handler: echoHandler)
     var chat = SubprotocolRegistry(requiresSubprotocol: true)
     chat.register("chat.v1", echoHandler)
     routes.add("/chat", chat)
-    let handshake = WebSocketServerHandshake(routes: routes)
+    let handshake = WebSocketServerHandshake(routes: routes, extensions: serverExtensions)
     let (_, ext) = Multiplex(configuration: configuration).serverAccept(try ExtensionHeader.parse([offer]))!
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost", "Origin": "http://localhost"])
     let session = (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
-        role: .server, request: physical, limits: limits, channelExtensions: [],
+        role: .server, request: physical, limits: limits,
         acceptChannel: { handshake.evaluate($0) }, logger: logger))
     let host = RecordingHost()
     session.start(host: host)
@@ -78,7 +79,7 @@ func clientSession(slots: Int = 4, quota: Int = 1000, implicitQuota: Int = 1000)
     let ext = try Multiplex().clientAccept(ExtensionOffer("mux"))
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost"])
     let session = (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
-        role: .client, request: physical, limits: .default, channelExtensions: [], logger: Logger(label: "test")))
+        role: .client, request: physical, limits: .default, logger: Logger(label: "test")))
     let host = RecordingHost()
     session.start(host: host)
     session.receive(control(.flowControl(MuxFlowControl(channel: 1, quota: implicitQuota)),

@@ -86,19 +86,26 @@ def test_integer_overflow_answers_an_error(stress, subprotocols):
     assert not any(": result " in a for a in answers), m.observed
 
 
+def one_answer(srv, text: str) -> str:
+    """Sends `text` on a new connection to /rpc: "error CODE" for the answer's error, "close CODE" when the
+    server closes instead, or the answer itself, cut short."""
+    async def main():
+        async with connect(rpc_url(srv), open_timeout=10, close_timeout=2, max_size=None) as ws:
+            await ws.send(text)
+            try:
+                return check_response(json.loads(await asyncio.wait_for(ws.recv(), 20)))
+            except ConnectionClosed as e:
+                return f"close {e.rcvd.code if e.rcvd else None}"
+    answer = run(main())
+    if isinstance(answer, dict) and "error" in answer:
+        return f"error {answer['error']['code']}"
+    return str(answer)[:120]
+
+
 def test_deep_nesting(stress):
     srv = stress.start()
     with stress.measure(f"{NESTING}-deep array: -32700 (or a close), server alive", settle=0.3) as m:
-        async def main():
-            async with connect(rpc_url(srv), open_timeout=10, close_timeout=2, max_size=None) as ws:
-                await ws.send("[" * NESTING + "]" * NESTING)
-                try:
-                    return check_response(json.loads(await asyncio.wait_for(ws.recv(), 20)))
-                except ConnectionClosed as e:
-                    return f"close {e.rcvd.code if e.rcvd else None}"
-        answer = run(main())
-        m.observed = (f"error {answer['error']['code']}" if isinstance(answer, dict) and "error" in answer
-                      else str(answer)[:120])
+        m.observed = one_answer(srv, "[" * NESTING + "]" * NESTING)
     m.assert_healthy(peak_growth_mib=32, final_growth_mib=32)
     assert m.observed in ("error -32700",) or m.observed.startswith("close "), m.observed
 
@@ -132,16 +139,7 @@ def test_huge_string_past_the_rpc_limit(stress):
     srv = stress.start()
     size = 2 * RPC_LIMIT
     with stress.measure(f"a {size / MiB:.0f} MiB call (past the JSON-RPC 1 MiB limit): error -32600") as m:
-        async def main():
-            async with connect(rpc_url(srv), open_timeout=10, close_timeout=2, max_size=None) as ws:
-                await ws.send(huge_call(size).decode())
-                try:
-                    return check_response(json.loads(await asyncio.wait_for(ws.recv(), 20)))
-                except ConnectionClosed as e:
-                    return f"close {e.rcvd.code if e.rcvd else None}"
-        answer = run(main())
-        m.observed = (f"error {answer['error']['code']}" if isinstance(answer, dict) and "error" in answer
-                      else str(answer)[:120])
+        m.observed = one_answer(srv, huge_call(size).decode())
     m.assert_healthy(peak_growth_mib=64, final_growth_mib=64)
     assert m.observed == "error -32600", m.observed
 

@@ -31,6 +31,35 @@ struct TestExtensionFactory: WebSocketExtensionFactory {
     }
 }
 
+/// A factory whose extension adopts the extensions accepted before it, as an extension that
+/// carries sessions does; its extension keeps the names of what it adopted.
+struct AdoptingExtensionFactory: WebSocketExtensionFactory {
+    var token = "x-sessions"
+
+    func clientOffers() -> [ExtensionOffer] { [ExtensionOffer(token)] }
+    func clientAccept(_ response: ExtensionOffer) throws(ExtensionNegotiationError) -> any WebSocketExtension {
+        AdoptingExtension(name: token, adopted: [])
+    }
+    func serverAccept(_ offers: [ExtensionOffer]) -> (response: ExtensionOffer, extension: any WebSocketExtension)? {
+        (offers[0], AdoptingExtension(name: token, adopted: []))
+    }
+    func serverAccept(_ offers: [ExtensionOffer], negotiation: ExtensionNegotiationState) -> ExtensionAgreement? {
+        ExtensionAgreement(response: offers[0], extension: AdoptingExtension(name: token, adopted: negotiation.accepted.map(\.name)),
+                           adoptsPreceding: true)
+    }
+    func clientAccept(_ response: ExtensionOffer, negotiation: ExtensionNegotiationState) throws(ExtensionNegotiationError) -> ExtensionAgreement {
+        ExtensionAgreement(response: response, extension: AdoptingExtension(name: token, adopted: negotiation.accepted.map(\.name)),
+                           adoptsPreceding: true)
+    }
+}
+
+struct AdoptingExtension: WebSocketExtension {
+    var name: String
+    var adopted: [String]
+    func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+}
+
 /// A record of the calls extensions receive, shared by the extensions of one test.
 final class CallLog {
     var entries: [String] = []
@@ -272,6 +301,30 @@ struct ExtensionNegotiationTests {
     func clientRefusesParameters() {
         #expect(throws: ExtensionNegotiationError.self) { try ExtensionNegotiation.clientAccept(response: ["x-a; unknown"], factories: [Self.a]) }
         #expect(throws: ExtensionNegotiationError.self) { try ExtensionNegotiation.clientAccept(response: ["x-a;"], factories: [Self.a]) }
+    }
+
+    @Test("An extension that adopts those accepted before it takes them out of the connection's pipeline; the header keeps every answer in order")
+    func adoptionOnServer() throws {
+        let negotiated = ExtensionNegotiation.serverNegotiate(offers: try ExtensionHeader.parse(["x-a, x-c, x-sessions, x-a, x-d"]),
+                                                              factories: [Self.a, Self.c, Self.d, AdoptingExtensionFactory()])
+        #expect(negotiated.extensions.map(\.name) == ["x-sessions", "x-a", "x-d"], "x-a may be answered again after the adoption")
+        #expect((negotiated.extensions.first as? AdoptingExtension)?.adopted == ["x-a", "x-c"])
+        #expect(negotiated.header == "x-a, x-c, x-sessions, x-a, x-d")
+        // The reserved bits of what was adopted are free again: x-b claims RSV1 after it.
+        let again = ExtensionNegotiation.serverNegotiate(offers: try ExtensionHeader.parse(["x-a, x-sessions, x-b"]),
+                                                         factories: [Self.a, Self.b, AdoptingExtensionFactory()])
+        #expect(again.extensions.map(\.name) == ["x-sessions", "x-b"])
+    }
+
+    @Test("The client applies the same adoption to the server's answer, and still refuses a token answered twice on one side of it")
+    func adoptionOnClient() throws {
+        let factories: [any WebSocketExtensionFactory] = [Self.a, Self.c, AdoptingExtensionFactory()]
+        let accepted = try ExtensionNegotiation.clientAccept(response: ["x-a, x-sessions, x-c"], factories: factories)
+        #expect(accepted.map(\.name) == ["x-sessions", "x-c"])
+        #expect((accepted.first as? AdoptingExtension)?.adopted == ["x-a"])
+        #expect(throws: ExtensionNegotiationError.self) {
+            try ExtensionNegotiation.clientAccept(response: ["x-sessions, x-c, x-c"], factories: factories)
+        }
     }
 
     @Test("§9.1: the server handshake answers the negotiated extensions and hands over their instances")

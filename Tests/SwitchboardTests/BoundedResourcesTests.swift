@@ -11,16 +11,23 @@ import SwitchboardTestSupport
 /// a live peer is not mistaken for a dead one.
 @Suite("Bounded resources: peers that do not read")
 struct BoundedResourcesTests {
-    @Test("A peer that pings without reading: once its pongs wait for the socket to take writes, no more is read until it does")
-    func pingsWithoutReading() throws {
+    /// A server connection on an `EmbeddedChannel` whose handler never reads, behind a counter of the reads it asks for.
+    static func embeddedServerConnection(_ configuration: WebSocketConnectionConfiguration) throws
+        -> (channel: EmbeddedChannel, reads: ReadCounter, connection: UpgradedConnection) {
         let channel = EmbeddedChannel()
         let reads = ReadCounter()
         try channel.pipeline.syncOperations.addHandler(reads)
         let engine = WebSocketEngine(role: .server, limits: .default, extensions: [], allocator: channel.allocator)
         let request = HandshakeRequest(method: "GET", target: "/", headers: [:], remoteAddress: nil, majorVersion: 1, minorVersion: 1)
         let context = WebSocketContext(request: request, subprotocol: nil, extensions: [], role: .server, logger: .init(label: "test"))
-        _ = try UpgradedConnection.install(on: channel, engine: engine, configuration: .init(pingInterval: nil), context: context,
-                                           handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        let connection = try UpgradedConnection.install(on: channel, engine: engine, configuration: configuration, context: context,
+                                                        handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        return (channel, reads, connection)
+    }
+
+    @Test("A peer that pings without reading: once its pongs wait for the socket to take writes, no more is read until it does")
+    func pingsWithoutReading() throws {
+        let (channel, reads, _) = try Self.embeddedServerConnection(.init(pingInterval: nil))
         channel.read()
         #expect(reads.count == 1)
 
@@ -46,13 +53,8 @@ struct BoundedResourcesTests {
 
     @Test("Bytes read past a full reader's buffer wait undecoded, and are decoded (pings answered) once the reader takes more")
     func readPastFullBufferWaitsUndecoded() async throws {
-        let channel = EmbeddedChannel()
-        let engine = WebSocketEngine(role: .server, limits: .default, extensions: [], allocator: channel.allocator)
-        let request = HandshakeRequest(method: "GET", target: "/", headers: [:], remoteAddress: nil, majorVersion: 1, minorVersion: 1)
-        let context = WebSocketContext(request: request, subprotocol: nil, extensions: [], role: .server, logger: .init(label: "test"))
-        let configuration = WebSocketConnectionConfiguration(pingInterval: nil, inboundBufferedMessages: 16, inboundBufferedBytes: 1000)
-        let connection = try UpgradedConnection.install(on: channel, engine: engine, configuration: configuration, context: context,
-                                                        handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        let (channel, _, connection) = try Self.embeddedServerConnection(
+            WebSocketConnectionConfiguration(pingInterval: nil, inboundBufferedMessages: 16, inboundBufferedBytes: 1000))
         channel.read()
         // One read: ten 600-byte messages and a ping at the end.
         let frames = (0..<10).flatMap { _ in maskedFrame(.binary, Array(repeating: 9, count: 600)) } + maskedFrame(.ping, [1, 2])
@@ -73,15 +75,8 @@ struct BoundedResourcesTests {
 
     @Test("One turn of the event loop decodes at most decodedBytesPerTurn; the rest waits for a later turn, and so does the next read")
     func decodingBudgetPerTurn() throws {
-        let channel = EmbeddedChannel()
-        let reads = ReadCounter()
-        try channel.pipeline.syncOperations.addHandler(reads)
-        let engine = WebSocketEngine(role: .server, limits: .default, extensions: [], allocator: channel.allocator)
-        let request = HandshakeRequest(method: "GET", target: "/", headers: [:], remoteAddress: nil, majorVersion: 1, minorVersion: 1)
-        let context = WebSocketContext(request: request, subprotocol: nil, extensions: [], role: .server, logger: .init(label: "test"))
-        let configuration = WebSocketConnectionConfiguration(pingInterval: nil, decodedBytesPerTurn: 1000)
-        let connection = try UpgradedConnection.install(on: channel, engine: engine, configuration: configuration, context: context,
-                                                        handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        let (channel, reads, connection) = try Self.embeddedServerConnection(
+            WebSocketConnectionConfiguration(pingInterval: nil, decodedBytesPerTurn: 1000))
         channel.read()
         #expect(reads.count == 1)
         try channel.writeInbound(ByteBuffer(bytes: (0..<10).flatMap { _ in maskedFrame(.binary, Array(repeating: 9, count: 600)) }))

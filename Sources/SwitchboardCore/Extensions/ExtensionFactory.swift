@@ -7,13 +7,6 @@ public protocol WebSocketExtensionFactory: Sendable {
     var token: String { get }
     /// The reserved bits the extension will claim; two extensions claiming the same bit cannot both be accepted.
     var reservedBits: WebSocketFrame.ReservedBits { get }
-    /// Whether the extension carries logical channels (multiplexing). Default `false`.
-    ///
-    /// Offers listed before such a token are for the logical channels, not for the
-    /// physical connection (draft-ietf-hybi-websocket-multiplexing): the negotiation
-    /// gives them to the implicit channel and leaves them out of the physical pipeline.
-    var carriesLogicalChannels: Bool { get }
-
     /// Client: the offers to send, most preferred first.
     func clientOffers() -> [ExtensionOffer]
 
@@ -26,11 +19,65 @@ public protocol WebSocketExtensionFactory: Sendable {
     /// honour, in the client's order, and returns the response element and the
     /// extension; `nil` declines them all.
     func serverAccept(_ offers: [ExtensionOffer]) -> (response: ExtensionOffer, extension: any WebSocketExtension)?
+
+    /// Server, seeing the whole negotiation: what the client offered and what this
+    /// connection accepted before this factory's turn (as Python `websockets` gives its
+    /// extensions). The default calls ``serverAccept(_:)`` and adopts nothing; an
+    /// extension that runs sessions inside the connection overrides it to take the
+    /// extensions accepted before it as its sessions' own.
+    func serverAccept(_ offers: [ExtensionOffer], negotiation: ExtensionNegotiationState) -> ExtensionAgreement?
+
+    /// Client, seeing the whole negotiation: the server's response and what was accepted
+    /// before this element. The default calls ``clientAccept(_:)`` and adopts nothing.
+    func clientAccept(_ response: ExtensionOffer, negotiation: ExtensionNegotiationState) throws(ExtensionNegotiationError) -> ExtensionAgreement
 }
 
 extension WebSocketExtensionFactory {
     public var reservedBits: WebSocketFrame.ReservedBits { [] }
-    public var carriesLogicalChannels: Bool { false }
+
+    public func serverAccept(_ offers: [ExtensionOffer], negotiation: ExtensionNegotiationState) -> ExtensionAgreement? {
+        serverAccept(offers).map { ExtensionAgreement(response: $0.response, extension: $0.extension) }
+    }
+
+    public func clientAccept(_ response: ExtensionOffer, negotiation: ExtensionNegotiationState) throws(ExtensionNegotiationError) -> ExtensionAgreement {
+        ExtensionAgreement(response: response, extension: try clientAccept(response))
+    }
+}
+
+/// What a factory sees of a negotiation in progress (``WebSocketExtensionFactory/serverAccept(_:negotiation:)``).
+public struct ExtensionNegotiationState {
+    /// The client's offers (server side) or the server's response elements (client side), in order.
+    public var elements: [ExtensionOffer]
+    /// The position in `elements` of the element being negotiated.
+    public var position: Int
+    /// The extensions this connection accepted so far, in order: those of the elements before `position`.
+    public var accepted: [any WebSocketExtension]
+    /// Every factory of this endpoint, in its order of preference.
+    public var factories: [any WebSocketExtensionFactory]
+
+    public init(elements: [ExtensionOffer], position: Int, accepted: [any WebSocketExtension], factories: [any WebSocketExtensionFactory]) {
+        self.elements = elements
+        self.position = position
+        self.accepted = accepted
+        self.factories = factories
+    }
+}
+
+/// A factory's agreement to one element of a negotiation.
+public struct ExtensionAgreement {
+    /// Server: the response element to answer with. Client: the element accepted.
+    public var response: ExtensionOffer
+    public var `extension`: any WebSocketExtension
+    /// The extension takes the extensions accepted before it as its own: they leave the
+    /// connection's pipeline (an extension that carries sessions runs them in each session).
+    /// Their response elements stay in the header, before this one's.
+    public var adoptsPreceding: Bool
+
+    public init(response: ExtensionOffer, extension: any WebSocketExtension, adoptsPreceding: Bool = false) {
+        self.response = response
+        self.extension = `extension`
+        self.adoptsPreceding = adoptsPreceding
+    }
 }
 
 /// Why an extension negotiation failed; on the client it fails the connection.
@@ -43,104 +90,87 @@ public struct ExtensionNegotiationError: Error, Hashable, Sendable, CustomString
 
 /// What a server agreed to in one handshake.
 public struct ServerExtensionNegotiation {
-    /// The physical connection's extensions, in response order.
+    /// The connection's extensions, in response order (those an extension adopted are its own, not here).
     public var extensions: [any WebSocketExtension]
-    /// When a multiplexing extension was accepted: the extensions of its implicit
-    /// channel, negotiated from the offers listed before the multiplexing token.
-    public var channelExtensions: [any WebSocketExtension]
     /// The `Sec-WebSocket-Extensions` response value; `nil` for none.
     public var header: String?
 }
 
 /// The rules of extension negotiation that hold for every extension (RFC 6455 §9.1, §5.2).
+///
+/// Elements are taken in order, each by the factory of its token with what was accepted
+/// before it in view; the rules of one extension (such as which offers belong to a
+/// multiplexed connection's channels) are that extension's own.
 public enum ExtensionNegotiation {
     /// Server side: the accepted extensions and the response header value.
     ///
-    /// Offers are considered in the client's order (§9.1: the client lists them
-    /// by preference). Each token is accepted at most once; an offer whose
-    /// extension would claim a reserved bit already claimed is declined. When a
-    /// factory that carries logical channels accepts its offer, the offers listed
-    /// before it are negotiated separately, for the implicit logical channel, and
-    /// their answers precede the multiplexing token in the response.
+    /// | rule | source |
+    /// |---|---|
+    /// | offers are considered in the client's order (its preference) | §9.1 |
+    /// | a token is answered at most once; later offers of it are alternatives | §9.1 |
+    /// | an extension that would claim a reserved bit already claimed is declined | §5.2 |
+    /// | unknown tokens are skipped | §9.1 |
+    /// | an agreement that adopts the extensions before it starts the count afresh | ``ExtensionAgreement/adoptsPreceding`` |
     public static func serverNegotiate(offers: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) -> ServerExtensionNegotiation {
-        // One multiplexer at most: the first of the server's that the client offered.
-        let plain = factories.filter { !$0.carriesLogicalChannels }
-        for mux in factories where mux.carriesLogicalChannels {
-            guard let muxIndex = offers.firstIndex(where: { $0.token == mux.token }) else { continue }
-            let physical = acceptInOrder(Array(offers[muxIndex...]), factories: [mux] + plain)
-            guard physical.contains(where: { $0.0.token == mux.token }) else { continue }
-            let channel = acceptInOrder(Array(offers[..<muxIndex]), factories: plain)
-            return ServerExtensionNegotiation(extensions: physical.map(\.1), channelExtensions: channel.map(\.1),
-                                              header: ExtensionHeader.serialize(channel.map(\.0) + physical.map(\.0)))
-        }
-        let accepted = acceptInOrder(offers, factories: plain)
-        return ServerExtensionNegotiation(extensions: accepted.map(\.1), channelExtensions: [],
-                                          header: accepted.isEmpty ? nil : ExtensionHeader.serialize(accepted.map(\.0)))
-    }
-
-    private static func acceptInOrder(_ offers: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) -> [(ExtensionOffer, any WebSocketExtension)] {
-        var accepted: [(ExtensionOffer, any WebSocketExtension)] = []
+        var accepted: [any WebSocketExtension] = []
+        var responses: [ExtensionOffer] = []
         var claimed: WebSocketFrame.ReservedBits = []
         var seen: Set<String> = []
-        for offer in offers where !seen.contains(offer.token) {
+        for (position, offer) in offers.enumerated() where !seen.contains(offer.token) {
             seen.insert(offer.token)
+            let state = ExtensionNegotiationState(elements: offers, position: position, accepted: accepted, factories: factories)
             guard let factory = factories.first(where: { $0.token == offer.token }),
                   factory.reservedBits.isDisjoint(with: claimed),
-                  let (response, ext) = factory.serverAccept(offers.filter { $0.token == offer.token })
+                  let agreement = factory.serverAccept(offers[position...].filter { $0.token == offer.token }, negotiation: state)
             else { continue }
-            claimed.formUnion(ext.reservedBits)
-            accepted.append((response, ext))
+            if agreement.adoptsPreceding {
+                accepted.removeAll()
+                claimed = []
+                seen = [offer.token]
+            }
+            claimed.formUnion(agreement.extension.reservedBits)
+            accepted.append(agreement.extension)
+            responses.append(agreement.response)
         }
-        return accepted
+        return ServerExtensionNegotiation(extensions: accepted, header: responses.isEmpty ? nil : ExtensionHeader.serialize(responses))
     }
 
-    /// Client side: checks the server's response and makes the physical extensions, in response order.
+    /// Client side: checks the server's response and makes the connection's extensions, in response order.
     ///
-    /// Fails when the server names an extension the client did not offer,
-    /// names one twice, or answers two that claim the same reserved bit (§9.1).
+    /// Fails when the server names an extension the client did not offer, names one
+    /// twice, or answers two that claim the same reserved bit (§9.1); an agreement that
+    /// adopts the extensions before it starts those counts afresh.
     public static func clientAccept(response lines: [String], factories: [any WebSocketExtensionFactory]) throws(ExtensionNegotiationError)
         -> [any WebSocketExtension] {
-        try clientNegotiate(response: lines, factories: factories).extensions
-    }
-
-    /// Client side, with multiplexing: the physical extensions and, when the
-    /// response accepts an extension that carries logical channels, the
-    /// extensions it lists before that token, which belong to the implicit channel.
-    public static func clientNegotiate(response lines: [String], factories: [any WebSocketExtensionFactory]) throws(ExtensionNegotiationError)
-        -> (extensions: [any WebSocketExtension], channelExtensions: [any WebSocketExtension]) {
         let elements: [ExtensionOffer]
         do { elements = try ExtensionHeader.parse(lines) } catch { throw ExtensionNegotiationError(error.description) }
-        let muxIndex = elements.firstIndex { element in factories.contains { $0.carriesLogicalChannels && $0.token == element.token } }
-        guard let muxIndex else { return (try accept(elements, factories: factories), []) }
-        let channel = try accept(Array(elements[..<muxIndex]), factories: factories.filter { !$0.carriesLogicalChannels })
-        return (try accept(Array(elements[muxIndex...]), factories: factories), channel)
-    }
-
-    private static func accept(_ elements: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) throws(ExtensionNegotiationError)
-        -> [any WebSocketExtension] {
-        var result: [any WebSocketExtension] = []
+        var accepted: [any WebSocketExtension] = []
         var claimed: WebSocketFrame.ReservedBits = []
         var seen: Set<String> = []
-        for element in elements {
+        for (position, element) in elements.enumerated() {
             guard let factory = factories.first(where: { $0.token == element.token }) else {
                 throw ExtensionNegotiationError("server accepted extension \(element.token), which was not offered")
             }
             guard seen.insert(element.token).inserted else {
                 throw ExtensionNegotiationError("server accepted extension \(element.token) twice")
             }
-            let ext = try factory.clientAccept(element)
-            guard ext.reservedBits.isDisjoint(with: claimed) else {
+            let state = ExtensionNegotiationState(elements: elements, position: position, accepted: accepted, factories: factories)
+            let agreement = try factory.clientAccept(element, negotiation: state)
+            if agreement.adoptsPreceding {
+                accepted.removeAll()
+                claimed = []
+                seen = [element.token]
+            }
+            guard agreement.extension.reservedBits.isDisjoint(with: claimed) else {
                 throw ExtensionNegotiationError("extension \(element.token) claims a reserved bit another accepted extension claims")
             }
-            claimed.formUnion(ext.reservedBits)
-            result.append(ext)
+            claimed.formUnion(agreement.extension.reservedBits)
+            accepted.append(agreement.extension)
         }
-        return result
+        return accepted
     }
 
     /// The offer header a client sends for `factories`, in their order, or `nil` when they offer nothing.
-    ///
-    /// Put the extensions meant for logical channels before a multiplexing factory.
     public static func clientOfferHeader(_ factories: [any WebSocketExtensionFactory]) -> String? {
         let offers = factories.flatMap { $0.clientOffers() }
         return offers.isEmpty ? nil : ExtensionHeader.serialize(offers)

@@ -16,6 +16,9 @@ public typealias LogicalChannelID = UInt32
 /// core and the transport know no multiplexing scheme by name: this protocol
 /// is the whole contract.
 public protocol WebSocketMultiplexingExtension: WebSocketExtension {
+    /// The extensions of the implicit channel, which the extension adopted in the handshake
+    /// (``ExtensionAgreement/adoptsPreceding``).
+    var channelExtensions: [any WebSocketExtension] { get }
     /// Makes the sans-I/O session of one physical connection.
     func makeSession(_ setup: MultiplexSessionSetup) -> any WebSocketMultiplexSession
 }
@@ -28,27 +31,19 @@ public struct MultiplexSessionSetup {
     public var request: HandshakeRequest
     /// Size limits for what the peer sends on each logical channel.
     public var limits: WebSocketLimits
-    /// The implicit channel's extensions, negotiated in the physical handshake.
-    public var channelExtensions: [any WebSocketExtension]
     /// Server: evaluates a logical channel's opening handshake with the same
-    /// routes, subprotocol registries, origin policy and (non-multiplexing)
-    /// extensions as a physical one.
+    /// routes, subprotocol registries, origin policy and extensions as a physical one.
     public var acceptChannel: (@Sendable (HandshakeRequest) -> WebSocketServerHandshake.Outcome)?
-    /// Client: the extensions to offer on each channel it opens.
-    public var channelExtensionFactories: [any WebSocketExtensionFactory]
     public var allocator: ByteBufferAllocator
     public var logger: Logger
 
-    public init(role: WebSocketRole, request: HandshakeRequest, limits: WebSocketLimits, channelExtensions: [any WebSocketExtension],
+    public init(role: WebSocketRole, request: HandshakeRequest, limits: WebSocketLimits,
                 acceptChannel: (@Sendable (HandshakeRequest) -> WebSocketServerHandshake.Outcome)? = nil,
-                channelExtensionFactories: [any WebSocketExtensionFactory] = [],
                 allocator: ByteBufferAllocator = ByteBufferAllocator(), logger: Logger) {
         self.role = role
         self.request = request
         self.limits = limits
-        self.channelExtensions = channelExtensions
         self.acceptChannel = acceptChannel
-        self.channelExtensionFactories = channelExtensionFactories
         self.allocator = allocator
         self.logger = logger
     }
@@ -100,7 +95,8 @@ public protocol WebSocketMultiplexSession: AnyObject {
     func readMore(_ channel: LogicalChannelID)
     /// The physical connection became writable (or not).
     func physicalWritabilityChanged()
-    /// Client: asks the server for a new channel.
+    /// Client: asks the server for a new channel; the session adds the offers of the
+    /// extensions its channels use to `request`.
     func openChannel(request: HandshakeRequest, subprotocols: [String],
                      completion: @escaping (Result<OpenedLogicalChannel, WebSocketError>) -> Void)
     /// The physical connection is closing or gone: every channel ends.

@@ -6,8 +6,6 @@ public struct WebSocketClientHandshake: Sendable {
         public var subprotocol: String?
         /// Extension instances for this connection, in the order of the response.
         public var extensions: [any WebSocketExtension]
-        /// With a multiplexing extension: the extensions of the implicit logical channel.
-        public var channelExtensions: [any WebSocketExtension]
     }
 
     /// The nonce sent as `Sec-WebSocket-Key`: 16 random bytes in base64 (§4.1 item 7).
@@ -57,9 +55,9 @@ public struct WebSocketClientHandshake: Sendable {
         if let token = chosen.first, !subprotocols.contains(token) {
             throw .handshakeFailed("server chose subprotocol \(token), which was not offered")
         }
-        let accepted: (extensions: [any WebSocketExtension], channelExtensions: [any WebSocketExtension])  // item 5
-        do { accepted = try ExtensionNegotiation.clientNegotiate(response: headers["Sec-WebSocket-Extensions"], factories: extensions) }
+        let accepted: [any WebSocketExtension]  // item 5
+        do { accepted = try ExtensionNegotiation.clientAccept(response: headers["Sec-WebSocket-Extensions"], factories: extensions) }
         catch { throw .handshakeFailed(error.message) }
-        return Accepted(subprotocol: chosen.first, extensions: accepted.extensions, channelExtensions: accepted.channelExtensions)
+        return Accepted(subprotocol: chosen.first, extensions: accepted)
     }
 }

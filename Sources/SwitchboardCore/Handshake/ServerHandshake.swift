@@ -47,8 +47,6 @@ public struct WebSocketServerHandshake: Sendable {
         public var handler: any WebSocketHandler
         /// The extension instances for this connection, in response order.
         public var extensions: [any WebSocketExtension]
-        /// With a multiplexing extension: the extensions of the implicit logical channel.
-        public var channelExtensions: [any WebSocketExtension]
     }
 
     public enum Outcome {
@@ -120,8 +118,7 @@ public struct WebSocketServerHandshake: Sendable {
         ]
         if let subprotocol { response.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
         if let header = negotiated.header { response.add(name: "Sec-WebSocket-Extensions", value: header) }
-        return .accept(Accepted(responseHeaders: response, subprotocol: subprotocol, handler: handler,
-                                extensions: negotiated.extensions, channelExtensions: negotiated.channelExtensions))
+        return .accept(Accepted(responseHeaders: response, subprotocol: subprotocol, handler: handler, extensions: negotiated.extensions))
     }
 
     /// `Sec-WebSocket-Accept` for a key: base64 of the SHA-1 of the key and the GUID of §1.3.
