@@ -24,23 +24,15 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let outbound: OutboundQueue
     /// The application's messages (unused when multiplexed: the session has its own per channel).
     let inbound: InboundBuffer
-    /// The application's reader has not kept up: reads wait until it asks for more.
-    private var readPaused = false
-    /// A read the pipeline asked for while paused, issued when the reader asks for more.
-    private var pendingRead = false
-    /// Bytes read and not yet parsed: the reader was behind, or a turn's decoding budget was spent (``parse(_:context:)``).
-    private var unparsed: ByteBuffer?
-    /// A task to parse `unparsed` is queued on the event loop.
+    /// When reads and decoding may go on (the reader, pending answers, a close under way, undecoded bytes).
+    private var gate = ReadGate()
+    /// A task to parse the gate's undecoded bytes is queued on the event loop.
     private var parseScheduled = false
     /// The connection failed and its output is closed; it closes once the peer closes or the linger ends.
     private var lingering = false
-    /// A read made answers while the socket took no more writes: reads wait until it does.
-    private var answersWaitForRoom = false
     /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
     private var drainHeld = false
     private var needsFlush = false
-    /// Once a close is under way, read regardless of whether the application reads, to see the peer's answer.
-    private var draining = false
     /// The handler has returned; messages that still arrive have no reader.
     private var applicationDone = false
     /// A message was dropped after our close because the reader's buffer was full (logged once).
@@ -111,9 +103,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        if var held = unparsed {
+        if var held = gate.unparsed {
             // Reads already under way when reading paused: their bytes go after the held ones.
-            unparsed = nil
+            gate.unparsed = nil
             held.writeBuffer(&buffer)
             buffer = held
         }
@@ -135,29 +127,25 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent else { return }
         if !drainHeld, multiplex == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
         var decoded = 0
-        while mayParse, decoded < configuration.decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
+        while gate.mayDecode, decoded < configuration.decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
             if case .message(let message) = event { decoded += message.data.readableBytes }
             handle(event, context: context)
         }
         if buffer.readableBytes > 0, engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent {
-            unparsed = buffer
-            if mayParse { scheduleParse(context: context) }  // stopped for the turn's budget, not for the reader
+            gate.unparsed = buffer
+            if gate.mayDecode { scheduleParse(context: context) }  // stopped for the turn's budget, not for the reader
         }
         // What a read makes us write by itself (pongs, a multiplexing session's replies) is not
         // held back by the application's sends; against a peer that does not read, it is held
-        // back here instead (``mayRead(_:)``).
-        if writeOutbound(context: context, promise: nil), !context.channel.isWritable { answersWaitForRoom = true }
+        // back here instead (``ReadGate``).
+        if writeOutbound(context: context, promise: nil) { gate.answersWritten(socketWritable: context.channel.isWritable) }
     }
-
-    /// Whether to decode more of what was read: not while the application's reader is behind,
-    /// unless a close is under way (then what arrives is read to find the peer's close).
-    private var mayParse: Bool { !readPaused || draining }
 
     /// Parses the bytes held back (for a reader that was behind, or past a turn's budget) as a
     /// read would, flushes what that produced, and reads on once none are left. Runs outside any read.
     private func parseHeldInput(context: ChannelHandlerContext) {
-        guard var buffer = unparsed, mayParse else { return }
-        unparsed = nil
+        guard var buffer = gate.unparsed, gate.mayDecode else { return }
+        gate.unparsed = nil
         parse(&buffer, context: context)
         readerExecutor?.runHeldJobs()
         if drainHeld {
@@ -189,13 +177,13 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
                 multiplex.session.receive(message)
             } else if applicationDone {
                 break
-            } else if readPaused && draining {
+            } else if gate.readerBehind && gate.closing {
                 // Our close is out and reads go on regardless of the reader, to see the peer's
                 // answer: what the peer still sends past a full buffer is dropped, not kept.
                 if !droppedWhileClosing { logger.debug("dropping messages that arrive after our close, past a full buffer") }
                 droppedWhileClosing = true
             } else if !deliver(message) {
-                readPaused = true
+                gate.readerFellBehind()
             }
         case .ping:
             break  // the engine queued the pong
@@ -211,7 +199,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
                 // The peer closed first: end the application's inbound stream and answer once it
                 // has replied to what came before the close (or when the close timeout fires).
                 stopTimers()
-                draining = true
+                gate.closeStarted()
                 inbound.finish()
                 scheduleCloseTimer(context: context)
             } else {
@@ -242,7 +230,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         if engine.role == .server {
             context.close(promise: nil)
         } else {
-            draining = true
+            gate.closeStarted()
             scheduleCloseTimer(context: context)
         }
     }
@@ -255,7 +243,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         flushIfNeeded(context: context)
         context.fireChannelReadComplete()
-        if draining { read(context: context) }
+        if gate.closing { read(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -284,7 +272,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { answersWaitForRoom = false }
+        gate.socketWritabilityChanged(context.channel.isWritable)
         outbound.channelWritabilityChanged(context.channel.isWritable)
         multiplex?.physicalWritabilityChanged()
         issuePendingRead(context: context)
@@ -338,36 +326,23 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.flush()
     }
 
+    /// Reads now, or once the ``ReadGate`` allows. With reads held while answers wait for the
+    /// socket, those stay within the channel's write watermark and one read's worth of answers;
+    /// reads that make no answers (what the application echoes is held back by its own sends)
+    /// go on.
     func read(context: ChannelHandlerContext) {
-        if mayRead(context) {
-            context.read()
-        } else {
-            pendingRead = true
-        }
-    }
-
-    /// Whether to read now. Not while the application's reader is behind (unless a close is
-    /// under way), and not while answers a read made wait for the socket to take writes:
-    /// every ping asks for a pong, and a peer that pings without reading would otherwise grow
-    /// the channel's pending writes without bound. With reads held, those stay within the
-    /// channel's write watermark and one read's worth of answers. Reads that make no answers
-    /// (the data the application echoes is held back by its own sends) go on as before.
-    /// Nor while bytes already read wait to be parsed: they go first, and reading on would grow them.
-    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
-        (!readPaused || draining) && !answersWaitForRoom && unparsed == nil
+        if gate.requestRead() { context.read() }
     }
 
     /// The reader took the buffer below its low watermarks: first what was read and held, then the socket.
     private func resumeReading(context: ChannelHandlerContext) {
-        readPaused = false
-        if unparsed != nil { parseHeldInput(context: context) } else { issuePendingRead(context: context) }
+        gate.readerCaughtUp()
+        if gate.unparsed != nil { parseHeldInput(context: context) } else { issuePendingRead(context: context) }
     }
 
-    /// Issues the read held back while reading was not allowed, once it is and nothing read waits to be parsed.
+    /// Issues the read held back while reading was not allowed, once it is.
     private func issuePendingRead(context: ChannelHandlerContext) {
-        guard pendingRead, mayRead(context) else { return }
-        pendingRead = false
-        context.read()
+        if gate.takePendingRead() { context.read() }
     }
 
     private func startClose(code: WebSocketCloseCode, reason: String, context: ChannelHandlerContext) {
@@ -388,11 +363,11 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard engine.close(code: code, reason: reason) else { return }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
-        draining = true
+        gate.closeStarted()
         scheduleCloseTimer(context: context)
         // The peer's answer may be among the bytes held for a reader that was behind: they
         // are parsed first, and the read waits for them.
-        if unparsed != nil { scheduleParse(context: context) }
+        if gate.unparsed != nil { scheduleParse(context: context) }
         read(context: context)
     }
 
@@ -450,7 +425,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func closeLingering(context: ChannelHandlerContext) {
         guard !lingering else { return }
         lingering = true
-        draining = true
+        gate.closeStarted()
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenFailure { _ in context.close(promise: nil) }
         context.close(mode: .output, promise: promise)
@@ -533,7 +508,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         pongDeadline = context.eventLoop.scheduleTask(in: configuration.pingTimeout) {
             let (handler, context) = bound.value
             handler.pongDeadline = nil
-            if handler.pendingRead || handler.unparsed != nil, handler.readPaused, !handler.answersWaitForRoom {
+            if handler.gate.pongMayWaitUnread {
                 handler.schedulePongDeadline(context: context)
                 return
             }
@@ -545,7 +520,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// A data message went one way or the other: the idle clocks restart.
     private func noteActivity(context: ChannelHandlerContext) {
         lastActivity = .now()
-        if memoryTimer == nil, !draining, let quiet = releaseIdleMemoryAfter {
+        if memoryTimer == nil, !gate.closing, let quiet = releaseIdleMemoryAfter {
             scheduleMemoryRelease(at: lastActivity + quiet, quiet: quiet, context: context)
         }
     }
