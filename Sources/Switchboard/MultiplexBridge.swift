@@ -60,7 +60,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     func start(physical: WebSocketChannelHandler, implicit: OpenedLogicalChannel, opener: (any WebSocketChannelOpener)?) {
         self.physical = physical
         var endpoint = makeChannel(implicit)
-        endpoint.channel.context.channels = opener
+        endpoint.channel.context.values[WebSocketChannelOpenerKey.self] = opener
         implicitChannel = endpoint
         session.start(host: self)
         physical.flushMultiplexed()
@@ -203,7 +203,7 @@ final class MultiplexBridge: WebSocketMultiplexHost {
     }
 }
 
-/// Opens channels for a client's handler (``WebSocketContext/openChannel(path:subprotocols:headers:)``).
+/// Opens channels for a client's handler (Multiplex's `WebSocketContext.openChannel(path:subprotocols:headers:)`).
 struct MultiplexChannelOpener: WebSocketChannelOpener {
     let bridge: NIOLoopBound<MultiplexBridge>
     /// The physical request, whose `Host` and extra fields (`Origin`, `Authorization`) every channel repeats.

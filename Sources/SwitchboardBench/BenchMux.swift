@@ -76,7 +76,7 @@ enum BenchMux {
 
     private static func connection(index: Int, plan: Plan, phase: Phase, results: Results) async throws {
         try await WebSocketClient.connect(to: plan.url, configuration: plan.configuration) { inbound, outbound, context in
-            guard context.channels != nil else { throw WebSocketError.channelRefused("the server did not accept multiplexing") }
+            guard context.canOpenChannels else { throw WebSocketError.channelRefused("the server did not accept multiplexing") }
             var endpoints = [WebSocketLogicalChannel(inbound: inbound, outbound: outbound, context: context)]
             for _ in 1..<plan.channels { endpoints.append(try await context.openChannel(path: context.request.path)) }
             results.note(extensions: endpoints[0].context.extensions)

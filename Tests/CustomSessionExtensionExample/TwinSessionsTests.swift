@@ -14,6 +14,14 @@ struct Shout: WebSocketHandler {
     }
 }
 
+extension WebSocketContext {
+    /// The second session, through the opener the transport attaches for a session extension.
+    func openTwin() async throws -> WebSocketLogicalChannel {
+        guard let opener = values[WebSocketChannelOpenerKey.self] else { throw WebSocketError.channelRefused("no x-twin") }
+        return try await opener.openChannel(path: request.path, subprotocols: [], headers: [:])
+    }
+}
+
 @Suite("A user's session extension (x-twin), registered from outside the library")
 struct TwinSessionsTests {
     @Test("Two sessions over one socket: each is served by the route's handler, and the bytes carry the session's number")
@@ -30,11 +38,11 @@ struct TwinSessionsTests {
                 try await outbound.send(text: "first")
                 var replies = inbound.makeAsyncIterator()
                 #expect(try await replies.next()?.text == "FIRST")
-                let second = try await context.openChannel(path: "/shout")
+                let second = try await context.openTwin()
                 try await second.outbound.send(text: "second")
                 var secondReplies = second.inbound.makeAsyncIterator()
                 #expect(try await secondReplies.next()?.text == "SECOND")
-                await #expect(throws: WebSocketError.self) { try await context.openChannel(path: "/shout") }
+                await #expect(throws: WebSocketError.self) { try await context.openTwin() }
             }
         }
     }
@@ -50,7 +58,7 @@ struct TwinSessionsTests {
                 try await outbound.send(text: "plain")
                 var replies = inbound.makeAsyncIterator()
                 #expect(try await replies.next()?.text == "PLAIN")
-                await #expect(throws: WebSocketError.self) { try await context.openChannel(path: "/shout") }
+                await #expect(throws: WebSocketError.self) { try await context.openTwin() }
             }
         }
     }

@@ -38,7 +38,7 @@ struct MuxLoopbackTests {
             try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
                 // The handler runs on the implicit channel: its extensions are the channel's (deflate went inside mux).
                 #expect(context.extensions == ["permessage-deflate"])
-                #expect(context.channels != nil)
+                #expect(context.canOpenChannels)
                 let rpc = try await context.openChannel(path: "/rpc", subprotocols: ["jsonrpc"])
                 let echo = try await context.openChannel(path: "/echo", subprotocols: ["echo.v1"])
                 #expect(rpc.context.subprotocol == "jsonrpc")

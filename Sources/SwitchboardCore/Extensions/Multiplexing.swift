@@ -126,6 +126,12 @@ public protocol WebSocketMultiplexHost: AnyObject {
     func failPhysical(code: WebSocketCloseCode, reason: String)
 }
 
+/// Where a client connection that negotiated multiplexing keeps its ``WebSocketChannelOpener``
+/// in ``WebSocketContext/values``.
+public enum WebSocketChannelOpenerKey: WebSocketContextKey {
+    public typealias Value = any WebSocketChannelOpener
+}
+
 /// Opens logical channels on a connection whose handshake negotiated multiplexing (a client's).
 public protocol WebSocketChannelOpener: Sendable {
     /// Opens a channel to `path`; its handshake offers `subprotocols` and the

@@ -34,31 +34,19 @@ public struct WebSocketContext: Sendable {
     public var extensions: [String]
     public var role: WebSocketRole
     public var logger: Logger
-    /// On a client connection that negotiated multiplexing: opens more logical channels.
-    public var channels: (any WebSocketChannelOpener)?
+    /// Values the transport and the extensions attach to the connection, by key type: how an
+    /// extension's features reach handlers without the core naming them (Multiplex's
+    /// `openChannel` reads its opener from here).
+    public var values: WebSocketContextValues
 
     public init(request: HandshakeRequest, subprotocol: String?, extensions: [String], role: WebSocketRole, logger: Logger,
-                channels: (any WebSocketChannelOpener)? = nil) {
+                values: WebSocketContextValues = WebSocketContextValues()) {
         self.request = request
         self.subprotocol = subprotocol
         self.extensions = extensions
         self.role = role
         self.logger = logger
-        self.channels = channels
-    }
-
-    /// Opens a logical channel to `path` on this multiplexed connection (clients only).
-    ///
-    /// The channel is a full WebSocket connection with its own handshake: the
-    /// server picks its subprotocol from `subprotocols` with the route's registry,
-    /// exactly as for a socket. Throws ``WebSocketError/channelRefused(_:)`` when
-    /// the connection is not multiplexed, no channel slot is left, the server
-    /// refuses the handshake, or it does not answer within the client's handshake
-    /// timeout; throws `CancellationError` when the task is cancelled while waiting.
-    /// A channel the server grants after that is closed at once.
-    public func openChannel(path: String, subprotocols: [String] = [], headers: HandshakeHeaders = [:]) async throws -> WebSocketLogicalChannel {
-        guard let channels else { throw WebSocketError.channelRefused("the connection did not negotiate multiplexing") }
-        return try await channels.openChannel(path: path, subprotocols: subprotocols, headers: headers)
+        self.values = values
     }
 }
 
