@@ -215,3 +215,18 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
         ))
     }
 }
+
+// README's Swift snippets as executables (`.readme-snippets/`, written and built by
+// scripts/check-readme-snippets.sh), only when SWITCHBOARD_README_SNIPPETS is set: a snippet
+// that stops compiling fails the test run.
+if Context.environment["SWITCHBOARD_README_SNIPPETS"] != nil {
+    let count = Int(Context.environment["SWITCHBOARD_README_SNIPPETS"] ?? "") ?? 0
+    for index in 0..<count {
+        package.targets.append(.executableTarget(
+            name: "ReadmeSnippet\(index)",
+            dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC"],
+            path: ".readme-snippets/Snippet\(index)",
+            swiftSettings: strictSettings
+        ))
+    }
+}

@@ -4,7 +4,8 @@
 #   scripts/test.sh
 #
 #   1. swift build            (debug)
-#   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins)
+#   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins), then
+#                             scripts/check-readme-snippets.sh: every ```swift block of README.md builds
 #   3. interop                pytest Tests/Interop against Python `websockets`
 #                             (venv .venv-interop from Tests/Interop/requirements.txt),
 #                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
@@ -72,6 +73,9 @@ if [ "${SKIP_SWIFT:-0}" != "1" ]; then
   say "swift test"
   set +e; swift test; rc=$?; set -e
   record "swift test" "$rc"
+  say "README snippets"
+  set +e; "$REPO/scripts/check-readme-snippets.sh"; rc=$?; set -e
+  record "README snippets compile" "$rc"
 fi
 BIN="${SWITCHBOARD_BIN:-$REPO/.build/debug/switchboard}"
 [ -x "$BIN" ] || { echo "test.sh: no switchboard binary at $BIN" >&2; exit 1; }
