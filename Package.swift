@@ -71,6 +71,13 @@ let package = Package(
             path: "Plugins/Multiplex",
             swiftSettings: strictSettings
         ),
+        // What `switchboard serve` shows off: the JSON-RPC demo service, the browser test page (not a product).
+        .target(
+            name: "SwitchboardExamples",
+            dependencies: ["SwitchboardCore", "JSONRPC"],
+            path: "Examples",
+            swiftSettings: strictSettings
+        ),
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
@@ -87,6 +94,7 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardRegistry",
                 "SwitchboardBench",
+                "SwitchboardExamples",
                 "Multiplex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,7 +139,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "jsonrpc-bench",
-            dependencies: ["JSONRPC", "Switchboard", "SwitchboardCore", "AllocationCounter", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["JSONRPC", "SwitchboardExamples", "Switchboard", "SwitchboardCore", "AllocationCounter",
+                           .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/JSONRPC",
             swiftSettings: strictSettings
         ),
@@ -144,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["SwitchboardTestSupport", "JSONRPC", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardTestSupport", "JSONRPC", "SwitchboardExamples", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -159,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiplexTests",
-            dependencies: ["Multiplex", "SwitchboardCore", "SwitchboardTestSupport", "Switchboard", "JSONRPC", "PerMessageDeflate",
+            dependencies: ["Multiplex", "SwitchboardCore", "SwitchboardTestSupport", "Switchboard", "JSONRPC", "SwitchboardExamples", "PerMessageDeflate",
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings

@@ -59,10 +59,8 @@ public enum SwitchboardRegistry {
                 let size = c.maxMessageSize % (1 << 20) == 0 ? "\(c.maxMessageSize >> 20) MiB" : "\(c.maxMessageSize) B"
                 return "also served without a subprotocol; \(c.maxConcurrentCalls) calls in flight per connection, "
                     + "call timeout \(c.callTimeout.components.seconds) s, messages up to \(size), batches of \(c.maxBatchLength), "
-                    + "nesting depth \(c.maxNestingDepth); demo: the specification's example methods and subscribe/tick"
-            }(),
-            route: "/rpc",
-            makeHandler: { JSONRPCDemo.handler() }),
+                    + "nesting depth \(c.maxNestingDepth)"
+            }()),
     ]
 
     private static func multiplex(_ revision: MuxRevision) -> PluginDescriptor {

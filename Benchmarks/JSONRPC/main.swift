@@ -21,6 +21,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import SwitchboardExamples
 #endif
 
 struct Options {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchboardExamples
 import SwitchboardRegistry
 
 struct Plugins: ParsableCommand {
@@ -8,7 +9,10 @@ struct Plugins: ParsableCommand {
         print("echo  subprotocol  route /echo  (built in: every message sent back)")
         for plugin in SwitchboardRegistry.all {
             var line = "\(plugin.token)  \(plugin.kind.rawValue)  \(plugin.specification)"
-            if let route = plugin.route { line += "  route \(route)" }
+            // Where `serve` mounts it: its own route, or that of the example service speaking its token.
+            if let route = plugin.route ?? SwitchboardDemos.all.first(where: { $0.token == plugin.token })?.route {
+                line += "  route \(route)"
+            }
             line += "  defaults: \(plugin.defaults)"
             print(line)
         }

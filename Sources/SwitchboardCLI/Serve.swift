@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import Switchboard
 import SwitchboardCore
+import SwitchboardExamples
 import SwitchboardRegistry
 
 #if canImport(Glibc)
@@ -47,10 +48,14 @@ struct Serve: AsyncParsableCommand {
         for token in subprotocols { echoRegistry.register(token, echo) }
         var routes = WebSocketRoutes()
         routes.add("/echo", echoRegistry)
-        for plugin in SwitchboardRegistry.subprotocols {
-            guard let route = plugin.route, let make = plugin.makeHandler else { continue }
+        // Subprotocol plug-ins that can serve on their own (a handler with no application behind
+        // it), then the example services (SwitchboardExamples), each at its route.
+        var mounted: [(route: String, token: String, make: @Sendable () -> any WebSocketHandler)] =
+            SwitchboardRegistry.subprotocols.compactMap { plugin in plugin.route.flatMap { route in plugin.makeHandler.map { (route, plugin.token, $0) } } }
+        mounted += SwitchboardDemos.all.map { ($0.route, $0.token, $0.makeHandler) }
+        for (route, token, make) in mounted {
             var registry = SubprotocolRegistry(defaultHandler: make())
-            registry.register(plugin.token, make())
+            registry.register(token, make())
             routes.add(route, registry)
         }
 

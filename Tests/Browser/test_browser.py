@@ -1,7 +1,7 @@
 """A real browser against `switchboard serve`: headless Chromium, driven by selenium.
 
 Chromium loads http://127.0.0.1:PORT/test, the page that `switchboard serve`
-itself serves (Sources/SwitchboardCLI/TestPage.swift; a page from elsewhere, or a
+itself serves (Examples/BrowserTestPage.swift; a page from elsewhere, or a
 data: URL, may not be let to reach loopback). Its script connects to
 ws://127.0.0.1:PORT/echo with the browser's own permessage-deflate offer,
 checks `ws.extensions`, exchanges text and binary messages of 10 B, 1 KiB,

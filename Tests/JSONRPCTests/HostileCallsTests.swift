@@ -1,6 +1,7 @@
 import JSONRPC
 import SwitchboardCore
 import Testing
+import SwitchboardExamples
 
 // Calls a hostile peer can make to a server, each of which once took the whole
 // server down or grew it without bound (issue 17, defects 1 and 7).

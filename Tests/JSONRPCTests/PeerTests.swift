@@ -3,6 +3,7 @@ import Switchboard
 import SwitchboardCore
 import Testing
 import SwitchboardTestSupport
+import SwitchboardExamples
 
 /// One peer type on both ends: calls both ways, server push, concurrency and
 /// its bound, cancellation when the connection closes, timeouts, failures.

@@ -2,6 +2,7 @@ import JSONRPC
 import NIOCore
 import SwitchboardCore
 import Testing
+import SwitchboardExamples
 
 /// The rules of the specification beyond its examples (§4-§6), and the limits
 /// that keep a hostile peer from costing more than a bounded amount.

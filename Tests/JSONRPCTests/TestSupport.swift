@@ -6,6 +6,7 @@ import SwitchboardCore
 import Testing
 import SwitchboardTestSupport
 import Synchronization
+import SwitchboardExamples
 
 // Loopback helpers: a server on port 0 bounded in time, a raw-text JSON-RPC
 // client ("wire") for checking answers member by member, and a typed client.

@@ -6,6 +6,7 @@ import Switchboard
 import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
+import SwitchboardExamples
 
 /// Our server and client over 127.0.0.1 with multiplexing negotiated.
 @Suite("Mux over loopback: channels of one socket", .serialized)

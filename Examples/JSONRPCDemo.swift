@@ -1,6 +1,7 @@
+import JSONRPC
 import Synchronization
 
-/// The demo service `switchboard serve` mounts at `/rpc`: the methods the
+/// The demo service `switchboard serve` mounts at `/rpc` (an example, not part of the JSONRPC product): the methods the
 /// examples of the JSON-RPC 2.0 specification call, and a subscription.
 ///
 /// - `subtract`: `[minuend, subtrahend]` or `{"minuend", "subtrahend"}`, integers.

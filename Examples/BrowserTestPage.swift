@@ -1,4 +1,4 @@
-/// The browser test page, served by `switchboard serve` at GET /test.
+/// The browser test page, served by `switchboard serve` at GET /test (an example, not part of any product).
 ///
 /// Tests/Browser loads it in headless Chromium. Its script connects to
 /// `/echo` on the same host and port, checks that the browser negotiated
@@ -7,7 +7,7 @@
 /// incompressible, and compares every echo byte for byte. The verdict goes
 /// into the DOM: `document.title` becomes `PASS` or `FAIL`, and
 /// `<pre id="result">` holds the details as JSON.
-let browserTestPage: String = #"""
+public let browserTestPage: String = #"""
 <!doctype html>
 <html lang="en">
 <head>
