@@ -18,7 +18,9 @@ BOMB_FRAGMENTS = 256
 SLOW_READER_MESSAGES = [MiB, 16 * MiB - 1024]
 SLOW_READER_INPUT = 5 * 1000 * 1000   # compressed bytes sent, at most
 SLOW_READER_SECONDS = 10.0
-SLOW_READER_LATENCY = 1.0        # s, another client's echo round trip while it runs
+SLOW_READER_LATENCY = 3.0        # s, another client's echo round trip while it runs: a guard against stalls of
+                                 # seconds, not a tuning figure (debug build, 2 shared cores; 1.8 s seen once under
+                                 # load with two fuzzers running beside it, 0.02-0.6 s otherwise)
 BLOCKED_AFTER = 2.0
 
 
@@ -111,16 +113,18 @@ def test_deflate_slow_reader(stress, size):
         conn = deflate_conn(srv.port, rcvbuf=4096, sndbuf=64 * 1024)
         others = threading.Thread(target=other_clients, daemon=True)
         others.start()
+        sent, how = 0, "an error"
         try:
             sent, how = send_until_blocked(conn, message * max(1, MiB // len(message)), SLOW_READER_INPUT, BLOCKED_AFTER,
                                            time.monotonic() + SLOW_READER_SECONDS)
             m.rss()
-            m.observed = (f"{sent / 1e6:.2f} MB compressed ({sent // len(message)} messages) taken, then {how}; "
-                          f"others' echo max {max(latencies, default=0) * 1000:.0f} ms, {len(errors)} failed")
         finally:
             stop.set()
             others.join(timeout=10)
             conn.close()
+        # After the join: an echo still under way when the sending stopped counts too.
+        m.observed = (f"{sent / 1e6:.2f} MB compressed ({sent // len(message)} messages) taken, then {how}; "
+                      f"others' echo max {max(latencies, default=0) * 1000:.0f} ms, {len(errors)} failed")
     m.assert_healthy(peak_growth_mib=64, final_growth_mib=64, max_latency=SLOW_READER_LATENCY)
     assert not errors, errors[:3]
     assert max(latencies, default=0) <= SLOW_READER_LATENCY, m.observed
