@@ -124,14 +124,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func parse(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         // After a failure or a finished close handshake nothing more is parsed: drop the bytes
         // rather than hold them until the connection closes.
-        guard engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent else { return }
+        guard readsInput else { return }
         if !drainHeld, multiplex == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
         var decoded = 0
         while gate.mayDecode, decoded < configuration.decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
             if case .message(let message) = event { decoded += message.data.readableBytes }
             handle(event, context: context)
         }
-        if buffer.readableBytes > 0, engine.failure == nil, engine.closeState == .open || engine.closeState == .closeSent {
+        if buffer.readableBytes > 0, readsInput {
             gate.unparsed = buffer
             if gate.mayDecode { scheduleParse(context: context) }  // stopped for the turn's budget, not for the reader
         }
@@ -140,6 +140,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         // back here instead (``ReadGate``).
         if writeOutbound(context: context, promise: nil) { gate.answersWritten(socketWritable: context.channel.isWritable) }
     }
+
+    /// Whether what the peer sends is still parsed: not after a failure or a finished close handshake.
+    private var readsInput: Bool { engine.failure == nil && (engine.closeState == .open || engine.closeState == .closeSent) }
 
     /// Parses the bytes held back (for a reader that was behind, or past a turn's budget) as a
     /// read would, flushes what that produced, and reads on once none are left. Runs outside any read.
