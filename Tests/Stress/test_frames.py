@@ -109,3 +109,32 @@ def test_peer_that_sends_and_never_reads(stress):
             conn.close()
     m.assert_healthy(peak_growth_mib=64, final_growth_mib=64)
     assert how in ("throttled", "closed"), m.observed
+
+
+@pytest.mark.timeout(60)
+def test_failed_connection_whose_peer_keeps_sending(stress):
+    """After a protocol error the server closes its output and drains input (so no reset eats its close
+    frame), but only for its linger of 2 s: a peer that keeps sending and never closes is cut off."""
+    srv = stress.start("--no-deflate")
+    with stress.measure("close 1002, then TCP ends within the 2 s linger though the peer keeps sending", settle=0.2) as m:
+        conn = RawConn(srv.port).start_reader()
+        sent = 0
+        try:
+            conn.send_raw(frame(OP_TEXT, b"x", rsv=4))  # RSV1 with no extension: 1002
+            failed_at = time.monotonic()
+            chunk = frame(OP_BINARY, os.urandom(16 * 1024))
+            try:
+                while time.monotonic() - failed_at < 8:
+                    conn.send_raw(chunk)
+                    sent += len(chunk)
+                    time.sleep(0.002)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
+            cut_after = time.monotonic() - failed_at
+            conn.wait_end(5)
+            m.observed = f"{conn.outcome()}; the server ended TCP {cut_after:.1f} s after the failure, {sent / MiB:.1f} MiB sent meanwhile"
+        finally:
+            conn.close()
+    m.assert_healthy(peak_growth_mib=16, final_growth_mib=16)
+    assert conn.code == 1002, m.observed
+    assert cut_after < 6, m.observed
