@@ -1,6 +1,6 @@
 import FuzzDriver
 import Logging
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 
@@ -50,17 +50,17 @@ enum Session {
         return WebSocketServerHandshake(routes: routes)
     }()
 
-    static func make() -> any WebSocketMultiplexSession {
+    static func make() -> MuxSession {
         let configuration = MuxConfiguration(maxChannels: 8, receiveWindow: 1024, maxFragmentSize: 256)
         let (_, ext) = Multiplex(configuration: configuration).serverAccept(try! ExtensionHeader.parse(["mux; quota=4096"]))!
         let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost"])
-        return (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
+        return (ext as! MultiplexExtension).makeSession(MuxSessionSetup(
             role: .server, request: physical, limits: WebSocketLimits(maxFrameSize: 4096, maxMessageSize: 4096),
             acceptChannel: { handshake.evaluate($0) }, logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })))
     }
 }
 
-final class FuzzHost: WebSocketMultiplexHost {
+final class FuzzHost: MuxSessionHost {
     var sentBytes = 0
     var isPhysicalWritable = true
     var acceptsMore = true

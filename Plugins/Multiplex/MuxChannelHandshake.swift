@@ -71,30 +71,30 @@ enum MuxChannelHandshake {
     /// Client: checks an accepted AddChannelResponse against what was offered
     /// (RFC 6455 §4.1 items 1, 3, 5, 6; the key and `Upgrade` were settled physically).
     static func validate(response block: MuxAddChannelResponse, subprotocols: [String], factories: [any WebSocketExtensionFactory],
-                         limit: Int) throws(WebSocketError) -> (subprotocol: String?, extensions: [any WebSocketExtension]) {
+                         limit: Int) throws -> (subprotocol: String?, extensions: [any WebSocketExtension]) {
         guard !block.rejected else {
             let status = (try? HTTPHeadReader.parse(trimmingEmptyLine(String(buffer: block.handshake))))?.startLine[1] ?? "?"
-            throw .channelRefused("the server refused the channel (status \(status))")
+            throw MultiplexError.channelRefused("the server refused the channel (status \(status))")
         }
-        guard block.encoding == .identity else { throw .handshakeFailed("delta-encoded channel response") }
-        guard block.handshake.readableBytes <= limit else { throw .handshakeFailed("channel response larger than \(limit) bytes") }
+        guard block.encoding == .identity else { throw WebSocketError.handshakeFailed("delta-encoded channel response") }
+        guard block.handshake.readableBytes <= limit else { throw WebSocketError.handshakeFailed("channel response larger than \(limit) bytes") }
         let head: HTTPHeadReader.Head
         do { head = try HTTPHeadReader.parse(trimmingEmptyLine(String(buffer: block.handshake))) } catch {
-            throw .handshakeFailed("malformed channel response: \(error)")
+            throw WebSocketError.handshakeFailed("malformed channel response: \(error)")
         }
         guard head.startLine[0].hasPrefix("HTTP/1."), head.startLine[1] == "101" else {
-            throw .handshakeFailed("channel response status \(head.startLine[1]), expected 101")
+            throw WebSocketError.handshakeFailed("channel response status \(head.startLine[1]), expected 101")
         }
         let chosen = head.headers.list("Sec-WebSocket-Protocol")
-        guard chosen.count <= 1 else { throw .handshakeFailed("server chose more than one subprotocol for the channel") }
+        guard chosen.count <= 1 else { throw WebSocketError.handshakeFailed("server chose more than one subprotocol for the channel") }
         if let token = chosen.first, !subprotocols.contains(token) {
-            throw .handshakeFailed("server chose subprotocol \(token) for the channel, which was not offered")
+            throw WebSocketError.handshakeFailed("server chose subprotocol \(token) for the channel, which was not offered")
         }
         do {
             let extensions = try ExtensionNegotiation.clientAccept(response: head.headers["Sec-WebSocket-Extensions"], factories: factories)
             return (chosen.first, extensions)
         } catch {
-            throw .handshakeFailed(error.message)
+            throw WebSocketError.handshakeFailed(error.message)
         }
     }
 

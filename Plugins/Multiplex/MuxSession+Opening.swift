@@ -63,12 +63,12 @@ extension MuxSession {
     // MARK: Client
 
     func openChannel(request: HandshakeRequest, subprotocols: [String],
-                     completion: @escaping (Result<OpenedLogicalChannel, WebSocketError>) -> Void) {
-        guard setup.role == .client else { return completion(.failure(.channelRefused("only a client opens channels"))) }
-        guard !failed else { return completion(.failure(.connectionClosed)) }
-        guard !fallback else { return completion(.failure(.channelRefused("the server asked to stop multiplexing"))) }
+                     completion: @escaping (Result<OpenedLogicalChannel, any Error>) -> Void) {
+        guard setup.role == .client else { return completion(.failure(MultiplexError.channelRefused("only a client opens channels"))) }
+        guard !failed else { return completion(.failure(WebSocketError.connectionClosed)) }
+        guard !fallback else { return completion(.failure(MultiplexError.channelRefused("the server asked to stop multiplexing"))) }
         guard channels.count + pendingOpens.count + waitingOpens.count < configuration.maxChannels else {
-            return completion(.failure(.channelRefused("\(configuration.maxChannels) channels are open or opening")))
+            return completion(.failure(MultiplexError.channelRefused("\(configuration.maxChannels) channels are open or opening")))
         }
         var request = request
         if let offer = ExtensionNegotiation.clientOfferHeader(channelExtensionFactories) {

@@ -10,18 +10,18 @@ import SwitchboardCore
 /// through the host. Faults of the multiplexing layer fail the physical
 /// connection (DropChannel on channel 0, then close 1011, as mod_pywebsocket
 /// does); faults of one channel drop that channel (30xx) and the others live on.
-final class MuxSession: WebSocketMultiplexSession {
+final class MuxSession {
     struct PendingOpen {
         var request: HandshakeRequest
         var subprotocols: [String]
         var quota: Int
-        var completion: (Result<OpenedLogicalChannel, WebSocketError>) -> Void
+        var completion: (Result<OpenedLogicalChannel, any Error>) -> Void
     }
 
-    let setup: MultiplexSessionSetup
+    let setup: MuxSessionSetup
     let configuration: MuxConfiguration
     var logger: Logger
-    weak var host: (any WebSocketMultiplexHost)?
+    weak var host: (any MuxSessionHost)?
     var channels: [MuxChannelID: MuxChannel] = [:]
     /// Channels in the order the link serves them, round robin from `cursor`.
     var order: [MuxChannelID] = []
@@ -51,7 +51,7 @@ final class MuxSession: WebSocketMultiplexSession {
     /// Client: the extensions each new channel offers.
     let channelExtensionFactories: [any WebSocketExtensionFactory]
 
-    init(setup: MultiplexSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int,
+    init(setup: MuxSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int,
          channelExtensions: [any WebSocketExtension], channelExtensionFactories: [any WebSocketExtensionFactory]) {
         self.setup = setup
         self.configuration = configuration
@@ -62,7 +62,7 @@ final class MuxSession: WebSocketMultiplexSession {
         self.channelExtensionFactories = channelExtensionFactories
     }
 
-    func start(host: any WebSocketMultiplexHost) {
+    func start(host: any MuxSessionHost) {
         self.host = host
         let engine = WebSocketEngine(role: setup.role, limits: setup.limits, extensions: implicitExtensions,
                                      framing: .frames, allocator: setup.allocator)
@@ -128,7 +128,7 @@ final class MuxSession: WebSocketMultiplexSession {
             }
             logger.debug("peer dropped channel", metadata: ["channel": "\(drop.channel)", "code": "\(drop.reason?.code.description ?? "none")"])
             if let open = pendingOpens.removeValue(forKey: drop.channel) {
-                open.completion(.failure(.channelRefused("the server dropped the channel (\(drop.reason?.code.description ?? "no code"))")))
+                open.completion(.failure(MultiplexError.channelRefused("the server dropped the channel (\(drop.reason?.code.description ?? "no code"))")))
             }
             // Acknowledge with 3008, as mod_pywebsocket does; an acknowledgement, or a drop of a
             // channel already gone (the answer to ours), gets none, so two ends never loop.
@@ -141,7 +141,7 @@ final class MuxSession: WebSocketMultiplexSession {
             if grant.fallback {
                 fallback = true
                 slots.removeAll()
-                for open in waitingOpens { open.completion(.failure(.channelRefused("the server asked to stop multiplexing"))) }
+                for open in waitingOpens { open.completion(.failure(MultiplexError.channelRefused("the server asked to stop multiplexing"))) }
                 waitingOpens.removeAll()
                 return
             }
@@ -302,7 +302,7 @@ final class MuxSession: WebSocketMultiplexSession {
 
     private func endAll() {
         for id in order { remove(id, replenish: false) }
-        for open in pendingOpens.values + waitingOpens { open.completion(.failure(.connectionClosed)) }
+        for open in pendingOpens.values + waitingOpens { open.completion(.failure(WebSocketError.connectionClosed)) }
         pendingOpens.removeAll()
         waitingOpens.removeAll()
     }

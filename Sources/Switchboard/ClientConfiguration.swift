@@ -36,7 +36,7 @@ public struct WebSocketClientConfiguration: Sendable {
     public var proxy: HTTPProxy?
     public var connection: WebSocketConnectionConfiguration
     /// TCP connect, proxy tunnel, TLS and the HTTP upgrade must all finish within this time. Default 10 s.
-    /// Opening a logical channel on a multiplexed connection waits as long for the server.
+    /// A session carried by an extension (a logical channel) waits as long for the server to open it.
     public var handshakeTimeout: TimeAmount
     /// The response head may not exceed this many bytes. Default 16 KiB.
     public var maxHandshakeSize: Int

@@ -101,16 +101,12 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
                                          extensions: accepted.extensions.map(\.name), role: .server, logger: logger)
         let engine = WebSocketEngine(role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
                                      allocator: context.channel.allocator)
-        let plan = MultiplexPlan.make(
-            extensions: accepted.extensions,
-            setup: MultiplexSessionSetup(role: .server, request: request, limits: configuration.connection.limits,
-                                         acceptChannel: { [handshake] in handshake.evaluate($0) },
-                                         allocator: context.channel.allocator, logger: logger),
-            subprotocol: accepted.subprotocol)
+        let plan = SessionPlan.make(extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
+                                    evaluate: { [handshake] in handshake.evaluate($0) })
         do {
             let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                             context: wsContext, handler: accepted.handler, position: .after(self),
-                                                            multiplex: plan, executor: executor)
+                                                            sessions: plan, executor: executor)
             upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }

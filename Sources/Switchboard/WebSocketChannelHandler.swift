@@ -13,7 +13,7 @@ import SwitchboardCore
 /// once, at `channelReadComplete`. What the application sends arrives through
 /// an ``OutboundQueue``: the handler drains it a batch at a time, with one
 /// flush per batch, and tells it when the channel's writability changes.
-final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, ConnectionSink {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = WebSocketOutboundCommand
     typealias OutboundOut = ByteBuffer
@@ -22,7 +22,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let configuration: WebSocketConnectionConfiguration
     private let logger: Logger
     private let outbound: OutboundQueue
-    /// The application's messages (unused when multiplexed: the session has its own per channel).
+    /// The application's messages (unused when the connection carries sessions: each has its own).
     let inbound: InboundBuffer
     /// When reads and decoding may go on (the reader, pending answers, a close under way, undecoded bytes).
     private var gate = ReadGate()
@@ -48,8 +48,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var lastActivity = NIODeadline.now()
     /// Completed when the channel closes, with the peer's close frame if one arrived.
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
-    /// When multiplexing was negotiated: every data message goes to its session, not up the pipeline.
-    var multiplex: MultiplexBridge?
+    /// When a session extension was negotiated: every data message goes to its carrier.
+    var sessions: SessionHost?
     /// The executor the application's reader runs on, when it is this loop's: the reader then
     /// runs when the read is complete, before the drain (see ``EventLoopTaskExecutor``).
     var readerExecutor: EventLoopTaskExecutor?
@@ -125,7 +125,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         // After a failure or a finished close handshake nothing more is parsed: drop the bytes
         // rather than hold them until the connection closes.
         guard readsInput else { return }
-        if !drainHeld, multiplex == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
+        if !drainHeld, sessions == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
         var decoded = 0
         while gate.mayDecode, decoded < configuration.decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
             if case .message(let message) = event { decoded += message.data.readableBytes }
@@ -135,7 +135,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             gate.unparsed = buffer
             if gate.mayDecode { scheduleParse(context: context) }  // stopped for the turn's budget, not for the reader
         }
-        // What a read makes us write by itself (pongs, a multiplexing session's replies) is not
+        // What a read makes us write by itself (pongs, a session carrier's replies) is not
         // held back by the application's sends; against a peer that does not read, it is held
         // back here instead (``ReadGate``).
         if writeOutbound(context: context, promise: nil) { gate.answersWritten(socketWritable: context.channel.isWritable) }
@@ -176,8 +176,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch event {
         case .message(let message):
             noteActivity(context: context)
-            if let multiplex {
-                multiplex.session.receive(message)
+            if let sessions {
+                sessions.receive(message)
             } else if applicationDone {
                 break
             } else if gate.readerBehind && gate.closing {
@@ -195,7 +195,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             pongDeadline = nil
         case .closed(let frame):
             receivedClose = frame
-            multiplex?.physicalClosed()
+            sessions?.connectionClosed()
             outbound.closeStateChanged(engine.closeState)
             logger.debug("peer closed", metadata: ["code": "\(frame.code.map(String.init(describing:)) ?? "none")", "reason": "\(frame.reason)"])
             if engine.closeState == .closeReceived {
@@ -212,7 +212,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             // Messages before the fault are still with the application: end its inbound
             // stream and send the error's close once it has answered them (or on timeout).
             logger.info("peer broke the protocol", metadata: ["code": "\(error.closeCode)", "error": "\(error.reason)"])
-            multiplex?.physicalClosed()
+            sessions?.connectionClosed()
             stopTimers()
             inbound.finish(throwing: WebSocketError.connectionClosed)
             scheduleCloseTimer(context: context)
@@ -250,7 +250,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        multiplex?.physicalClosed()
+        sessions?.connectionClosed()
         stopTimers()
         outbound.detach()
         closeTimer?.cancel()
@@ -277,7 +277,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         gate.socketWritabilityChanged(context.channel.isWritable)
         outbound.channelWritabilityChanged(context.channel.isWritable)
-        multiplex?.physicalWritabilityChanged()
+        sessions?.writabilityChanged()
         issuePendingRead(context: context)
         context.fireChannelWritabilityChanged()
     }
@@ -393,25 +393,21 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    // MARK: Multiplexing
+    // MARK: ConnectionSink (a session carrier's writes)
 
-    /// Whether the socket takes more bytes now (the multiplexing session sends only while it does).
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
-    /// Queues a multiplexed message; it goes out with the next flush.
-    func sendMultiplexed(_ message: WebSocketMessage) {
+    func sendMessage(_ message: WebSocketMessage) {
         guard let context, (try? engine.send(message)) != nil else { return }
         writeOutbound(context: context, promise: nil)
     }
 
-    /// Flushes what the multiplexing session queued outside a read.
-    func flushMultiplexed() {
+    func flushPending() {
         guard let context else { return }
         flushIfNeeded(context: context)
     }
 
-    /// The session failed the physical connection: close with `code` now, without waiting for an answer.
-    func failMultiplexed(code: WebSocketCloseCode, reason: String) {
+    func failConnection(code: WebSocketCloseCode, reason: String) {
         guard let context else { return }
         engine.close(code: code, reason: reason)
         writeOutbound(context: context, promise: nil)

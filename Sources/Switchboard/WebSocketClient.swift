@@ -90,15 +90,11 @@ public enum WebSocketClient {
                                                          extensions: accepted.extensions.map(\.name), role: .client, logger: logger)
                         let engine = WebSocketEngine(role: .client, limits: configuration.connection.limits,
                                                      extensions: accepted.extensions, allocator: context.channel.allocator)
-                        var plan = MultiplexPlan.make(
-                            extensions: accepted.extensions,
-                            setup: MultiplexSessionSetup(role: .client, request: handshake.request, limits: configuration.connection.limits,
-                                                         allocator: context.channel.allocator, logger: logger),
-                            subprotocol: accepted.subprotocol)
-                        plan?.channelOpenTimeout = configuration.handshakeTimeout
+                        let plan = SessionPlan.make(extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
+                                                    evaluate: nil)
                         return try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
                                                               context: wsContext, handler: handler, position: .after(context.handler),
-                                                              multiplex: plan,
+                                                              sessions: plan,
                                                               executor: configuration.connection.handlerExecution.preference(for: context.eventLoop))
                     },
                     result: upgraded))

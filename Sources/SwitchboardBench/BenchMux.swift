@@ -70,13 +70,13 @@ enum BenchMux {
             }
             try await group.waitForAll()
         }
-        guard let snapshot = results.snapshot else { throw WebSocketError.channelRefused("no channel ran") }
+        guard let snapshot = results.snapshot else { throw MultiplexError.channelRefused("no channel ran") }
         return (snapshot, results.extensions, results.cpu)
     }
 
     private static func connection(index: Int, plan: Plan, phase: Phase, results: Results) async throws {
         try await WebSocketClient.connect(to: plan.url, configuration: plan.configuration) { inbound, outbound, context in
-            guard context.canOpenChannels else { throw WebSocketError.channelRefused("the server did not accept multiplexing") }
+            guard context.canOpenChannels else { throw MultiplexError.channelRefused("the server did not accept multiplexing") }
             var endpoints = [WebSocketLogicalChannel(inbound: inbound, outbound: outbound, context: context)]
             for _ in 1..<plan.channels { endpoints.append(try await context.openChannel(path: context.request.path)) }
             results.note(extensions: endpoints[0].context.extensions)

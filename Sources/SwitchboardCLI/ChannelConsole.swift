@@ -35,7 +35,7 @@ struct ChannelConsole {
         let close: WebSocketCloseFrame?
         do {
             close = try await WebSocketClient.connect(to: url, configuration: configuration) { inbound, outbound, context in
-                guard context.canOpenChannels else { throw WebSocketError.channelRefused("the server did not accept multiplexing") }
+                guard context.canOpenChannels else { throw MultiplexError.channelRefused("the server did not accept multiplexing") }
                 var endpoints = [WebSocketLogicalChannel(inbound: inbound, outbound: outbound, context: context)]
                 for spec in channels {
                     endpoints.append(try await context.openChannel(path: spec.path, subprotocols: spec.subprotocols))

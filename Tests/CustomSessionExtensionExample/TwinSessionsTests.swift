@@ -15,10 +15,10 @@ struct Shout: WebSocketHandler {
 }
 
 extension WebSocketContext {
-    /// The second session, through the opener the transport attaches for a session extension.
-    func openTwin() async throws -> WebSocketLogicalChannel {
-        guard let opener = values[WebSocketChannelOpenerKey.self] else { throw WebSocketError.channelRefused("no x-twin") }
-        return try await opener.openChannel(path: request.path, subprotocols: [], headers: [:])
+    /// The second session, through the opener x-twin's carrier publishes in the context.
+    func openTwin() async throws -> WebSocketSession {
+        guard let opener = values[TwinOpener.Key.self] else { throw TwinRefused(reason: "no x-twin") }
+        return try await opener.openSecond()
     }
 }
 
@@ -42,7 +42,7 @@ struct TwinSessionsTests {
                 try await second.outbound.send(text: "second")
                 var secondReplies = second.inbound.makeAsyncIterator()
                 #expect(try await secondReplies.next()?.text == "SECOND")
-                await #expect(throws: WebSocketError.self) { try await context.openTwin() }
+                await #expect(throws: TwinRefused.self) { try await context.openTwin() }
             }
         }
     }
@@ -58,7 +58,7 @@ struct TwinSessionsTests {
                 try await outbound.send(text: "plain")
                 var replies = inbound.makeAsyncIterator()
                 #expect(try await replies.next()?.text == "PLAIN")
-                await #expect(throws: WebSocketError.self) { try await context.openTwin() }
+                await #expect(throws: TwinRefused.self) { try await context.openTwin() }
             }
         }
     }

@@ -1,4 +1,4 @@
-import Multiplex
+@testable import Multiplex
 import SwitchboardCore
 import Testing
 

@@ -1,5 +1,5 @@
 import JSONRPC
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import PerMessageDeflate
 import Switchboard
@@ -84,10 +84,10 @@ struct MuxLoopbackTests {
                 let who = try await context.openChannel(path: "/whoami?x=1")
                 var iterator = who.inbound.makeAsyncIterator()
                 #expect(try await iterator.next()?.text == "/whoami - permessage-deflate")
-                await #expect(throws: WebSocketError.channelRefused("the server refused the channel (status 404)")) {
+                await #expect(throws: MultiplexError.channelRefused("the server refused the channel (status 404)")) {
                     _ = try await context.openChannel(path: "/nowhere")
                 }
-                await #expect(throws: WebSocketError.channelRefused("the server refused the channel (status 400)")) {
+                await #expect(throws: MultiplexError.channelRefused("the server refused the channel (status 400)")) {
                     _ = try await context.openChannel(path: "/rpc")  // the route requires a subprotocol
                 }
             }
@@ -187,7 +187,7 @@ struct MuxLoopbackTests {
         configuration.extensions = []
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
             try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
-                await #expect(throws: WebSocketError.channelRefused("the connection did not negotiate multiplexing")) {
+                await #expect(throws: MultiplexError.channelRefused("the connection did not negotiate multiplexing")) {
                     _ = try await context.openChannel(path: "/echo")
                 }
                 try await outbound.send(text: "plain")

@@ -1,4 +1,4 @@
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import PerMessageDeflate
 import SwitchboardCore
@@ -20,14 +20,14 @@ struct MuxNegotiationTests {
         let deflate = ExtensionNegotiation.clientOfferHeader([PerMessageDeflate()])!
         let negotiated = try Self.negotiate("\(deflate), mux; quota=100, \(deflate)")
         #expect(negotiated.extensions.map(\.name) == ["mux", "permessage-deflate"])
-        let mux = try #require(negotiated.extensions.first as? any WebSocketMultiplexingExtension)
+        let mux = try #require(negotiated.extensions.first as? MultiplexExtension)
         #expect(mux.channelExtensions.map(\.name) == ["permessage-deflate"])
         let header = try #require(negotiated.header)
         #expect(header.hasPrefix("permessage-deflate") && header.contains(", mux, permessage-deflate"), "\(header)")
         // A client that offered both reads the same split from that answer.
         let client = try ExtensionNegotiation.clientAccept(response: [header], factories: [PerMessageDeflate(), Multiplex()])
         #expect(client.map(\.name) == ["mux", "permessage-deflate"])
-        #expect((client.first as? any WebSocketMultiplexingExtension)?.channelExtensions.map(\.name) == ["permessage-deflate"])
+        #expect((client.first as? MultiplexExtension)?.channelExtensions.map(\.name) == ["permessage-deflate"])
     }
 
     @Test("Without an accepted mux token every extension is the physical connection's", arguments: [

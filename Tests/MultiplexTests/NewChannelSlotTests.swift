@@ -1,4 +1,4 @@
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import Testing
 

@@ -1,11 +1,11 @@
 import Logging
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import SwitchboardTestSupport
 
 /// A transport stand-in that records what a session asks of it.
-final class RecordingHost: WebSocketMultiplexHost {
+final class RecordingHost: MuxSessionHost {
     var sent: [MuxMessage] = []
     var isPhysicalWritable = true
     var opened: [(channel: OpenedLogicalChannel, handler: any WebSocketHandler)] = []
@@ -57,7 +57,7 @@ let echoHandler = ClosureWebSocketHandler { inbound, outbound, _ in
 /// A server session for `/echo` (and `/chat` requiring the `chat.v1` subprotocol), started on a recording host.
 func serverSession(configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000",
                    limits: WebSocketLimits = .default, serverExtensions: [any WebSocketExtensionFactory] = [],
-                   logger: Logger = Logger(label: "test")) throws -> (any WebSocketMultiplexSession, RecordingHost) {
+                   logger: Logger = Logger(label: "test")) throws -> (MuxSession, RecordingHost) {
     var routes = WebSocketRoutes()
     routes.add("/echo", handler: echoHandler)
     var chat = SubprotocolRegistry(requiresSubprotocol: true)
@@ -66,7 +66,7 @@ func serverSession(configuration: MuxConfiguration = .init(), offer: String = "m
     let handshake = WebSocketServerHandshake(routes: routes, extensions: serverExtensions)
     let (_, ext) = Multiplex(configuration: configuration).serverAccept(try ExtensionHeader.parse([offer]))!
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost", "Origin": "http://localhost"])
-    let session = (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
+    let session = (ext as! MultiplexExtension).makeSession(MuxSessionSetup(
         role: .server, request: physical, limits: limits,
         acceptChannel: { handshake.evaluate($0) }, logger: logger))
     let host = RecordingHost()
@@ -75,10 +75,10 @@ func serverSession(configuration: MuxConfiguration = .init(), offer: String = "m
 }
 
 /// A client session whose server granted `slots` slots of `quota` and `implicitQuota` on channel 1.
-func clientSession(slots: Int = 4, quota: Int = 1000, implicitQuota: Int = 1000) throws -> (any WebSocketMultiplexSession, RecordingHost) {
+func clientSession(slots: Int = 4, quota: Int = 1000, implicitQuota: Int = 1000) throws -> (MuxSession, RecordingHost) {
     let ext = try Multiplex().clientAccept(ExtensionOffer("mux"))
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost"])
-    let session = (ext as! any WebSocketMultiplexingExtension).makeSession(MultiplexSessionSetup(
+    let session = (ext as! MultiplexExtension).makeSession(MuxSessionSetup(
         role: .client, request: physical, limits: .default, logger: Logger(label: "test")))
     let host = RecordingHost()
     session.start(host: host)

@@ -1,5 +1,5 @@
 import Logging
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import SwitchboardTestSupport
@@ -299,7 +299,7 @@ struct ClientSessionTests {
     @Test("openChannel sends an identity AddChannelRequest without Upgrade, key or version, and grants quota once accepted")
     func opensChannel() throws {
         let (session, host) = try clientSession(quota: 500)
-        var result: Result<OpenedLogicalChannel, WebSocketError>?
+        var result: Result<OpenedLogicalChannel, any Error>?
         let request = HandshakeRequest(target: "/rpc", headers: ["Host": "localhost", "Connection": "Upgrade", "Sec-WebSocket-Protocol": "jsonrpc"])
         session.openChannel(request: request, subprotocols: ["jsonrpc"]) { result = $0 }
         guard case .addChannelRequest(let block) = host.takeControl().first else { Issue.record("no request"); return }
@@ -318,7 +318,7 @@ struct ClientSessionTests {
     @Test("A channel answered with a subprotocol it did not offer fails, and is dropped")
     func unofferedSubprotocol() throws {
         let (session, host) = try clientSession()
-        var result: Result<OpenedLogicalChannel, WebSocketError>?
+        var result: Result<OpenedLogicalChannel, any Error>?
         session.openChannel(request: HandshakeRequest(target: "/echo", headers: ["Host": "localhost"]), subprotocols: []) { result = $0 }
         guard case .addChannelRequest(let block) = host.takeControl().first else { Issue.record("no request"); return }
         session.receive(control(.addChannelResponse(MuxAddChannelResponse(channel: block.channel,
@@ -330,13 +330,13 @@ struct ClientSessionTests {
     @Test("A refused channel fails with channelRefused; a second refusal for it (mod_pywebsocket sends two) is ignored")
     func refused() throws {
         let (session, host) = try clientSession()
-        var result: Result<OpenedLogicalChannel, WebSocketError>?
+        var result: Result<OpenedLogicalChannel, any Error>?
         session.openChannel(request: HandshakeRequest(target: "/x", headers: ["Host": "localhost"]), subprotocols: []) { result = $0 }
         guard case .addChannelRequest(let block) = host.takeControl().first else { Issue.record("no request"); return }
         let refusal = control(.addChannelResponse(MuxAddChannelResponse(channel: block.channel, rejected: true, handshake: "HTTP/1.1 400 Bad Request\r\n\r\n")))
         session.receive(refusal)
         session.receive(refusal)
-        #expect(throws: WebSocketError.channelRefused("the server refused the channel (status 400)")) { try result?.get() }
+        #expect(throws: MultiplexError.channelRefused("the server refused the channel (status 400)")) { try result?.get() }
         #expect(host.physicalFailure == nil)
     }
 
@@ -344,7 +344,7 @@ struct ClientSessionTests {
     func waitsForSlot() throws {
         let (session, host) = try clientSession(slots: 0)
         _ = host.takeControl()
-        var results: [Result<OpenedLogicalChannel, WebSocketError>] = []
+        var results: [Result<OpenedLogicalChannel, any Error>] = []
         session.openChannel(request: HandshakeRequest(target: "/echo", headers: ["Host": "localhost"]), subprotocols: []) { results.append($0) }
         #expect(host.takeControl().isEmpty)
         session.receive(control(.newChannelSlot(MuxNewChannelSlot(slots: 1, initialQuota: 10))))
@@ -352,7 +352,7 @@ struct ClientSessionTests {
         session.openChannel(request: HandshakeRequest(target: "/echo", headers: ["Host": "localhost"]), subprotocols: []) { results.append($0) }
         session.receive(control(.newChannelSlot(.fallback)))
         #expect(results.count == 1)
-        #expect(throws: WebSocketError.self) { try results.first?.get() }
+        #expect(throws: MultiplexError.self) { try results.first?.get() }
     }
 
     @Test("An AddChannelRequest sent to a client fails the physical connection with 2005")

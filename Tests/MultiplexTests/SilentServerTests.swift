@@ -1,4 +1,4 @@
-import Multiplex
+@testable import Multiplex
 import NIOCore
 import NIOPosix
 import Switchboard
@@ -22,7 +22,7 @@ struct SilentServerTests {
             try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/", configuration: Self.client(handshakeTimeout: .milliseconds(500))) {
                 _, _, context in
                 let start = ContinuousClock.now
-                await #expect(throws: WebSocketError.self) { _ = try await context.openChannel(path: "/echo") }
+                await #expect(throws: MultiplexError.self) { _ = try await context.openChannel(path: "/echo") }
                 elapsed.withLock { $0 = ContinuousClock.now - start }
             }
             let waited = try #require(elapsed.value)

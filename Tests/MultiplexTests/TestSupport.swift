@@ -1,4 +1,4 @@
-import Multiplex
+@testable import Multiplex
 import NIOCore
 
 /// A buffer holding the bytes written in hex (spaces allowed).

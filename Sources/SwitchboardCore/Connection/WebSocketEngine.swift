@@ -30,7 +30,7 @@ public enum WebSocketEvent: Sendable {
 /// returns; give it what the application sends and write out what
 /// ``takeOutbound()`` returns. It never blocks, never reads a clock and never
 /// touches a socket, so the same engine drives a TCP connection, a TLS one and
-/// a multiplexed logical channel.
+/// a session carried inside another connection.
 public struct WebSocketEngine {
     /// Where the closing handshake stands (§7).
     public enum CloseState: Sendable, Hashable {
@@ -49,8 +49,8 @@ public struct WebSocketEngine {
     public enum Framing: Sendable, Hashable {
         /// RFC 6455 bytes on a socket: ``receive(from:)`` and ``takeOutbound()``, masked by role (§5.1).
         case bytes
-        /// Whole frames, already delimited and never masked, as a multiplexed
-        /// logical channel carries them: ``receive(frame:)`` and ``takeOutboundFrames()``.
+        /// Whole frames, already delimited and never masked, as a carried
+        /// session exchanges them: ``receive(frame:)`` and ``takeOutboundFrames()``.
         case frames
     }
 
@@ -81,7 +81,7 @@ public struct WebSocketEngine {
     ///   - role: clients mask what they send and require unmasked frames; servers the reverse (§5.1).
     ///   - limits: frame and message size limits for what the peer sends.
     ///   - extensions: the negotiated extensions, in the order of the server's response.
-    ///   - framing: bytes on a socket (the default), or frames on a multiplexed logical channel.
+    ///   - framing: bytes on a socket (the default), or frames of a carried session.
     public init(role: WebSocketRole, limits: WebSocketLimits = .default,
                 extensions: [any WebSocketExtension] = [], framing: Framing = .bytes,
                 allocator: ByteBufferAllocator = ByteBufferAllocator(),
@@ -137,8 +137,8 @@ public struct WebSocketEngine {
     ///
     /// The frame must pass the rules a socket parser applies (§5.2, §5.5): a
     /// defined opcode, only reserved bits an extension claims, and control
-    /// frames unfragmented and at most 125 bytes (a multiplexing layer that lets
-    /// senders split control frames reassembles them first).
+    /// frames unfragmented and at most 125 bytes (a carrier that lets senders
+    /// split control frames reassembles them first).
     public mutating func receive(frame: WebSocketFrame) -> [WebSocketEvent] {
         precondition(framing == .frames, "receive(frame:) is for logical channels; a socket feeds bytes to receive(from:)")
         guard failure == nil, closeState == .open || closeState == .closeSent else { return [] }
@@ -158,7 +158,7 @@ public struct WebSocketEngine {
         return events
     }
 
-    /// A whole frame, from the parser or a multiplexing layer: through the extensions, then
+    /// A whole frame, from the parser or a session carrier: through the extensions, then
     /// processed. Without extensions its event is returned; otherwise events go to `pending`.
     private mutating func deliver(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
         if pipeline.isEmpty { return try process(frame) }

@@ -6,15 +6,12 @@ public enum WebSocketError: Error, Hashable, Sendable, CustomStringConvertible {
     case handshakeFailed(String)
     /// A limit or timeout of the configuration was hit.
     case timeout(String)
-    /// A logical channel could not be opened: no multiplexing, no slot left, or the server refused its handshake.
-    case channelRefused(String)
 
     public var description: String {
         switch self {
         case .connectionClosed: return "the WebSocket connection is closed"
         case .handshakeFailed(let why): return "WebSocket handshake failed: \(why)"
         case .timeout(let what): return "timed out: \(what)"
-        case .channelRefused(let why): return "logical channel refused: \(why)"
         }
     }
 }

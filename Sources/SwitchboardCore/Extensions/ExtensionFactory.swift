@@ -99,8 +99,8 @@ public struct ServerExtensionNegotiation {
 /// The rules of extension negotiation that hold for every extension (RFC 6455 §9.1, §5.2).
 ///
 /// Elements are taken in order, each by the factory of its token with what was accepted
-/// before it in view; the rules of one extension (such as which offers belong to a
-/// multiplexed connection's channels) are that extension's own.
+/// before it in view; the rules of one extension (such as which offers belong to the
+/// sessions an extension carries) are that extension's own.
 public enum ExtensionNegotiation {
     /// Server side: the accepted extensions and the response header value.
     ///

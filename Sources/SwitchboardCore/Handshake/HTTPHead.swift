@@ -7,8 +7,8 @@ import NIOCore
 ///
 /// The handshake needs only the head, so the client, the server and the proxy
 /// tunnel read it with this small reader rather than a full HTTP codec that
-/// would have to be unplugged mid-stream; a multiplexed channel's handshake,
-/// which arrives whole inside a control block, is parsed with ``parse(_:)``.
+/// would have to be unplugged mid-stream; a carried session's handshake,
+/// which arrives whole inside a message, is parsed with ``parse(_:)``.
 public struct HTTPHeadReader: Sendable {
     /// A parsed head.
     public struct Head: Sendable {

@@ -3,8 +3,8 @@ import NIOCore
 
 /// Serves one WebSocket connection: the code behind a subprotocol.
 ///
-/// The same handler runs on a TCP connection, a TLS one or a multiplexed
-/// channel; nothing in its arguments tells them apart. When `handle` returns,
+/// The same handler runs on a TCP connection, a TLS one or a session an
+/// extension carries; nothing in its arguments tells them apart. When `handle` returns,
 /// the connection is closed with 1000 if it is still open; when it throws,
 /// with 1011.
 public protocol WebSocketHandler: Sendable {
@@ -35,8 +35,8 @@ public struct WebSocketContext: Sendable {
     public var role: WebSocketRole
     public var logger: Logger
     /// Values the transport and the extensions attach to the connection, by key type: how an
-    /// extension's features reach handlers without the core naming them (Multiplex's
-    /// `openChannel` reads its opener from here).
+    /// extension's features reach handlers without the core naming them (an extension
+    /// publishes a key and reads its value back in a `WebSocketContext` extension of its own).
     public var values: WebSocketContextValues
 
     public init(request: HandshakeRequest, subprotocol: String?, extensions: [String], role: WebSocketRole, logger: Logger,
@@ -78,7 +78,7 @@ public struct WebSocketInbound: AsyncSequence, Sendable {
 }
 
 /// The transport side of ``WebSocketOutbound``: implemented by the socket
-/// transport and by a multiplexed channel.
+/// transport and by a carried session's endpoint.
 public protocol WebSocketOutboundWriter: Sendable {
     /// Sends a message; suspends while the connection cannot take more (backpressure).
     func write(_ message: WebSocketMessage) async throws

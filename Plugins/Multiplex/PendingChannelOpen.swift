@@ -5,9 +5,9 @@ import SwitchboardCore
 /// session answers it or the caller stops waiting (its time is up, or its task is
 /// cancelled). Lives on the connection's event loop.
 ///
-/// The session may still grant a channel after its caller has gone: that channel is
-/// then closed at once, as if its handler had returned, so the server does not keep
-/// a channel nobody uses.
+/// The session may still grant a channel after its caller has gone: ``settle(_:)``
+/// then says so, and the carrier closes that channel at once, as if its handler had
+/// returned, so the server does not keep a channel nobody uses.
 final class PendingChannelOpen {
     let promise: EventLoopPromise<WebSocketLogicalChannel>
     private var timer: Scheduled<Void>?
@@ -17,7 +17,7 @@ final class PendingChannelOpen {
         promise = eventLoop.makePromise(of: WebSocketLogicalChannel.self)
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         timer = eventLoop.scheduleTask(in: timeout) {
-            bound.value.abandon(WebSocketError.channelRefused("no answer from the server within \(timeout)"))
+            bound.value.abandon(MultiplexError.channelRefused("no answer from the server within \(timeout)"))
         }
     }
 
@@ -29,16 +29,17 @@ final class PendingChannelOpen {
         promise.fail(error)
     }
 
-    /// The session answered: hands over the channel, or closes it if nobody waits any more.
-    func settle(_ result: Result<MultiplexBridge.Endpoint, WebSocketError>) {
+    /// The session granted the channel: hands it over. Returns `false` when nobody waits any more.
+    func settle(_ channel: WebSocketLogicalChannel) -> Bool {
         timer?.cancel()
-        switch result {
-        case .success(let endpoint) where abandoned:
-            try? endpoint.outbound.enqueue(.finish(.normalClosure, ""))
-        case .success(let endpoint):
-            promise.succeed(endpoint.channel)
-        case .failure(let error):
-            if !abandoned { promise.fail(error) }
-        }
+        guard !abandoned else { return false }
+        promise.succeed(channel)
+        return true
+    }
+
+    /// The session refused the channel.
+    func fail(_ error: any Error) {
+        timer?.cancel()
+        if !abandoned { promise.fail(error) }
     }
 }

@@ -2,26 +2,6 @@ import Logging
 import NIOCore
 import SwitchboardCore
 
-/// What a connection that negotiated multiplexing needs to start its session.
-struct MultiplexPlan {
-    var session: any WebSocketMultiplexSession
-    /// The implicit channel: the physical request, its subprotocol and channel extensions.
-    var implicit: OpenedLogicalChannel
-    /// Client: how long opening a channel waits for the server's answer.
-    var channelOpenTimeout: TimeAmount = .seconds(10)
-
-    /// The plan for a connection whose negotiated `extensions` include a multiplexing one; `nil` otherwise.
-    /// `setup` is only built for a multiplexed connection: a plain handshake pays nothing for it.
-    static func make(extensions: [any WebSocketExtension], setup makeSetup: @autoclosure () -> MultiplexSessionSetup,
-                     subprotocol: String?) -> MultiplexPlan? {
-        guard let mux = extensions.lazy.compactMap({ $0 as? any WebSocketMultiplexingExtension }).first else { return nil }
-        let setup = makeSetup()
-        return MultiplexPlan(session: mux.makeSession(setup),
-                             implicit: OpenedLogicalChannel(id: 1, request: setup.request, subprotocol: subprotocol,
-                                                            extensions: mux.channelExtensions.map(\.name)))
-    }
-}
-
 /// The async side of one upgraded connection: runs the handler, then closes.
 ///
 /// A class, and `run` kept out of line: an idle connection's task is suspended
@@ -29,14 +9,15 @@ struct MultiplexPlan {
 /// the suspension. One reference instead of the whole struct keeps those frames
 /// (the task's memory while it waits) small.
 final class UpgradedConnection: Sendable {
-    /// The logical channels of a multiplexed connection. A class: a plain
-    /// connection carries one pointer for it, not the channel's whole context.
-    final class Multiplexed: Sendable {
-        let implicit: MultiplexBridge.Endpoint
-        let starts: AsyncStream<MultiplexBridge.ChannelStart>
+    /// The sessions of a connection that negotiated a ``WebSocketSessionExtension``. A class:
+    /// a plain connection carries one pointer for it, not a session's whole context.
+    final class Sessions: Sendable {
+        /// Where the connection's own handler runs.
+        let primary: SessionHost.Start
+        let starts: AsyncStream<SessionHost.Start>
 
-        init(implicit: MultiplexBridge.Endpoint, starts: AsyncStream<MultiplexBridge.ChannelStart>) {
-            self.implicit = implicit
+        init(primary: SessionHost.Start, starts: AsyncStream<SessionHost.Start>) {
+            self.primary = primary
             self.starts = starts
         }
     }
@@ -50,13 +31,13 @@ final class UpgradedConnection: Sendable {
     let outbound: OutboundQueue
     /// The peer's close frame, once the channel is closed.
     let peerClose: EventLoopFuture<WebSocketCloseFrame?>
-    let multiplexed: Multiplexed?
+    let sessions: Sessions?
     /// The event loop's executor when the handler runs there (``WebSocketHandlerExecution/eventLoop``);
     /// `nil` for the global executor.
     let executor: EventLoopTaskExecutor?
 
     private init(channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
-                 outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, multiplexed: Multiplexed?,
+                 outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, sessions: Sessions?,
                  executor: EventLoopTaskExecutor?) {
         self.channel = channel
         self.inbound = inbound
@@ -64,7 +45,7 @@ final class UpgradedConnection: Sendable {
         self.handler = handler
         self.outbound = outbound
         self.peerClose = peerClose
-        self.multiplexed = multiplexed
+        self.sessions = sessions
         self.executor = executor
     }
 
@@ -72,27 +53,23 @@ final class UpgradedConnection: Sendable {
     /// Call on the channel's event loop.
     static func install(on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
                         context: WebSocketContext, handler: any WebSocketHandler,
-                        position: ChannelPipeline.SynchronousOperations.Position, multiplex plan: MultiplexPlan? = nil,
+                        position: ChannelPipeline.SynchronousOperations.Position, sessions plan: SessionPlan? = nil,
                         executor: EventLoopTaskExecutor?) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let outbound = OutboundQueue(eventLoop: channel.eventLoop)
         let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
                                                 peerClose: peerClose)
-        let bridge = plan.map { MultiplexBridge(session: $0.session, eventLoop: channel.eventLoop, configuration: configuration,
-                                                logger: context.logger, role: context.role) }
-        wsHandler.multiplex = bridge
+        let host = plan.map { SessionHost(context: context, configuration: configuration, plan: $0, channel: channel) }
+        wsHandler.sessions = host
         wsHandler.readerExecutor = executor
         try channel.pipeline.syncOperations.addHandler(wsHandler, position: position)
-        var multiplexed: Multiplexed?
-        if let bridge, let plan {
-            let bound = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
-            let opener = context.role == .client
-                ? MultiplexChannelOpener(bridge: bound, physicalRequest: context.request, openTimeout: plan.channelOpenTimeout) : nil
-            bridge.start(physical: wsHandler, implicit: plan.implicit, opener: opener)
-            multiplexed = Multiplexed(implicit: bridge.implicitChannel!, starts: bridge.starts)
+        var sessions: Sessions?
+        if let host, let plan {
+            let primary = host.start(plan.sessionExtension.makeSessionCarrier(host: host), sink: wsHandler, handler: handler)
+            sessions = Sessions(primary: primary, starts: host.starts)
         }
         return UpgradedConnection(channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
-                                  multiplexed: multiplexed, executor: executor)
+                                  sessions: sessions, executor: executor)
     }
 
     /// ``run()`` for a server's task, which has no use for the peer's close frame.
@@ -104,7 +81,7 @@ final class UpgradedConnection: Sendable {
     @discardableResult
     @inline(never)
     func run() async -> WebSocketCloseFrame? {
-        if let multiplexed { return await run(multiplexed) }
+        if let sessions { return await run(sessions) }
         var failure: (any Error)?
         do {
             try await handler.handle(WebSocketInbound(inbound), WebSocketOutbound(AsyncChannelWriter(queue: outbound)), context: context)
@@ -138,23 +115,23 @@ final class UpgradedConnection: Sendable {
 }
 
 extension UpgradedConnection {
-    /// Runs a multiplexed connection: the handler on the implicit channel and, on a
-    /// server, the handler each added channel's route chose, in one task group.
+    /// Runs a connection that carries sessions: the connection's own handler where its
+    /// carrier put it and, on a server, the handler of each session the carrier starts,
+    /// in one task group.
     ///
-    /// A server keeps the physical connection until the client closes it (or
-    /// shutdown, heartbeat or idle timeout ends it), however many channels come and
-    /// go; a client closes it when its handler on the implicit channel returns.
+    /// A server keeps the connection until the client closes it (or shutdown, heartbeat
+    /// or idle timeout ends it), however many sessions come and go; a client closes it
+    /// when its own handler returns.
     @inline(never)
-    private func run(_ multiplexed: Multiplexed) async -> WebSocketCloseFrame? {
-        let handler = self.handler
+    private func run(_ sessions: Sessions) async -> WebSocketCloseFrame? {
         // Discarding: a plain task group keeps every finished child until it is awaited, and
-        // nothing awaits them one by one here, so each channel ever opened stayed in memory
-        // (about 2.7 KB) until the physical connection closed.
+        // nothing awaits them one by one here, so each session ever opened stayed in memory
+        // (about 2.7 KB) until the connection closed.
         await withDiscardingTaskGroup { group in
-            group.addTask { await Self.run(handler, on: multiplexed.implicit) }
+            group.addTask { await Self.run(sessions.primary) }
             if context.role == .server {
-                for await start in multiplexed.starts {
-                    group.addTask { await Self.run(start.handler, on: start.endpoint) }
+                for await start in sessions.starts {
+                    group.addTask { await Self.run(start) }
                 }
             }
         }
@@ -162,28 +139,16 @@ extension UpgradedConnection {
         return try? await peerClose.get()
     }
 
-    /// Runs one logical channel's handler, then finishes the channel with 1000 (1011 if it threw),
+    /// Runs one session's handler, then finishes the session with 1000 (1011 if it threw),
     /// behind whatever the handler queued last.
-    private static func run(_ handler: any WebSocketHandler, on endpoint: MultiplexBridge.Endpoint) async {
-        let channel = endpoint.channel
+    private static func run(_ start: SessionHost.Start) async {
+        let session = start.session
         var failure: (any Error)?
         do {
-            try await handler.handle(channel.inbound, channel.outbound, context: channel.context)
+            try await start.handler.handle(session.inbound, session.outbound, context: session.context)
         } catch {
             failure = error
         }
-        finish(endpoint.outbound, after: failure, connectionOpen: true, logger: channel.context.logger)
+        finish(start.outbound, after: failure, connectionOpen: true, logger: session.context.logger)
     }
-}
-
-/// The handler's ``WebSocketOutbound``: sends go through the connection's
-/// ``OutboundQueue``, which batches them for the event loop and suspends a
-/// sender only while too many bytes are on their way (backpressure).
-struct AsyncChannelWriter: WebSocketOutboundWriter {
-    let queue: OutboundQueue
-
-    func write(_ message: WebSocketMessage) async throws { try await queue.send(.message(message)) }
-    func ping(_ payload: ByteBuffer) async throws { try await queue.send(.ping(payload)) }
-    /// A close does not wait for room: it must get out even to a peer that does not read (the close timeout bounds it).
-    func close(code: WebSocketCloseCode, reason: String) async throws { try queue.enqueue(.close(code, reason)) }
 }
