@@ -58,7 +58,7 @@ final class UpgradedConnection: Sendable {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let outbound = OutboundQueue(eventLoop: channel.eventLoop)
         let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
-                                                peerClose: peerClose)
+                                                peerClose: peerClose, eventLoop: channel.eventLoop)
         let host = plan.map { SessionHost(context: context, configuration: configuration, plan: $0, channel: channel) }
         wsHandler.sessions = host
         wsHandler.readerExecutor = executor

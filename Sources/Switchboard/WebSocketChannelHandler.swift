@@ -13,7 +13,7 @@ import SwitchboardCore
 /// once, at `channelReadComplete`. What the application sends arrives through
 /// an ``OutboundQueue``: the handler drains it a batch at a time, with one
 /// flush per batch, and tells it when the channel's writability changes.
-final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, ConnectionSink {
+final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandler, ConnectionSink, ConnectionTimerDelegate {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = WebSocketOutboundCommand
     typealias OutboundOut = ByteBuffer
@@ -38,14 +38,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// A message was dropped after our close because the reader's buffer was full (logged once).
     private var droppedWhileClosing = false
     private var receivedClose: WebSocketCloseFrame?
-    private var closeTimer: Scheduled<Void>?
-    private var pingTimer: RepeatedTask?
-    private var pongDeadline: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
-    private var memoryTimer: Scheduled<Void>?
-    /// How long a quiet connection waits before its extensions free memory; `nil` when there is nothing to free.
-    private let releaseIdleMemoryAfter: TimeAmount?
-    private var lastActivity = NIODeadline.now()
+    /// The heartbeat, idle, memory-release and close clocks.
+    private let timers: ConnectionTimers
     /// Completed when the channel closes, with the peer's close frame if one arrived.
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
     /// When a session extension was negotiated: every data message goes to its carrier.
@@ -56,13 +50,13 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var context: ChannelHandlerContext?
 
     init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
-         peerClose: EventLoopPromise<WebSocketCloseFrame?>) {
+         peerClose: EventLoopPromise<WebSocketCloseFrame?>, eventLoop: any EventLoop) {
         self.engine = engine
         self.outbound = outbound
         self.inbound = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages,
                                      bufferedBytes: configuration.inboundBufferedBytes)
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
-        self.releaseIdleMemoryAfter = engine.extensionNames.isEmpty ? nil : configuration.releaseIdleMemoryAfter
+        self.timers = ConnectionTimers(configuration: configuration, releasesMemory: !engine.extensionNames.isEmpty, eventLoop: eventLoop)
         self.configuration = configuration
         self.logger = logger
         self.peerClose = peerClose
@@ -70,7 +64,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        startTimers(context: context)
+        timers.start(delegate: self)
         // The queue holds this handler until `detach()`, which handlerRemoved and channelInactive call.
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         outbound.attach {
@@ -88,8 +82,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stopTimers()
-        closeTimer?.cancel()
+        timers.stopAll()
         self.context = nil
         outbound.detach()
         inbound.finish()
@@ -175,7 +168,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func handle(_ event: WebSocketEvent, context: ChannelHandlerContext) {
         switch event {
         case .message(let message):
-            noteActivity(context: context)
+            timers.noteActivity(closing: gate.closing)
             if let sessions {
                 sessions.receive(message)
             } else if applicationDone {
@@ -191,8 +184,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .ping:
             break  // the engine queued the pong
         case .pong:
-            pongDeadline?.cancel()
-            pongDeadline = nil
+            timers.pongReceived()
         case .closed(let frame):
             receivedClose = frame
             sessions?.connectionClosed()
@@ -201,10 +193,10 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             if engine.closeState == .closeReceived {
                 // The peer closed first: end the application's inbound stream and answer once it
                 // has replied to what came before the close (or when the close timeout fires).
-                stopTimers()
+                timers.stopLiveness()
                 gate.closeStarted()
                 inbound.finish()
-                scheduleCloseTimer(context: context)
+                timers.startCloseTimeout()
             } else {
                 finishClosing(context: context)
             }
@@ -213,9 +205,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             // stream and send the error's close once it has answered them (or on timeout).
             logger.info("peer broke the protocol", metadata: ["code": "\(error.closeCode)", "error": "\(error.reason)"])
             sessions?.connectionClosed()
-            stopTimers()
+            timers.stopLiveness()
             inbound.finish(throwing: WebSocketError.connectionClosed)
-            scheduleCloseTimer(context: context)
+            timers.startCloseTimeout()
         }
     }
 
@@ -229,12 +221,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func finishClosing(context: ChannelHandlerContext) {
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
-        stopTimers()
+        timers.stopLiveness()
         if engine.role == .server {
             context.close(promise: nil)
         } else {
             gate.closeStarted()
-            scheduleCloseTimer(context: context)
+            timers.startCloseTimeout()
         }
     }
 
@@ -251,9 +243,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelInactive(context: ChannelHandlerContext) {
         sessions?.connectionClosed()
-        stopTimers()
+        timers.stopAll()
         outbound.detach()
-        closeTimer?.cancel()
         // Dropped without a close frame: the reader's loop throws rather than ending as after a close.
         inbound.finish(throwing: receivedClose == nil ? WebSocketError.connectionClosed : nil)
         readerExecutor?.runHeldJobs()
@@ -313,7 +304,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch command {
         case .message(let message):
             try engine.send(message)
-            noteActivity(context: context)
+            timers.noteActivity(closing: gate.closing)
         case .ping(let payload):
             try engine.ping(payload)
         case .close(let code, let reason):
@@ -367,7 +358,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
         gate.closeStarted()
-        scheduleCloseTimer(context: context)
+        timers.startCloseTimeout()
         // The peer's answer may be among the bytes held for a reader that was behind: they
         // are parsed first, and the read waits for them.
         if gate.unparsed != nil { scheduleParse(context: context) }
@@ -438,119 +429,50 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// a peer that does not close holds the connection for a moment only.
     static let lingerAfterFailure: TimeAmount = .seconds(2)
 
-    // MARK: Timers
+    // MARK: ConnectionTimerDelegate
 
-    private func scheduleCloseTimer(context: ChannelHandlerContext) {
-        guard closeTimer == nil else { return }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        closeTimer = context.eventLoop.scheduleTask(in: configuration.closeTimeout) {
-            let (handler, context) = bound.value
-            if handler.engine.failure != nil && handler.engine.closeState == .open {
-                handler.logger.info("the handler did not finish after a protocol error; failing the connection now")
-                handler.startClose(code: .protocolError, reason: "", context: context)
-            } else if handler.engine.closeState == .closeReceived {
-                handler.logger.info("the handler did not finish after the peer's close; answering it now")
-                handler.startClose(code: .normalClosure, reason: "", context: context)
-            } else {
-                handler.logger.info("close handshake timed out; dropping the connection")
-            }
-            context.close(promise: nil)
-        }
-    }
-
-    private func startTimers(context: ChannelHandlerContext) {
-        let loop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
-        if let interval = configuration.pingInterval {
-            pingTimer = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-                let (handler, context) = bound.value
-                handler.sendHeartbeat(context: context)
-            }
-        }
-        if let idle = configuration.idleTimeout {
-            scheduleIdleCheck(at: .now() + idle, idle: idle, context: context)
-        }
-        if let quiet = releaseIdleMemoryAfter {
-            scheduleMemoryRelease(at: .now() + quiet, quiet: quiet, context: context)
-        }
-        _ = bound
-    }
-
-    private func stopTimers() {
-        pingTimer?.cancel()
-        pingTimer = nil
-        pongDeadline?.cancel()
-        pongDeadline = nil
-        idleTimer?.cancel()
-        idleTimer = nil
-        memoryTimer?.cancel()
-        memoryTimer = nil
-    }
-
-    private func sendHeartbeat(context: ChannelHandlerContext) {
-        guard engine.closeState == .open, pongDeadline == nil else { return }
+    func heartbeatDue() {
+        guard let context, engine.closeState == .open, !timers.awaitingPong else { return }
         var payload = context.channel.allocator.buffer(capacity: 8)
         payload.writeInteger(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))
         guard (try? engine.ping(payload)) != nil else { return }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
-        schedulePongDeadline(context: context)
+        timers.pingSent()
     }
 
-    /// Closes with 1011 unless a pong arrives within the ping timeout. While reads are held
-    /// because the application is behind, the pong may be waiting unread in the socket behind
-    /// the peer's messages: the deadline then starts again instead of closing a live peer. Not
-    /// when reads are held because the peer does not read: that peer is not keeping up (our
-    /// ping may not even have reached it), and one that vanished must still be noticed.
-    private func schedulePongDeadline(context: ChannelHandlerContext) {
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        pongDeadline = context.eventLoop.scheduleTask(in: configuration.pingTimeout) {
-            let (handler, context) = bound.value
-            handler.pongDeadline = nil
-            if handler.gate.pongMayWaitUnread {
-                handler.schedulePongDeadline(context: context)
-                return
-            }
-            handler.logger.info("no pong within the ping timeout; closing with 1011")
-            handler.startClose(code: .internalServerError, reason: "keepalive ping timeout", context: context)
+    /// Closes with 1011, unless reads are held because the application is behind: the pong
+    /// may then be waiting unread in the socket behind the peer's messages, and the deadline
+    /// starts again instead of closing a live peer. Not when reads are held because the peer
+    /// does not read: that peer is not keeping up (our ping may not even have reached it),
+    /// and one that vanished must still be noticed.
+    func pongOverdue() -> Bool {
+        guard let context else { return false }
+        if gate.pongMayWaitUnread { return true }
+        logger.info("no pong within the ping timeout; closing with 1011")
+        startClose(code: .internalServerError, reason: "keepalive ping timeout", context: context)
+        return false
+    }
+
+    func idleTimedOut() {
+        guard let context else { return }
+        logger.info("idle timeout; closing with 1001")
+        startClose(code: .goingAway, reason: "idle timeout", context: context)
+    }
+
+    func quietLongEnoughToReleaseMemory() { engine.releaseIdleMemory() }
+
+    func closeTimedOut() {
+        guard let context else { return }
+        if engine.failure != nil && engine.closeState == .open {
+            logger.info("the handler did not finish after a protocol error; failing the connection now")
+            startClose(code: .protocolError, reason: "", context: context)
+        } else if engine.closeState == .closeReceived {
+            logger.info("the handler did not finish after the peer's close; answering it now")
+            startClose(code: .normalClosure, reason: "", context: context)
+        } else {
+            logger.info("close handshake timed out; dropping the connection")
         }
-    }
-
-    /// A data message went one way or the other: the idle clocks restart.
-    private func noteActivity(context: ChannelHandlerContext) {
-        lastActivity = .now()
-        if memoryTimer == nil, !gate.closing, let quiet = releaseIdleMemoryAfter {
-            scheduleMemoryRelease(at: lastActivity + quiet, quiet: quiet, context: context)
-        }
-    }
-
-    /// Runs `action` once no data message has gone either way for `quiet`, keeping the timer in
-    /// `timer`. One timer per quiet period, not per message: when it fires early (there was
-    /// traffic since), it is set again for the quiet period after the last message.
-    private func whenQuiet(for quiet: TimeAmount, from deadline: NIODeadline, timer: ReferenceWritableKeyPath<WebSocketChannelHandler, Scheduled<Void>?>,
-                           context: ChannelHandlerContext, _ action: @escaping (WebSocketChannelHandler, ChannelHandlerContext) -> Void) {
-        let bound = NIOLoopBound((self, context, timer, action), eventLoop: context.eventLoop)
-        self[keyPath: timer] = context.eventLoop.scheduleTask(deadline: deadline) {
-            let (handler, context, timer, action) = bound.value
-            let due = handler.lastActivity + quiet
-            if due <= .now() {
-                handler[keyPath: timer] = nil
-                action(handler, context)
-            } else {
-                handler.whenQuiet(for: quiet, from: due, timer: timer, context: context, action)
-            }
-        }
-    }
-
-    private func scheduleMemoryRelease(at deadline: NIODeadline, quiet: TimeAmount, context: ChannelHandlerContext) {
-        // Set again by the next message (noteActivity).
-        whenQuiet(for: quiet, from: deadline, timer: \.memoryTimer, context: context) { handler, _ in handler.engine.releaseIdleMemory() }
-    }
-
-    private func scheduleIdleCheck(at deadline: NIODeadline, idle: TimeAmount, context: ChannelHandlerContext) {
-        whenQuiet(for: idle, from: deadline, timer: \.idleTimer, context: context) { handler, context in
-            handler.logger.info("idle timeout; closing with 1001")
-            handler.startClose(code: .goingAway, reason: "idle timeout", context: context)
-        }
+        context.close(promise: nil)
     }
 }
