@@ -57,10 +57,19 @@ let package = Package(
             path: "Plugins/PerMessageDeflate",
             swiftSettings: strictSettings
         ),
+        // The JSON toolkit (JSONValue, a strict parser, a writer, Codable to and from JSONValue):
+        // not a product. JSONRPC re-exports JSONValue; the rest is `package`, for the plug-ins,
+        // their tests and fuzzers. The model for the XML layer SOAP and XMPP will share.
+        .target(
+            name: "SwitchboardJSON",
+            path: "Sources/SwitchboardJSON",
+            swiftSettings: strictSettings
+        ),
         // JSON-RPC 2.0 as a subprotocol.
         .target(
             name: "JSONRPC",
-            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchboardCore", "SwitchboardJSON", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Plugins/JSONRPC",
             swiftSettings: strictSettings
         ),
@@ -153,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["SwitchboardTestSupport", "JSONRPC", "SwitchboardExamples", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SwitchboardTestSupport", "JSONRPC", "SwitchboardJSON", "SwitchboardExamples", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -210,7 +219,7 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
         ("FuzzHandshake", ["SwitchboardCore", "PerMessageDeflate"]),
         ("FuzzDeflate", ["SwitchboardCore", "PerMessageDeflate"]),
         ("FuzzMux", ["SwitchboardCore", "Multiplex"]),
-        ("FuzzJSON", ["JSONRPC"]),
+        ("FuzzJSON", ["SwitchboardJSON"]),
     ]
     // FuzzDriver: a C shim that starts libFuzzer from the entry point SwiftPM names MODULE_main.
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))

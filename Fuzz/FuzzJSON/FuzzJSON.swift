@@ -1,5 +1,5 @@
 import FuzzDriver
-@testable import JSONRPC
+@testable import SwitchboardJSON
 
 /// The JSON parser and the JSON-RPC message rules, with a round trip: whatever parses,
 /// written back and parsed again, is the same value.

@@ -1,3 +1,4 @@
+import SwitchboardJSON
 import Logging
 import NIOCore
 import Synchronization

@@ -1,3 +1,4 @@
+import SwitchboardJSON
 /// The methods one end serves, by name, with typed parameters and results.
 ///
 /// ```swift

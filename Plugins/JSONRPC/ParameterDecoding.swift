@@ -1,3 +1,4 @@
+import SwitchboardJSON
 /// How a method reads its parameters (§4.2): by name from an object, or by
 /// position from an array, into one `Decodable` type.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 @testable import JSONRPC
+@testable import SwitchboardJSON
 import Testing
 import SwitchboardTestSupport
 

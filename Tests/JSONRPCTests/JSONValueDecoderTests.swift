@@ -1,5 +1,6 @@
 import Foundation
 @testable import JSONRPC
+@testable import SwitchboardJSON
 import Testing
 
 /// The decoder that reads typed parameters and results from the parsed tree, checked

@@ -1,5 +1,6 @@
 import Foundation
 @testable import JSONRPC
+@testable import SwitchboardJSON
 import Testing
 
 /// The encoder that builds results and parameters as JSON trees, checked against

@@ -7,9 +7,9 @@ import Foundation
 /// Between typed Swift values and JSON, through ``JSONValue`` trees: the parser
 /// makes them and ``JSONValueDecoder`` reads them; ``JSONValueEncoder`` makes them
 /// and ``JSONWriter`` writes them.
-enum JSONCoding {
+package enum JSONCoding {
     /// Encodes `value` as compact JSON text.
-    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+    package static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         var out: [UInt8] = []
         JSONWriter.write(try JSONValueEncoder.encode(value), to: &out)
         return out
@@ -23,19 +23,19 @@ enum JSONCoding {
     }
 
     /// Decodes a `Value` from an already parsed JSON value, walking the tree (``JSONValueDecoder``).
-    static func decode<Value: Decodable>(_ type: Value.Type, from json: JSONValue) throws -> Value {
+    package static func decode<Value: Decodable>(_ type: Value.Type, from json: JSONValue) throws -> Value {
         try JSONValueDecoder.decode(type, from: json)
     }
 }
 
 /// A key of a coding path that ``JSONValueDecoder`` and ``JSONValueEncoder`` build:
 /// a member's name or an element's index.
-struct JSONCodingKey: CodingKey {
-    let stringValue: String
-    let intValue: Int?
+package struct JSONCodingKey: CodingKey {
+    package let stringValue: String
+    package let intValue: Int?
 
     init(_ name: String) { (stringValue, intValue) = (name, nil) }
     init(index: Int) { (stringValue, intValue) = ("Index \(index)", index) }
-    init?(stringValue: String) { self.init(stringValue) }
-    init?(intValue: Int) { self.init(index: intValue) }
+    package init?(stringValue: String) { self.init(stringValue) }
+    package init?(intValue: Int) { self.init(index: intValue) }
 }

@@ -17,10 +17,10 @@ import Foundation
 /// for a value that is not optional is `valueNotFound`. `Data`, `Date`, `URL`
 /// and `Decimal`, which `JSONDecoder` reads in ways of its own (base64, a
 /// string, seconds), are handed to `JSONDecoder`, with their path kept.
-struct JSONValueDecoder: Decoder {
+package struct JSONValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    package let codingPath: [any CodingKey]
+    package var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     init(_ value: JSONValue, codingPath: [any CodingKey] = []) {
         self.value = value
@@ -44,17 +44,17 @@ struct JSONValueDecoder: Decoder {
         }
     }
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+    package func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else { throw Self.mismatch([String: JSONValue].self, value, codingPath, container: "keyed") }
         return KeyedDecodingContainer(Keyed(members: members, codingPath: codingPath))
     }
 
-    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    package func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let elements) = value else { throw Self.mismatch([JSONValue].self, value, codingPath, container: "unkeyed") }
         return Unkeyed(elements: elements, codingPath: codingPath)
     }
 
-    func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
+    package func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
 
     // MARK: Scalars, shared by the three containers
 

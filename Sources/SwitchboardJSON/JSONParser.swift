@@ -1,10 +1,10 @@
 /// Why a message is not JSON, and where: what `-32700 Parse error` reports in its `data`.
-struct JSONParseError: Error, CustomStringConvertible {
+package struct JSONParseError: Error, CustomStringConvertible {
     var offset: Int
     var reason: String
     /// The text may be valid JSON, but nests deeper than this end accepts.
-    var isLimit = false
-    var description: String { "\(reason) at byte \(offset)" }
+    package var isLimit = false
+    package var description: String { "\(reason) at byte \(offset)" }
 }
 
 /// A strict RFC 8259 parser that turns bytes into a ``JSONValue``.
@@ -12,7 +12,7 @@ struct JSONParseError: Error, CustomStringConvertible {
 /// It is recursive descent with an explicit depth bound, so hostile input
 /// (`[[[[...`) is refused with an error long before the stack is at risk, and
 /// every other malformation is an error too, never a trap.
-struct JSONParser {
+package struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private let maxDepth: Int
     /// Text messages were validated by the transport; binary ones were not.
@@ -21,7 +21,7 @@ struct JSONParser {
     private var depth = 0
 
     /// Parses one JSON text (a value, with optional surrounding whitespace).
-    static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, validateUTF8: Bool) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, validateUTF8: Bool) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, validateUTF8: validateUTF8)
         let value = try parser.parseValue()
         parser.skipWhitespace()

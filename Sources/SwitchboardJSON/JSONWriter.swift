@@ -1,8 +1,8 @@
 /// Writes compact JSON text (RFC 8259): no whitespace, non-ASCII as UTF-8,
 /// only the characters JSON requires escaped, object members sorted by name
 /// (a dictionary has no order of its own; sorted output reads and diffs the same every time).
-enum JSONWriter {
-    static func write(_ value: JSONValue, to out: inout [UInt8]) {
+package enum JSONWriter {
+    package static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -32,7 +32,7 @@ enum JSONWriter {
         }
     }
 
-    static func writeString(_ text: String, to out: inout [UInt8]) {
+    package static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let utf8 = text.utf8
         if !utf8.contains(where: needsEscape) {

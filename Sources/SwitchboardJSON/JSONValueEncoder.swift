@@ -13,7 +13,7 @@ import Foundation
 /// non-finite number is an `invalidValue` error, a value that encodes nothing
 /// at the top is one too, and `Data`, `Date`, `URL` and `Decimal`, which
 /// `JSONEncoder` writes in ways of its own, are handed to it.
-struct JSONValueEncoder: Encoder {
+package struct JSONValueEncoder: Encoder {
     /// What an encoder, a container or a nested container writes into. A class:
     /// containers are values that write into it after they are handed out.
     final class Node {
@@ -47,8 +47,8 @@ struct JSONValueEncoder: Encoder {
     }
 
     let node: Node
-    let codingPath: [any CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    package let codingPath: [any CodingKey]
+    package var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     /// Encodes `value` as a tree.
     static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
@@ -111,17 +111,17 @@ struct JSONValueEncoder: Encoder {
         return try Array(bytes).withUnsafeBytes { try JSONParser.parse($0, maxDepth: 512, validateUTF8: false) }
     }
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+    package func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if node.kind != .object { (node.kind, node.members) = (.object, [:]) }
         return KeyedEncodingContainer(Keyed(node: node, codingPath: codingPath))
     }
 
-    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+    package func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if node.kind != .array { (node.kind, node.elements) = (.array, []) }
         return Unkeyed(node: node, codingPath: codingPath)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { Single(node: node, codingPath: codingPath) }
+    package func singleValueContainer() -> any SingleValueEncodingContainer { Single(node: node, codingPath: codingPath) }
 }
 
 extension JSONValueEncoder {
