@@ -11,34 +11,34 @@ import NIOCore
 /// Only a client sends it. A decoder refuses reserved bits (2005), encodings
 /// 2 and 3 (2010) and channel 0 (2006: the control channel always exists);
 /// whether the channel is free and a slot is left is for the session to check.
-public struct MuxAddChannelRequest: Hashable, Sendable {
+package struct MuxAddChannelRequest: Hashable, Sendable {
     /// The channel to open.
-    public var channel: MuxChannelID
+    package var channel: MuxChannelID
     /// How ``handshake`` is written.
-    public var encoding: MuxHandshakeEncoding
+    package var encoding: MuxHandshakeEncoding
     /// The opening handshake of the logical channel, without `Upgrade`,
     /// `Sec-WebSocket-Key` and `Sec-WebSocket-Version`, which the physical
     /// connection already settled.
-    public var handshake: ByteBuffer
+    package var handshake: ByteBuffer
 
-    public init(channel: MuxChannelID, encoding: MuxHandshakeEncoding = .identity, handshake: ByteBuffer) {
+    package init(channel: MuxChannelID, encoding: MuxHandshakeEncoding = .identity, handshake: ByteBuffer) {
         self.channel = channel
         self.encoding = encoding
         self.handshake = handshake
     }
 
     /// A request whose handshake is the UTF-8 of `handshake`.
-    public init(channel: MuxChannelID, encoding: MuxHandshakeEncoding = .identity, handshake: String) {
+    package init(channel: MuxChannelID, encoding: MuxHandshakeEncoding = .identity, handshake: String) {
         self.init(channel: channel, encoding: encoding, handshake: ByteBuffer(string: handshake))
     }
 
     /// The size of the encoded block, in bytes.
-    public var encodedLength: Int {
+    package var encodedLength: Int {
         1 + channel.encodedLength + MuxNumber.encodedLength(handshake.readableBytes) + handshake.readableBytes
     }
 
     /// Appends the block to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         buffer.writeInteger(MuxControlOpcode.addChannelRequest.firstByte(low: encoding.rawValue))
         channel.write(into: &buffer)
         MuxNumber.write(handshake.readableBytes, into: &buffer)

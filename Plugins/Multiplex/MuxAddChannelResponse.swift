@@ -14,17 +14,17 @@ import NIOCore
 /// A rejected one (F set) holds a failure status, e.g. `HTTP/1.1 400 Bad Request`.
 /// The implicit channel 1 never gets a response. A decoder refuses reserved
 /// bits (2005), encodings 2 and 3 (2012) and channel 0 (2005).
-public struct MuxAddChannelResponse: Hashable, Sendable {
+package struct MuxAddChannelResponse: Hashable, Sendable {
     /// The channel the request named.
-    public var channel: MuxChannelID
+    package var channel: MuxChannelID
     /// Whether the server refused the channel (the F bit).
-    public var rejected: Bool
+    package var rejected: Bool
     /// How ``handshake`` is written.
-    public var encoding: MuxHandshakeEncoding
+    package var encoding: MuxHandshakeEncoding
     /// The handshake response of the logical channel.
-    public var handshake: ByteBuffer
+    package var handshake: ByteBuffer
 
-    public init(channel: MuxChannelID, rejected: Bool = false, encoding: MuxHandshakeEncoding = .identity, handshake: ByteBuffer) {
+    package init(channel: MuxChannelID, rejected: Bool = false, encoding: MuxHandshakeEncoding = .identity, handshake: ByteBuffer) {
         self.channel = channel
         self.rejected = rejected
         self.encoding = encoding
@@ -32,17 +32,17 @@ public struct MuxAddChannelResponse: Hashable, Sendable {
     }
 
     /// A response whose handshake is the UTF-8 of `handshake`.
-    public init(channel: MuxChannelID, rejected: Bool = false, encoding: MuxHandshakeEncoding = .identity, handshake: String) {
+    package init(channel: MuxChannelID, rejected: Bool = false, encoding: MuxHandshakeEncoding = .identity, handshake: String) {
         self.init(channel: channel, rejected: rejected, encoding: encoding, handshake: ByteBuffer(string: handshake))
     }
 
     /// The size of the encoded block, in bytes.
-    public var encodedLength: Int {
+    package var encodedLength: Int {
         1 + channel.encodedLength + MuxNumber.encodedLength(handshake.readableBytes) + handshake.readableBytes
     }
 
     /// Appends the block to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         buffer.writeInteger(MuxControlOpcode.addChannelResponse.firstByte(low: (rejected ? 0x10 : 0) | encoding.rawValue))
         channel.write(into: &buffer)
         MuxNumber.write(handshake.readableBytes, into: &buffer)

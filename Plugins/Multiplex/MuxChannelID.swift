@@ -18,29 +18,29 @@ import NIOCore
 ///
 /// We always write the shortest form and refuse a longer one on reading
 /// (mod_pywebsocket 0.7.9 accepts it; no known sender writes it).
-public struct MuxChannelID: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+package struct MuxChannelID: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     /// The channel number, at most ``maxRawValue``.
-    public let rawValue: UInt32
+    package let rawValue: UInt32
 
     /// The largest ID the 29 bits of the longest encoding hold.
-    public static let maxRawValue: UInt32 = (1 << 29) - 1
+    package static let maxRawValue: UInt32 = (1 << 29) - 1
 
     /// The control channel, 0.
-    public static let control = MuxChannelID(unchecked: 0)
+    package static let control = MuxChannelID(unchecked: 0)
     /// The implicitly opened channel, 1: the physical handshake's own resource.
-    public static let implicit = MuxChannelID(unchecked: 1)
+    package static let implicit = MuxChannelID(unchecked: 1)
 
     /// An ID, or `nil` when `rawValue` exceeds ``maxRawValue``.
     ///
     /// With a literal argument, `MuxChannelID(5)` is not this initializer but
     /// ``init(integerLiteral:)`` (SE-0213): it is not optional and traps when too large.
-    public init?(_ rawValue: UInt32) {
+    package init?(_ rawValue: UInt32) {
         guard rawValue <= Self.maxRawValue else { return nil }
         self.rawValue = rawValue
     }
 
     /// An ID from a literal; the literal must not exceed ``maxRawValue``.
-    public init(integerLiteral value: UInt32) {
+    package init(integerLiteral value: UInt32) {
         precondition(value <= Self.maxRawValue, "channel ID \(value) exceeds \(Self.maxRawValue)")
         self.rawValue = value
     }
@@ -48,16 +48,16 @@ public struct MuxChannelID: Hashable, Sendable, Comparable, CustomStringConverti
     init(unchecked rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Whether this is the control channel.
-    public var isControl: Bool { rawValue == 0 }
+    package var isControl: Bool { rawValue == 0 }
 
-    public var description: String { String(rawValue) }
+    package var description: String { String(rawValue) }
 
-    public static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
+    package static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
 
     // MARK: Wire form
 
     /// How many bytes the shortest encoding takes: 1, 2, 3 or 4.
-    public var encodedLength: Int {
+    package var encodedLength: Int {
         switch rawValue {
         case ..<(1 << 7): return 1
         case ..<(1 << 14): return 2
@@ -67,7 +67,7 @@ public struct MuxChannelID: Hashable, Sendable, Comparable, CustomStringConverti
     }
 
     /// Appends the shortest encoding to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         switch encodedLength {
         case 1: buffer.writeInteger(UInt8(rawValue))
         case 2: buffer.writeInteger(UInt16(0x8000 | rawValue))

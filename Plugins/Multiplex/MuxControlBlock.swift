@@ -2,7 +2,7 @@ import NIOCore
 
 /// One multiplex control block. A message on the control channel (ID 0)
 /// holds one or more of them back to back, and nothing else.
-public enum MuxControlBlock: Hashable, Sendable {
+package enum MuxControlBlock: Hashable, Sendable {
     case addChannelRequest(MuxAddChannelRequest)
     case addChannelResponse(MuxAddChannelResponse)
     case flowControl(MuxFlowControl)
@@ -10,7 +10,7 @@ public enum MuxControlBlock: Hashable, Sendable {
     case newChannelSlot(MuxNewChannelSlot)
 
     /// The block's opcode.
-    public var opcode: MuxControlOpcode {
+    package var opcode: MuxControlOpcode {
         switch self {
         case .addChannelRequest: return .addChannelRequest
         case .addChannelResponse: return .addChannelResponse
@@ -21,7 +21,7 @@ public enum MuxControlBlock: Hashable, Sendable {
     }
 
     /// The size of the encoded block, in bytes.
-    public var encodedLength: Int {
+    package var encodedLength: Int {
         switch self {
         case .addChannelRequest(let b): return b.encodedLength
         case .addChannelResponse(let b): return b.encodedLength
@@ -32,7 +32,7 @@ public enum MuxControlBlock: Hashable, Sendable {
     }
 
     /// Appends the block to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         switch self {
         case .addChannelRequest(let b): b.write(into: &buffer)
         case .addChannelResponse(let b): b.write(into: &buffer)
@@ -46,7 +46,7 @@ public enum MuxControlBlock: Hashable, Sendable {
     ///
     /// Handshakes are slices of `buffer`, not copies. Throws 2004 for opcodes
     /// 5-7 and 2005 (or the block's own code) for a malformed block.
-    public static func read(from buffer: inout ByteBuffer) throws(MuxWireError) -> MuxControlBlock {
+    package static func read(from buffer: inout ByteBuffer) throws(MuxWireError) -> MuxControlBlock {
         guard let first = buffer.readInteger(as: UInt8.self) else {
             throw MuxWireError(.invalidMuxControlBlock, "control block missing")
         }
@@ -65,7 +65,7 @@ public enum MuxControlBlock: Hashable, Sendable {
     /// Reads every block of a control channel message's payload (after the channel ID).
     ///
     /// The blocks must fill it exactly; an empty payload holds no block.
-    public static func readAll(from payload: ByteBuffer) throws(MuxWireError) -> [MuxControlBlock] {
+    package static func readAll(from payload: ByteBuffer) throws(MuxWireError) -> [MuxControlBlock] {
         var payload = payload
         var blocks: [MuxControlBlock] = []
         while payload.readableBytes > 0 {

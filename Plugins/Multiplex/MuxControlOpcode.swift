@@ -2,7 +2,7 @@
 ///
 /// 5, 6 and 7 are undefined; a block using one fails the physical connection
 /// with 2004 (Unknown Mux Opcode).
-public enum MuxControlOpcode: UInt8, Sendable, Hashable, CaseIterable {
+package enum MuxControlOpcode: UInt8, Sendable, Hashable, CaseIterable {
     case addChannelRequest = 0
     case addChannelResponse = 1
     case flowControl = 2

@@ -12,41 +12,41 @@ import SwitchboardCore
 ///
 /// Either side sends it. A decoder refuses reserved bits, a one-byte reason
 /// and a message that is not UTF-8 (2005).
-public struct MuxDropChannel: Hashable, Sendable {
+package struct MuxDropChannel: Hashable, Sendable {
     /// Why a channel is dropped.
-    public struct Reason: Hashable, Sendable {
-        public var code: MuxDropCode
+    package struct Reason: Hashable, Sendable {
+        package var code: MuxDropCode
         /// Text for people; may be empty.
-        public var message: String
+        package var message: String
 
-        public init(_ code: MuxDropCode, message: String = "") {
+        package init(_ code: MuxDropCode, message: String = "") {
             self.code = code
             self.message = message
         }
     }
 
     /// The channel to drop; 0 for the physical connection.
-    public var channel: MuxChannelID
+    package var channel: MuxChannelID
     /// The reason, or `nil` for an empty one.
-    public var reason: Reason?
+    package var reason: Reason?
 
-    public init(channel: MuxChannelID, reason: Reason? = nil) {
+    package init(channel: MuxChannelID, reason: Reason? = nil) {
         self.channel = channel
         self.reason = reason
     }
 
     /// A DropChannel on channel 0 that fails the physical connection for `error`.
-    public init(failing error: MuxWireError) {
+    package init(failing error: MuxWireError) {
         self.init(channel: .control, reason: Reason(error.code, message: error.reason))
     }
 
     private var reasonLength: Int { reason.map { 2 + $0.message.utf8.count } ?? 0 }
 
     /// The size of the encoded block, in bytes.
-    public var encodedLength: Int { 1 + channel.encodedLength + MuxNumber.encodedLength(reasonLength) + reasonLength }
+    package var encodedLength: Int { 1 + channel.encodedLength + MuxNumber.encodedLength(reasonLength) + reasonLength }
 
     /// Appends the block to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         buffer.writeInteger(MuxControlOpcode.dropChannel.firstByte(low: 0))
         channel.write(into: &buffer)
         MuxNumber.write(reasonLength, into: &buffer)

@@ -10,23 +10,23 @@ import NIOCore
 /// Either side sends it. Replenishing past 2^63 - 1 is the receiver's concern
 /// (3006, Send Quota Overflow, fails that channel). A decoder refuses reserved
 /// bits and channel 0 (2005).
-public struct MuxFlowControl: Hashable, Sendable {
+package struct MuxFlowControl: Hashable, Sendable {
     /// The channel whose send quota grows.
-    public var channel: MuxChannelID
+    package var channel: MuxChannelID
     /// The bytes added to the peer's send quota on ``channel``; not negative.
-    public var quota: Int
+    package var quota: Int
 
-    public init(channel: MuxChannelID, quota: Int) {
+    package init(channel: MuxChannelID, quota: Int) {
         precondition(quota >= 0, "a FlowControl quota is not negative")
         self.channel = channel
         self.quota = quota
     }
 
     /// The size of the encoded block, in bytes.
-    public var encodedLength: Int { 1 + channel.encodedLength + MuxNumber.encodedLength(quota) }
+    package var encodedLength: Int { 1 + channel.encodedLength + MuxNumber.encodedLength(quota) }
 
     /// Appends the block to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         buffer.writeInteger(MuxControlOpcode.flowControl.firstByte(low: 0))
         channel.write(into: &buffer)
         MuxNumber.write(quota, into: &buffer)

@@ -14,27 +14,27 @@ import SwitchboardCore
 /// RSV bits claimed by the channel's own extensions, e.g. RSV1 for a
 /// channel's permessage-deflate. Checking opcodes and RSV bits is the
 /// channel's business, as it is the engine's on a physical connection.
-public struct MuxFrameHeader: Hashable, Sendable {
-    public var fin: Bool
-    public var reservedBits: WebSocketFrame.ReservedBits
-    public var opcode: WebSocketOpcode
+package struct MuxFrameHeader: Hashable, Sendable {
+    package var fin: Bool
+    package var reservedBits: WebSocketFrame.ReservedBits
+    package var opcode: WebSocketOpcode
 
-    public init(fin: Bool = true, reservedBits: WebSocketFrame.ReservedBits = [], opcode: WebSocketOpcode) {
+    package init(fin: Bool = true, reservedBits: WebSocketFrame.ReservedBits = [], opcode: WebSocketOpcode) {
         self.fin = fin
         self.reservedBits = reservedBits
         self.opcode = opcode
     }
 
     /// The header of `frame`.
-    public init(of frame: WebSocketFrame) {
+    package init(of frame: WebSocketFrame) {
         self.init(fin: frame.fin, reservedBits: frame.reservedBits, opcode: frame.opcode)
     }
 
     /// The header in its byte.
-    public init(byte: UInt8) {
+    package init(byte: UInt8) {
         self.init(fin: byte & 0x80 != 0, reservedBits: .init(rawValue: byte & 0x70), opcode: WebSocketOpcode(rawValue: byte & 0x0F)!)
     }
 
     /// The byte on the wire.
-    public var byte: UInt8 { (fin ? 0x80 : 0) | reservedBits.rawValue | opcode.rawValue }
+    package var byte: UInt8 { (fin ? 0x80 : 0) | reservedBits.rawValue | opcode.rawValue }
 }

@@ -12,9 +12,9 @@ import SwitchboardCore
 ///
 /// Names compare without case; a name given on several lines in the delta
 /// replaces the base's lines with all of them, in order.
-public enum MuxHandshakeDelta {
+package enum MuxHandshakeDelta {
     /// The full header fields a delta stands for.
-    public static func apply(_ delta: HandshakeHeaders, to base: HandshakeHeaders) -> HandshakeHeaders {
+    package static func apply(_ delta: HandshakeHeaders, to base: HandshakeHeaders) -> HandshakeHeaders {
         var result = base
         for name in orderedNames(delta) {
             let values = delta[name]
@@ -28,7 +28,7 @@ public enum MuxHandshakeDelta {
     /// The shortest delta that turns `base` into `target`, or `nil` when none
     /// can: a field with an empty value in `target` that the base does not
     /// already hold the same way cannot be written (empty means "remove").
-    public static func make(from base: HandshakeHeaders, to target: HandshakeHeaders) -> HandshakeHeaders? {
+    package static func make(from base: HandshakeHeaders, to target: HandshakeHeaders) -> HandshakeHeaders? {
         var delta = HandshakeHeaders()
         for name in orderedNames(target) where target[name] != base[name] {
             let values = target[name]

@@ -1,5 +1,5 @@
 /// How the handshake in an AddChannelRequest or AddChannelResponse is written (2 bits on the wire).
-public enum MuxHandshakeEncoding: UInt8, Sendable, Hashable, CaseIterable {
+package enum MuxHandshakeEncoding: UInt8, Sendable, Hashable, CaseIterable {
     /// The whole HTTP request or response head (request line or status line, header fields, empty line).
     case identity = 0
     /// Only what differs from the delta base: a request line, then the header

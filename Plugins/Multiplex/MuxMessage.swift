@@ -13,7 +13,7 @@ import SwitchboardCore
 /// physical connection may itself fragment). Physical control frames (ping,
 /// pong, close) stay physical: they are not multiplexed. A physical text
 /// message is not a multiplexed message (2001).
-public enum MuxMessage: Equatable, Sendable {
+package enum MuxMessage: Equatable, Sendable {
     /// Control blocks, on channel 0.
     case control([MuxControlBlock])
     /// One frame of a logical channel (never channel 0).
@@ -26,7 +26,7 @@ public enum MuxMessage: Equatable, Sendable {
     /// A logical frame's payload is a slice of `payload`, not a copy.
     /// Throws 2002 when the channel ID is missing or cut short, 2003 when a
     /// logical frame has no header byte, and the control blocks' codes.
-    public init(parsing payload: ByteBuffer) throws(MuxWireError) {
+    package init(parsing payload: ByteBuffer) throws(MuxWireError) {
         switch try Self.content(of: payload) {
         case .controlBlocks(let blocks): self = .control(try MuxControlBlock.readAll(from: blocks))
         case .frame(let channel, let frame): self = .frame(channel, frame)
@@ -34,7 +34,7 @@ public enum MuxMessage: Equatable, Sendable {
     }
 
     /// Reads a whole physical message: it must be binary (2001 otherwise).
-    public init(parsing message: WebSocketMessage) throws(MuxWireError) {
+    package init(parsing message: WebSocketMessage) throws(MuxWireError) {
         try self.init(parsing: Self.binaryPayload(of: message))
     }
 
@@ -74,7 +74,7 @@ public enum MuxMessage: Equatable, Sendable {
     // MARK: Writing
 
     /// The size of the encoded payload, in bytes.
-    public var encodedLength: Int {
+    package var encodedLength: Int {
         switch self {
         case .control(let blocks): return 1 + blocks.reduce(0) { $0 + $1.encodedLength }
         case .frame(let channel, let frame): return channel.encodedLength + 1 + frame.payload.readableBytes
@@ -82,7 +82,7 @@ public enum MuxMessage: Equatable, Sendable {
     }
 
     /// Appends the payload of the physical binary message to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         switch self {
         case .control(let blocks):
             MuxChannelID.control.write(into: &buffer)
@@ -96,7 +96,7 @@ public enum MuxMessage: Equatable, Sendable {
     }
 
     /// The payload of the physical binary message, in a new buffer of exactly its size.
-    public func payload(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+    package func payload(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: encodedLength)
         write(into: &buffer)
         return buffer
@@ -105,7 +105,7 @@ public enum MuxMessage: Equatable, Sendable {
     /// Only the bytes that precede a logical frame's payload: its channel ID
     /// and header byte. A sender that gathers writes can send these and the
     /// payload buffer without joining them.
-    public static func framePrefix(channel: MuxChannelID, header: MuxFrameHeader, into buffer: inout ByteBuffer) {
+    package static func framePrefix(channel: MuxChannelID, header: MuxFrameHeader, into buffer: inout ByteBuffer) {
         precondition(!channel.isControl, "logical frames never travel on the control channel")
         channel.write(into: &buffer)
         buffer.writeInteger(header.byte)

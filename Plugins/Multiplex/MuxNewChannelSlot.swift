@@ -12,15 +12,15 @@ import NIOCore
 /// to stop multiplexing and open separate physical connections instead, and
 /// both numbers must be 0. A decoder refuses reserved bits and an F block with
 /// numbers (2005).
-public struct MuxNewChannelSlot: Hashable, Sendable {
+package struct MuxNewChannelSlot: Hashable, Sendable {
     /// How many more channels the client may open; not negative.
-    public var slots: Int
+    package var slots: Int
     /// The client's send quota on each channel opened in these slots; not negative.
-    public var initialQuota: Int
+    package var initialQuota: Int
     /// The F bit: do not open more logical channels on this connection.
-    public var fallback: Bool
+    package var fallback: Bool
 
-    public init(slots: Int, initialQuota: Int) {
+    package init(slots: Int, initialQuota: Int) {
         precondition(slots >= 0 && initialQuota >= 0, "NewChannelSlot numbers are not negative")
         self.slots = slots
         self.initialQuota = initialQuota
@@ -28,7 +28,7 @@ public struct MuxNewChannelSlot: Hashable, Sendable {
     }
 
     /// The fallback block: F set, no slots, no quota.
-    public static let fallback = MuxNewChannelSlot(fallbackWithSlots: 0, initialQuota: 0)
+    package static let fallback = MuxNewChannelSlot(fallbackWithSlots: 0, initialQuota: 0)
 
     private init(fallbackWithSlots slots: Int, initialQuota: Int) {
         self.slots = slots
@@ -37,10 +37,10 @@ public struct MuxNewChannelSlot: Hashable, Sendable {
     }
 
     /// The size of the encoded block, in bytes.
-    public var encodedLength: Int { 1 + MuxNumber.encodedLength(slots) + MuxNumber.encodedLength(initialQuota) }
+    package var encodedLength: Int { 1 + MuxNumber.encodedLength(slots) + MuxNumber.encodedLength(initialQuota) }
 
     /// Appends the block to `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         buffer.writeInteger(MuxControlOpcode.newChannelSlot.firstByte(low: fallback ? 1 : 0))
         MuxNumber.write(slots, into: &buffer)
         MuxNumber.write(initialQuota, into: &buffer)

@@ -7,18 +7,18 @@ import SwitchboardCore
 /// physical connection with ``physicalCloseCode`` without waiting for an
 /// answer. The other logical channels die with it. Faults of one channel
 /// (quota, fragmentation) are found above the codec and use 3000-3999 codes.
-public struct MuxWireError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct MuxWireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The DropChannel reason code, 2000-2999.
-    public var code: MuxDropCode
+    package var code: MuxDropCode
     /// What was wrong, for the log and the DropChannel reason text.
-    public var reason: String
+    package var reason: String
 
     /// The close code of the physical connection after the DropChannel: 1011,
     /// as mod_pywebsocket 0.7.9 sends when it fails the physical connection;
     /// 1008 when a limit of this end ended a peer that kept within the wire format.
-    public var physicalCloseCode: WebSocketCloseCode
+    package var physicalCloseCode: WebSocketCloseCode
 
-    public init(_ code: MuxDropCode, _ reason: String, physicalCloseCode: WebSocketCloseCode = .internalServerError) {
+    package init(_ code: MuxDropCode, _ reason: String, physicalCloseCode: WebSocketCloseCode = .internalServerError) {
         self.code = code
         self.reason = reason
         self.physicalCloseCode = physicalCloseCode
@@ -26,9 +26,9 @@ public struct MuxWireError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The same fault as the core's protocol error, for an extension's `decode`
     /// to throw: it closes the physical connection with ``physicalCloseCode``.
-    public var protocolError: WebSocketProtocolError {
+    package var protocolError: WebSocketProtocolError {
         WebSocketProtocolError(physicalCloseCode, "mux \(code.rawValue): \(reason)")
     }
 
-    public var description: String { "mux drop \(code.rawValue): \(reason)" }
+    package var description: String { "mux drop \(code.rawValue): \(reason)" }
 }
