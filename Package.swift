@@ -68,8 +68,10 @@ let package = Package(
         // JSON-RPC 2.0 as a subprotocol.
         .target(
             name: "JSONRPC",
-            dependencies: ["SwitchboardCore", "SwitchboardJSON", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SwitchboardCore", "SwitchboardJSON", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Plugins/JSONRPC",
             swiftSettings: strictSettings
         ),
@@ -134,22 +136,28 @@ let package = Package(
         // Release-mode micro-benchmarks (not a product).
         .executableTarget(
             name: "switchboard-microbench",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate", "Multiplex", "CZlib", "AllocationCounter",
-                           .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "SwitchboardCore", "PerMessageDeflate", "Multiplex", "CZlib", "AllocationCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Benchmarks/Micro",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "mux-hol-bench",
-            dependencies: ["Multiplex", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "Multiplex", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Benchmarks/MuxHOL",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "jsonrpc-bench",
-            dependencies: ["JSONRPC", "SwitchboardExamples", "Switchboard", "SwitchboardCore", "AllocationCounter",
-                           .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "JSONRPC", "SwitchboardExamples", "Switchboard", "SwitchboardCore", "AllocationCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Benchmarks/JSONRPC",
             swiftSettings: strictSettings
         ),
@@ -162,7 +170,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JSONRPCTests",
-            dependencies: ["SwitchboardTestSupport", "JSONRPC", "SwitchboardJSON", "SwitchboardExamples", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "SwitchboardTestSupport", "JSONRPC", "SwitchboardJSON", "SwitchboardExamples", "Switchboard", "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -177,9 +188,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MultiplexTests",
-            dependencies: ["Multiplex", "SwitchboardCore", "SwitchboardTestSupport", "Switchboard", "JSONRPC", "SwitchboardExamples", "PerMessageDeflate",
-                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Multiplex", "SwitchboardCore", "SwitchboardTestSupport", "Switchboard", "JSONRPC", "SwitchboardExamples", "PerMessageDeflate",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -224,13 +237,16 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
     // FuzzDriver: a C shim that starts libFuzzer from the entry point SwiftPM names MODULE_main.
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
     for target in fuzzTargets {
-        package.targets.append(.executableTarget(
-            name: target.name,
-            dependencies: target.dependencies + ["FuzzDriver", .product(name: "NIOCore", package: "swift-nio"),
-                                                 .product(name: "Logging", package: "swift-log")],
-            path: "Fuzz/\(target.name)",
-            swiftSettings: strictSettings
-        ))
+        package.targets.append(
+            .executableTarget(
+                name: target.name,
+                dependencies: target.dependencies + [
+                    "FuzzDriver", .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "Fuzz/\(target.name)",
+                swiftSettings: strictSettings
+            ))
     }
 }
 
@@ -240,11 +256,12 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
 if Context.environment["SWITCHBOARD_README_SNIPPETS"] != nil {
     let count = Int(Context.environment["SWITCHBOARD_README_SNIPPETS"] ?? "") ?? 0
     for index in 0..<count {
-        package.targets.append(.executableTarget(
-            name: "ReadmeSnippet\(index)",
-            dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC"],
-            path: ".readme-snippets/Snippet\(index)",
-            swiftSettings: strictSettings
-        ))
+        package.targets.append(
+            .executableTarget(
+                name: "ReadmeSnippet\(index)",
+                dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC"],
+                path: ".readme-snippets/Snippet\(index)",
+                swiftSettings: strictSettings
+            ))
     }
 }

@@ -63,6 +63,8 @@ public enum JSONRPCDemo {
     }
 
     struct Subscription: Decodable, Sendable {
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        // The parameter's name on the wire.
         var interval_ms: Int?
         var count: Int?
     }
@@ -81,7 +83,8 @@ public enum JSONRPCDemo {
         private let state = Mutex(State())
 
         func start(_ request: Subscription, for peer: JSONRPCPeer) throws(JSONRPCError) -> String {
-            let interval = request.interval_ms ?? 1000, count = request.count ?? 10
+            let interval = request.interval_ms ?? 1000
+            let count = request.count ?? 10
             guard (10...60_000).contains(interval) else { throw .invalidParams("'interval_ms' must be from 10 to 60000") }
             guard (1...100_000).contains(count) else { throw .invalidParams("'count' must be from 1 to 100000") }
             let owner = ObjectIdentifier(peer)

@@ -11,6 +11,6 @@ public enum SwitchboardDemos {
     }
 
     public static let all: [Demo] = [
-        Demo(route: "/rpc", token: JSONRPCHandler.defaultToken, makeHandler: { JSONRPCDemo.handler() }),
+        Demo(route: "/rpc", token: JSONRPCHandler.defaultToken, makeHandler: { JSONRPCDemo.handler() })
     ]
 }

@@ -24,9 +24,11 @@ public struct PluginDescriptor: Sendable {
     /// Makes the handler (subprotocols only).
     public let makeHandler: (@Sendable () -> any WebSocketHandler)?
 
-    public init(token: String, kind: Kind, specification: String, defaults: String, route: String? = nil,
-                makeExtension: (@Sendable (_ maxMessageSize: Int) -> any WebSocketExtensionFactory)? = nil,
-                makeHandler: (@Sendable () -> any WebSocketHandler)? = nil) {
+    public init(
+        token: String, kind: Kind, specification: String, defaults: String, route: String? = nil,
+        makeExtension: (@Sendable (_ maxMessageSize: Int) -> any WebSocketExtensionFactory)? = nil,
+        makeHandler: (@Sendable () -> any WebSocketHandler)? = nil
+    ) {
         self.token = token
         self.kind = kind
         self.specification = specification
@@ -67,7 +69,8 @@ public enum SwitchboardRegistry {
         let c = MuxConfiguration()
         return PluginDescriptor(
             token: revision.token, kind: .extension,
-            specification: revision == .draft11 ? "draft-ietf-hybi-websocket-multiplexing-11 (in the -06 wire format)"
+            specification: revision == .draft11
+                ? "draft-ietf-hybi-websocket-multiplexing-11 (in the -06 wire format)"
                 : "draft-ietf-hybi-websocket-multiplexing-06 (as mod_pywebsocket 0.7.9)",
             defaults: "\(c.maxChannels) channels per connection, \(c.receiveWindow >> 10) KiB send quota per channel, "
                 + "\(c.maxFragmentSize >> 10) KiB pieces shared round robin; every route reachable on a channel",

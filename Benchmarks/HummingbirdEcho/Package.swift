@@ -10,7 +10,7 @@ let package = Package(
     name: "HummingbirdEcho",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "hb-echo-server", targets: ["hb-echo-server"]),
+        .executable(name: "hb-echo-server", targets: ["hb-echo-server"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -28,6 +28,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
-        ),
+        )
     ]
 )

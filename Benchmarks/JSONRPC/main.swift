@@ -20,8 +20,8 @@ import SwitchboardCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
-import SwitchboardExamples
+    import Glibc
+    import SwitchboardExamples
 #endif
 
 struct Options {
@@ -110,8 +110,9 @@ func run(url: String, connections: Int, callers: Int, seconds: Double) async thr
         }
         try await group.waitForAll()
     }
-    return Measurement(callsPerSecond: Double(counter.value) / seconds,
-                       allocationsPerCall: Double(await allocated.value) / Double(max(1, counter.value)))
+    return Measurement(
+        callsPerSecond: Double(counter.value) / seconds,
+        allocationsPerCall: Double(await allocated.value) / Double(max(1, counter.value)))
 }
 
 /// The transport's floor: the same request text echoed by a plain handler, one round trip at a time.
@@ -138,8 +139,9 @@ func echo(url: String, connections: Int, seconds: Double) async throws -> Measur
         }
         try await group.waitForAll()
     }
-    return Measurement(callsPerSecond: Double(counter.value) / seconds,
-                       allocationsPerCall: Double(await allocated.value) / Double(max(1, counter.value)))
+    return Measurement(
+        callsPerSecond: Double(counter.value) / seconds,
+        allocationsPerCall: Double(await allocated.value) / Double(max(1, counter.value)))
 }
 
 func format(_ value: Double) -> String {
@@ -160,14 +162,19 @@ extension String {
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
-let server = WebSocketServer(configuration: .init(host: "127.0.0.1", port: 0, routes: {
-    var routes = WebSocketRoutes()
-    routes.add("/rpc", .jsonRPC(JSONRPCDemo.handler()))
-    routes.add("/echo", handler: ClosureWebSocketHandler { inbound, outbound, _ in
-        for try await message in inbound { try await outbound.send(message) }
-    })
-    return routes
-}()))
+let server = WebSocketServer(
+    configuration: .init(
+        host: "127.0.0.1", port: 0,
+        routes: {
+            var routes = WebSocketRoutes()
+            routes.add("/rpc", .jsonRPC(JSONRPCDemo.handler()))
+            routes.add(
+                "/echo",
+                handler: ClosureWebSocketHandler { inbound, outbound, _ in
+                    for try await message in inbound { try await outbound.send(message) }
+                })
+            return routes
+        }()))
 var serverTask: Task<Void, any Error>?
 let url: String
 if let external = options.url {
@@ -184,9 +191,10 @@ func report(_ name: String, _ measure: () async throws -> Measurement) async thr
     for _ in 0..<options.runs { runs.append(try await measure()) }
     let rates = runs.map(\.callsPerSecond).sorted()
     let allocations = runs.map(\.allocationsPerCall).sorted()
-    print(name + String(repeating: " ", count: max(1, 36 - name.count))
-          + "\(format(rates[rates.count / 2])) /s  (\(format(rates.first!))-\(format(rates.last!)))"
-          + "  \(fixed(allocations[allocations.count / 2])) allocations/call")
+    print(
+        name + String(repeating: " ", count: max(1, 36 - name.count))
+            + "\(format(rates[rates.count / 2])) /s  (\(format(rates.first!))-\(format(rates.last!)))"
+            + "  \(fixed(allocations[allocations.count / 2])) allocations/call")
 }
 
 /// `value` with one decimal.

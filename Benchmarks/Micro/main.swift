@@ -16,7 +16,7 @@ import PerMessageDeflate
 import SwitchboardCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func now() -> Double {
@@ -64,7 +64,8 @@ func jsonPayload(_ size: Int) -> [UInt8] {
     var out: [UInt8] = []
     var i = 0
     while out.count < size {
-        out += Array("{\"id\":\(i),\"method\":\"update\",\"params\":{\"user\":\"user\(i % 97)\",\"score\":\(i * 7 % 1000),\"tags\":[\"a\",\"b\"]}},".utf8)
+        out += Array(
+            "{\"id\":\(i),\"method\":\"update\",\"params\":{\"user\":\"user\(i % 97)\",\"score\":\(i * 7 % 1000),\"tags\":[\"a\",\"b\"]}},".utf8)
         i += 1
     }
     return Array(out.prefix(size))
@@ -75,7 +76,9 @@ let filter = CommandLine.arguments.dropFirst().first ?? ""
 // MARK: permessage-deflate vs raw zlib
 
 if "deflate".hasPrefix(filter) || filter.hasPrefix("deflate") {
-    let level: Int32 = 6, windowBits: Int32 = 12, memLevel: Int32 = 5
+    let level: Int32 = 6
+    let windowBits: Int32 = 12
+    let memLevel: Int32 = 5
     for size in [1024, 16 * 1024, 128 * 1024] {
         let payload = jsonPayload(size)
         let messages = max(8, (32 << 20) / size)
@@ -192,11 +195,13 @@ if "handshake".hasPrefix(filter) || filter.hasPrefix("handshake") {
     var routes = WebSocketRoutes()
     routes.add("/echo", handler: ClosureWebSocketHandler { _, _, _ in })
     let handshake = WebSocketServerHandshake(routes: routes, extensions: [PerMessageDeflate()])
-    let request = HandshakeRequest(target: "/echo", headers: [
-        "Host": "127.0.0.1:8080", "Upgrade": "websocket", "Connection": "Upgrade",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
-    ])
+    let request = HandshakeRequest(
+        target: "/echo",
+        headers: [
+            "Host": "127.0.0.1:8080", "Upgrade": "websocket", "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+        ])
     let count = 20_000
     var accepted = 0
     let seconds = measure {

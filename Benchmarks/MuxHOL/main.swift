@@ -79,8 +79,9 @@ func measure(port: Int, mux: MuxConfiguration, bulk: Bool, pings: Int) async thr
         try? await bulkTask.value
         let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
         rtts.sort()
-        result.value = Figures(p50: percentile(rtts, 0.5), p99: percentile(rtts, 0.99), max: rtts.last ?? 0,
-                               bulkMBps: Double(bulkBytes.value) / seconds / 1e6)
+        result.value = Figures(
+            p50: percentile(rtts, 0.5), p99: percentile(rtts, 0.99), max: rtts.last ?? 0,
+            bulkMBps: Double(bulkBytes.value) / seconds / 1e6)
         try await sink.outbound.close()
     }
     return result.value
@@ -93,32 +94,40 @@ let runs = arguments.dropFirst().first ?? 5
 let fair = MuxConfiguration()
 let unfair = MuxConfiguration(receiveWindow: 16 << 20, maxFragmentSize: 16 << 20)
 let wide = MuxConfiguration(receiveWindow: 256 << 10)
-let cases: [(String, MuxConfiguration, Bool)] = [("idle", fair, false), ("bulk, fair (defaults)", fair, true),
-                                                 ("bulk, fair, 256 KiB quota", wide, true), ("bulk, unfair", unfair, true)]
+let cases: [(String, MuxConfiguration, Bool)] = [
+    ("idle", fair, false), ("bulk, fair (defaults)", fair, true),
+    ("bulk, fair, 256 KiB quota", wide, true), ("bulk, unfair", unfair, true),
+]
 
 var routes = WebSocketRoutes()
-routes.add("/echo", handler: ClosureWebSocketHandler { inbound, outbound, _ in
-    for try await message in inbound { try await outbound.send(message) }
-})
-routes.add("/sink", handler: ClosureWebSocketHandler { inbound, _, _ in
-    for try await _ in inbound {}
-})
+routes.add(
+    "/echo",
+    handler: ClosureWebSocketHandler { inbound, outbound, _ in
+        for try await message in inbound { try await outbound.send(message) }
+    })
+routes.add(
+    "/sink",
+    handler: ClosureWebSocketHandler { inbound, _, _ in
+        for try await _ in inbound {}
+    })
 
 print("mux head-of-line: \(pings) ping-pongs of 32 B on channel 1 per run, \(runs) runs, medians over runs (microseconds)")
 print("| case | p50 | p99 | max | bulk MB/s |")
 print("|---|---|---|---|---|")
 for (name, mux, bulk) in cases {
-    let server = WebSocketServer(configuration: WebSocketServerConfiguration(
-        host: "127.0.0.1", port: 0, routes: routes, extensions: [Multiplex(configuration: mux)],
-        connection: .init(limits: .init(maxFrameSize: 16 << 20, maxMessageSize: 16 << 20), pingInterval: nil)))
+    let server = WebSocketServer(
+        configuration: WebSocketServerConfiguration(
+            host: "127.0.0.1", port: 0, routes: routes, extensions: [Multiplex(configuration: mux)],
+            connection: .init(limits: .init(maxFrameSize: 16 << 20, maxMessageSize: 16 << 20), pingInterval: nil)))
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let serverTask = Task { try await server.run { continuation.yield($0.port ?? 0) } }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next() else { fatalError("server did not start") }
     var figures: [Figures] = []
     for _ in 0..<runs { figures.append(try await measure(port: port, mux: mux, bulk: bulk, pings: pings)) }
-    print("| \(name) | \(Int(median(figures.map(\.p50)))) | \(Int(median(figures.map(\.p99)))) | \(Int(median(figures.map(\.max)))) | "
-        + (bulk ? "\(Int(median(figures.map(\.bulkMBps))))" : "-") + " |")
+    print(
+        "| \(name) | \(Int(median(figures.map(\.p50)))) | \(Int(median(figures.map(\.p99)))) | \(Int(median(figures.map(\.max)))) | "
+            + (bulk ? "\(Int(median(figures.map(\.bulkMBps))))" : "-") + " |")
     serverTask.cancel()
     _ = try? await serverTask.value
 }

@@ -11,10 +11,10 @@ let package = Package(
     name: "NIOEcho",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "nio-echo-server", targets: ["nio-echo-server"]),
+        .executable(name: "nio-echo-server", targets: ["nio-echo-server"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
+        .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2"))
     ],
     targets: [
         .executableTarget(
@@ -26,6 +26,6 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
-        ),
+        )
     ]
 )

@@ -27,8 +27,9 @@ func fuzzDeflate(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     var first = true
     repeat {
         let piece = rest.readSlice(length: min(pieceSize, rest.readableBytes))!
-        let frame = WebSocketFrame(fin: rest.readableBytes == 0, reservedBits: first ? .rsv1 : [], opcode: first ? .binary : .continuation,
-                                   payload: piece)
+        let frame = WebSocketFrame(
+            fin: rest.readableBytes == 0, reservedBits: first ? .rsv1 : [], opcode: first ? .binary : .continuation,
+            payload: piece)
         first = false
         for event in server.receive(frame: frame) {
             if case .message(let message) = event { precondition(message.data.readableBytes <= limits.maxMessageSize) }
@@ -57,13 +58,18 @@ enum Pair {
     /// A client and a server that negotiated what the client offers: the defaults, or small
     /// windows without context takeover.
     static func connected(small: Bool, limits: WebSocketLimits) -> (client: WebSocketEngine, server: WebSocketEngine) {
-        let configuration = small ? PerMessageDeflate.Configuration(maxWindowBits: 9, peerMaxWindowBits: 9, noContextTakeover: true,
-                                                                    requestPeerNoContextTakeover: true)
-                                  : PerMessageDeflate.Configuration()
+        let configuration =
+            small
+            ? PerMessageDeflate.Configuration(
+                maxWindowBits: 9, peerMaxWindowBits: 9, noContextTakeover: true,
+                requestPeerNoContextTakeover: true)
+            : PerMessageDeflate.Configuration()
         let client = PerMessageDeflate(configuration: configuration)
         let (response, serverExtension) = PerMessageDeflate().serverAccept(client.clientOffers())!
         let clientExtension = try! client.clientAccept(response)
-        return (WebSocketEngine(role: .client, limits: limits, extensions: [clientExtension], framing: .frames),
-                WebSocketEngine(role: .server, limits: limits, extensions: [serverExtension], framing: .frames))
+        return (
+            WebSocketEngine(role: .client, limits: limits, extensions: [clientExtension], framing: .frames),
+            WebSocketEngine(role: .server, limits: limits, extensions: [serverExtension], framing: .frames)
+        )
     }
 }

@@ -50,6 +50,7 @@ enum Handshakes {
         return WebSocketServerHandshake(routes: routes, extensions: [PerMessageDeflate()], originPolicy: .allow(["http://localhost"]))
     }()
 
-    static let client = WebSocketClientHandshake(host: "localhost", target: "/chat", subprotocols: ["chat.v1"],
-                                                 extensions: [PerMessageDeflate()])
+    static let client = WebSocketClientHandshake(
+        host: "localhost", target: "/chat", subprotocols: ["chat.v1"],
+        extensions: [PerMessageDeflate()])
 }

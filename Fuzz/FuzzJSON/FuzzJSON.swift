@@ -1,4 +1,5 @@
 import FuzzDriver
+
 @testable import SwitchboardJSON
 
 /// The JSON parser and the JSON-RPC message rules, with a round trip: whatever parses,

@@ -1,8 +1,9 @@
 import FuzzDriver
 import Logging
-@testable import Multiplex
 import NIOCore
 import SwitchboardCore
+
+@testable import Multiplex
 
 /// A server's multiplexing session (control blocks, channel handshakes, quota, logical
 /// frames) fed physical messages cut from the input: each is a 2-byte length and that
@@ -54,9 +55,10 @@ enum Session {
         let configuration = MuxConfiguration(maxChannels: 8, receiveWindow: 1024, maxFragmentSize: 256)
         let (_, ext) = Multiplex(configuration: configuration).serverAccept(try! ExtensionHeader.parse(["mux; quota=4096"]))!
         let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost"])
-        return (ext as! MultiplexExtension).makeSession(MuxSessionSetup(
-            role: .server, request: physical, limits: WebSocketLimits(maxFrameSize: 4096, maxMessageSize: 4096),
-            acceptChannel: { handshake.evaluate($0) }, logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })))
+        return (ext as! MultiplexExtension).makeSession(
+            MuxSessionSetup(
+                role: .server, request: physical, limits: WebSocketLimits(maxFrameSize: 4096, maxMessageSize: 4096),
+                acceptChannel: { handshake.evaluate($0) }, logger: .init(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })))
     }
 }
 

@@ -1,4 +1,5 @@
 import SwitchboardJSON
+
 /// The JSON-RPC objects this end writes (§4, §5, §6), as bytes ready to send.
 ///
 /// Results and parameters arrive already encoded and are spliced in, so a

@@ -47,7 +47,8 @@ enum IncomingMessage: Sendable {
             return
         }
 
-        let result = members["result"], error = members["error"]
+        let result = members["result"]
+        let error = members["error"]
         guard result != nil || error != nil else {
             self = .invalid(id: validID ?? .null, reason: "neither a request (no \"method\") nor a response")
             return

@@ -38,10 +38,13 @@ public struct JSONRPCConfiguration: Sendable {
     /// recursive parser's stack use small whatever a peer sends.
     public var maxNestingDepth: Int
 
-    public init(maxConcurrentCalls: Int = 64, callTimeout: Duration = .seconds(30), maxMessageSize: Int = 1 << 20,
-                maxBatchLength: Int = 1000, maxNestingDepth: Int = 64, maxBackgroundTasks: Int = 64) {
-        precondition(maxConcurrentCalls > 0 && maxBackgroundTasks > 0 && maxBatchLength > 0 && maxNestingDepth > 0 && maxMessageSize > 0,
-                     "JSONRPCConfiguration limits must be positive")
+    public init(
+        maxConcurrentCalls: Int = 64, callTimeout: Duration = .seconds(30), maxMessageSize: Int = 1 << 20,
+        maxBatchLength: Int = 1000, maxNestingDepth: Int = 64, maxBackgroundTasks: Int = 64
+    ) {
+        precondition(
+            maxConcurrentCalls > 0 && maxBackgroundTasks > 0 && maxBatchLength > 0 && maxNestingDepth > 0 && maxMessageSize > 0,
+            "JSONRPCConfiguration limits must be positive")
         self.maxConcurrentCalls = maxConcurrentCalls
         self.callTimeout = callTimeout
         self.maxMessageSize = maxMessageSize

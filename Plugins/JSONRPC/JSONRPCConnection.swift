@@ -1,8 +1,8 @@
-import SwitchboardJSON
 import Logging
 import NIOCore
-import Synchronization
 import SwitchboardCore
+import SwitchboardJSON
+import Synchronization
 
 /// One JSON-RPC connection at work: reads messages, runs the peer's calls
 /// concurrently under the configured bound, answers each as it finishes,
@@ -36,8 +36,10 @@ final class JSONRPCConnection: Sendable {
 
     /// Serves until the peer closes (or `session` returns and the close handshake ends);
     /// then cancels the calls still running and fails our calls still waiting.
-    func run(_ inbound: WebSocketInbound, outbound: WebSocketOutbound,
-             session: (@Sendable (JSONRPCPeer) async throws -> Void)?) async throws {
+    func run(
+        _ inbound: WebSocketInbound, outbound: WebSocketOutbound,
+        session: (@Sendable (JSONRPCPeer) async throws -> Void)?
+    ) async throws {
         let peer = self.peer
         let logger = self.logger
         let sessionFailure = LockedError()

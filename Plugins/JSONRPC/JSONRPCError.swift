@@ -66,7 +66,8 @@ extension JSONRPCError {
     /// Reads an error object a peer sent; `nil` if it is not one.
     init?(json: JSONValue) {
         guard let members = json.objectValue, case .integer(let code)? = members["code"],
-              case .string(let message)? = members["message"] else { return nil }
+            case .string(let message)? = members["message"]
+        else { return nil }
         self.init(code: code, message: message, data: members["data"])
     }
 }

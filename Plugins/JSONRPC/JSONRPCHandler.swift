@@ -52,8 +52,10 @@ public struct JSONRPCHandler: WebSocketHandler {
     ///   when it throws, with 1011 (and ``handle(_:_:context:)`` rethrows).
     ///   Without a session, the handler serves until the peer closes. When
     ///   the peer closes first, the session is cancelled.
-    public init(methods: JSONRPCMethods = JSONRPCMethods(), configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
-                session: (@Sendable (JSONRPCPeer) async throws -> Void)? = nil) {
+    public init(
+        methods: JSONRPCMethods = JSONRPCMethods(), configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
+        session: (@Sendable (JSONRPCPeer) async throws -> Void)? = nil
+    ) {
         self.methods = methods
         self.configuration = configuration
         self.session = session

@@ -1,4 +1,5 @@
 import SwitchboardJSON
+
 /// The methods one end serves, by name, with typed parameters and results.
 ///
 /// ```swift

@@ -1,8 +1,8 @@
-import SwitchboardJSON
 import Logging
 import NIOCore
-import Synchronization
 import SwitchboardCore
+import SwitchboardJSON
+import Synchronization
 
 /// The other end of one JSON-RPC connection, the same type on a server and on
 /// a client: call its methods, notify it, and run work that lasts as long as
@@ -59,8 +59,10 @@ public final class JSONRPCPeer: Sendable {
     /// - Throws: ``JSONRPCError`` when the peer answers with an error;
     ///   ``JSONRPCCallError`` when there is no usable answer (timeout, connection
     ///   closed, a result of another type); `CancellationError` when the calling task is cancelled.
-    public func call<Result: Decodable>(_ method: String, _ params: (any Encodable)? = nil, as type: Result.Type = Result.self,
-                                        timeout: Duration? = nil) async throws -> Result {
+    public func call<Result: Decodable>(
+        _ method: String, _ params: (any Encodable)? = nil, as type: Result.Type = Result.self,
+        timeout: Duration? = nil
+    ) async throws -> Result {
         let encodedParams = try encode(params, for: method)
         let id = try pending.open(method: method, timeout: timeout ?? callTimeout)
         do {
@@ -99,8 +101,9 @@ public final class JSONRPCPeer: Sendable {
             guard tasks.running.count < limit else {
                 let level: Logger.Level = tasks.limitLogged ? .debug : .info
                 tasks.limitLogged = true
-                logger.log(level: level, "JSON-RPC background task refused: the connection runs as many as it may",
-                           metadata: ["limit": "\(limit)"])
+                logger.log(
+                    level: level, "JSON-RPC background task refused: the connection runs as many as it may",
+                    metadata: ["limit": "\(limit)"])
                 throw JSONRPCError.tooManyBackgroundTasks.with(data: "at most \(limit) at once on a connection")
             }
             let id = tasks.nextID

@@ -1,4 +1,5 @@
 import SwitchboardJSON
+
 /// How a method reads its parameters (§4.2): by name from an object, or by
 /// position from an array, into one `Decodable` type.
 ///
@@ -20,8 +21,10 @@ struct ParameterDecoding: Sendable {
         case .array(let values)? where names != nil:
             let names = names!
             guard values.count <= names.count else {
-                throw .invalidParams(names.isEmpty ? "this method takes no parameters, got \(values.count)"
-                    : "expected at most \(names.count) by position (\(names.joined(separator: ", "))), got \(values.count)")
+                throw .invalidParams(
+                    names.isEmpty
+                        ? "this method takes no parameters, got \(values.count)"
+                        : "expected at most \(names.count) by position (\(names.joined(separator: ", "))), got \(values.count)")
             }
             return try decodeReporting(type, from: .object(Dictionary(uniqueKeysWithValues: zip(names, values))))
         case let value?:

@@ -30,8 +30,11 @@ final class PendingCalls: Sendable {
         var sweeper: Task<Void, Never>?
 
         /// Records the outcome of `id`: for its waiter to take now, or for a caller that has not started waiting.
-        mutating func finish(_ id: Int, with outcome: Result<JSONValue, any Error>)
-            -> (found: Bool, waiter: CheckedContinuation<JSONValue, any Error>?) {
+        mutating func finish(
+            _ id: Int, with outcome: Result<JSONValue, any Error>
+        )
+            -> (found: Bool, waiter: CheckedContinuation<JSONValue, any Error>?)
+        {
             switch slots[id]?.progress {
             case .sent?:
                 slots[id]?.progress = .finished(outcome)

@@ -46,20 +46,24 @@ public struct Multiplex: WebSocketExtensionFactory {
     }
 
     public func clientAccept(_ response: ExtensionOffer) throws(ExtensionNegotiationError) -> any WebSocketExtension {
-        try clientAccept(response, negotiation: ExtensionNegotiationState(elements: [response], position: 0, accepted: [], factories: [self])).extension
+        try clientAccept(response, negotiation: ExtensionNegotiationState(elements: [response], position: 0, accepted: [], factories: [self]))
+            .extension
     }
 
     /// The draft's rule for the other extensions: those the server's response lists
     /// before the multiplexing token belong to the logical channels (the implicit one
     /// gets them now), those after it to the physical connection. New channels offer
     /// every other extension the client has.
-    public func clientAccept(_ response: ExtensionOffer, negotiation: ExtensionNegotiationState) throws(ExtensionNegotiationError) -> ExtensionAgreement {
+    public func clientAccept(
+        _ response: ExtensionOffer, negotiation: ExtensionNegotiationState
+    ) throws(ExtensionNegotiationError) -> ExtensionAgreement {
         guard response.parameters.isEmpty else {
             throw ExtensionNegotiationError("\(token) response with parameters \(response.parameters.map(\.name).joined(separator: ", "))")
         }
-        let ext = MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: 0,
-                                     channelExtensions: negotiation.accepted,
-                                     channelExtensionFactories: negotiation.factories.filter { !($0 is Multiplex) })
+        let ext = MultiplexExtension(
+            revision: revision, configuration: configuration, peerInitialQuota: 0,
+            channelExtensions: negotiation.accepted,
+            channelExtensionFactories: negotiation.factories.filter { !($0 is Multiplex) })
         return ExtensionAgreement(response: response, extension: ext, adoptsPreceding: true)
     }
 
@@ -80,8 +84,9 @@ public struct Multiplex: WebSocketExtensionFactory {
         guard (preferred?.token ?? token) == token else { return nil }
         for offer in offers {
             guard let quota = Self.quota(in: offer) else { continue }
-            let ext = MultiplexExtension(revision: revision, configuration: configuration, peerInitialQuota: quota,
-                                         channelExtensions: negotiation.accepted, channelExtensionFactories: [])
+            let ext = MultiplexExtension(
+                revision: revision, configuration: configuration, peerInitialQuota: quota,
+                channelExtensions: negotiation.accepted, channelExtensionFactories: [])
             return ExtensionAgreement(response: ExtensionOffer(token), extension: ext, adoptsPreceding: true)
         }
         return nil
@@ -93,8 +98,8 @@ public struct Multiplex: WebSocketExtensionFactory {
         var quota: Int?
         for parameter in offer.parameters {
             guard parameter.name == "quota", quota == nil, let text = parameter.value,
-                  !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), text.utf8.count <= 10,
-                  let value = Int(text), value < 1 << 32
+                !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), text.utf8.count <= 10,
+                let value = Int(text), value < 1 << 32
             else { return nil }
             quota = value
         }
@@ -122,14 +127,16 @@ struct MultiplexExtension: WebSocketSessionExtension {
     func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
 
     func makeSessionCarrier(host: any WebSocketSessionHost) -> any WebSocketSessionCarrier {
-        let setup = MuxSessionSetup(role: host.context.role, request: host.context.request, limits: host.limits,
-                                    acceptChannel: host.evaluate, allocator: host.allocator, logger: host.context.logger)
+        let setup = MuxSessionSetup(
+            role: host.context.role, request: host.context.request, limits: host.limits,
+            acceptChannel: host.evaluate, allocator: host.allocator, logger: host.context.logger)
         return MuxCarrier(session: makeSession(setup), host: host, implicitExtensions: channelExtensions.map(\.name))
     }
 
     /// The sans-I/O session alone, as the carrier, the tests and the fuzzer drive it.
     func makeSession(_ setup: MuxSessionSetup) -> MuxSession {
-        MuxSession(setup: setup, configuration: configuration, implicitSendQuota: setup.role == .server ? peerInitialQuota : 0,
-                   channelExtensions: channelExtensions, channelExtensionFactories: channelExtensionFactories)
+        MuxSession(
+            setup: setup, configuration: configuration, implicitSendQuota: setup.role == .server ? peerInitialQuota : 0,
+            channelExtensions: channelExtensions, channelExtensionFactories: channelExtensionFactories)
     }
 }

@@ -29,11 +29,13 @@ final class MuxCarrier: WebSocketSessionCarrier, MuxSessionHost {
         let physical = session.setup
         var values = WebSocketContextValues()
         if physical.role == .client, let host {
-            values[MuxChannelOpener.Key.self] = MuxChannelOpener(carrier: NIOLoopBound(self, eventLoop: host.eventLoop),
-                                                                 physicalRequest: physical.request, openTimeout: host.handshakeTimeout)
+            values[MuxChannelOpener.Key.self] = MuxChannelOpener(
+                carrier: NIOLoopBound(self, eventLoop: host.eventLoop),
+                physicalRequest: physical.request, openTimeout: host.handshakeTimeout)
         }
-        let implicit = OpenedLogicalChannel(id: 1, request: physical.request, subprotocol: host?.context.subprotocol,
-                                            extensions: implicitExtensions)
+        let implicit = OpenedLogicalChannel(
+            id: 1, request: physical.request, subprotocol: host?.context.subprotocol,
+            extensions: implicitExtensions)
         let endpoint = makeEndpoint(implicit, values: values)
         session.start(host: self)
         return endpoint
@@ -52,11 +54,14 @@ final class MuxCarrier: WebSocketSessionCarrier, MuxSessionHost {
 
     // MARK: Channels
 
-    private func makeEndpoint(_ opened: OpenedLogicalChannel, values: WebSocketContextValues = WebSocketContextValues()) -> any WebSocketSessionEndpoint {
+    private func makeEndpoint(
+        _ opened: OpenedLogicalChannel, values: WebSocketContextValues = WebSocketContextValues()
+    ) -> any WebSocketSessionEndpoint {
         var logger = session.setup.logger
         logger[metadataKey: "channel"] = "\(opened.id)"
-        let context = WebSocketContext(request: opened.request, subprotocol: opened.subprotocol, extensions: opened.extensions,
-                                       role: session.setup.role, logger: logger, values: values)
+        let context = WebSocketContext(
+            request: opened.request, subprotocol: opened.subprotocol, extensions: opened.extensions,
+            role: session.setup.role, logger: logger, values: values)
         let endpoint = host!.makeEndpoint(context: context, delegate: MuxChannelLink(carrier: self, channel: opened.id))
         endpoints[opened.id] = endpoint
         return endpoint

@@ -33,7 +33,9 @@ enum MuxChannelHandshake {
     static func settled(_ request: HandshakeRequest) -> HandshakeRequest {
         var settled = request
         let muxTokens = Set(MuxRevision.allCases.map(\.token))
-        if let offers = try? ExtensionHeader.parse(request.headers["Sec-WebSocket-Extensions"]), offers.contains(where: { muxTokens.contains($0.token) }) {
+        if let offers = try? ExtensionHeader.parse(request.headers["Sec-WebSocket-Extensions"]),
+            offers.contains(where: { muxTokens.contains($0.token) })
+        {
             let kept = offers.filter { !muxTokens.contains($0.token) }
             settled.headers = HandshakeHeaders(settled.headers.fields.filter { !$0.name.equalsIgnoringASCIICase("Sec-WebSocket-Extensions") })
             if !kept.isEmpty { settled.headers.add(name: "Sec-WebSocket-Extensions", value: ExtensionHeader.serialize(kept)) }
@@ -70,8 +72,10 @@ enum MuxChannelHandshake {
 
     /// Client: checks an accepted AddChannelResponse against what was offered
     /// (RFC 6455 §4.1 items 1, 3, 5, 6; the key and `Upgrade` were settled physically).
-    static func validate(response block: MuxAddChannelResponse, subprotocols: [String], factories: [any WebSocketExtensionFactory],
-                         limit: Int) throws -> (subprotocol: String?, extensions: [any WebSocketExtension]) {
+    static func validate(
+        response block: MuxAddChannelResponse, subprotocols: [String], factories: [any WebSocketExtensionFactory],
+        limit: Int
+    ) throws -> (subprotocol: String?, extensions: [any WebSocketExtension]) {
         guard !block.rejected else {
             let status = (try? HTTPHeadReader.parse(trimmingEmptyLine(String(buffer: block.handshake))))?.startLine[1] ?? "?"
             throw MultiplexError.channelRefused("the server refused the channel (status \(status))")

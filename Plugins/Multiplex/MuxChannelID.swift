@@ -90,10 +90,18 @@ package struct MuxChannelID: Hashable, Sendable, Comparable, CustomStringConvert
         let length: Int
         let mask: UInt32
         switch first {
-        case ..<0x80: length = 1; mask = 0x7F
-        case ..<0xC0: length = 2; mask = 0x3FFF
-        case ..<0xE0: length = 3; mask = 0x1F_FFFF
-        default: length = 4; mask = 0x1FFF_FFFF
+        case ..<0x80:
+            length = 1
+            mask = 0x7F
+        case ..<0xC0:
+            length = 2
+            mask = 0x3FFF
+        case ..<0xE0:
+            length = 3
+            mask = 0x1F_FFFF
+        default:
+            length = 4
+            mask = 0x1FFF_FFFF
         }
         guard let bytes = buffer.readBytes(length: length) else {
             throw MuxWireError(code, "channel ID cut short: \(length) bytes announced, \(buffer.readableBytes) left")

@@ -18,8 +18,10 @@ struct MuxChannelOpener: Sendable {
     func openChannel(path: String, subprotocols: [String], headers: HandshakeHeaders) async throws -> WebSocketLogicalChannel {
         var fields: HandshakeHeaders = ["Host": physicalRequest.headers.single("Host") ?? "localhost", "Connection": "Upgrade"]
         if !subprotocols.isEmpty { fields.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", ")) }
-        let settled: Set<String> = ["host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
-                                    "sec-websocket-protocol", "sec-websocket-extensions"]
+        let settled: Set<String> = [
+            "host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
+            "sec-websocket-protocol", "sec-websocket-extensions",
+        ]
         for field in physicalRequest.headers where !settled.contains(field.name.lowercased()) { fields.add(name: field.name, value: field.value) }
         for field in headers { fields.replaceOrAdd(name: field.name, value: field.value) }
         let request = HandshakeRequest(target: path, headers: fields)

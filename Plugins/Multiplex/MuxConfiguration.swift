@@ -36,8 +36,10 @@ public struct MuxConfiguration: Sendable, Hashable {
     /// at most this many answers (each a small HTTP response).
     public var maxRefusedChannels: Int
 
-    public init(maxChannels: Int = 64, receiveWindow: Int = 64 * 1024, maxFragmentSize: Int = 16 * 1024,
-                maxPendingControlBytes: Int = 4 * 1024, maxHandshakeSize: Int = 16 * 1024, maxRefusedChannels: Int = 256) {
+    public init(
+        maxChannels: Int = 64, receiveWindow: Int = 64 * 1024, maxFragmentSize: Int = 16 * 1024,
+        maxPendingControlBytes: Int = 4 * 1024, maxHandshakeSize: Int = 16 * 1024, maxRefusedChannels: Int = 256
+    ) {
         self.maxChannels = max(1, maxChannels)
         self.receiveWindow = max(1, receiveWindow)
         self.maxFragmentSize = max(1, maxFragmentSize)

@@ -21,7 +21,8 @@ extension MuxSession {
         let request: HandshakeRequest
         do {
             request = try MuxChannelHandshake.request(from: block, base: deltaBase, limit: configuration.maxHandshakeSize)
-            outcome = setup.acceptChannel?(MuxChannelHandshake.settled(request))
+            outcome =
+                setup.acceptChannel?(MuxChannelHandshake.settled(request))
                 ?? .reject(HandshakeRejection(status: 500, reason: "this server cannot open channels"))
         } catch {
             outcome = .reject(error)
@@ -30,21 +31,28 @@ extension MuxSession {
         switch outcome {
         case .reject(let rejection):
             guard mayRefuse() else { return }
-            logPeerEvent("channel handshake refused", metadata: ["channel": "\(id)", "status": "\(rejection.status)", "reason": "\(rejection.reason)"])
-            controlOut.append(.addChannelResponse(MuxAddChannelResponse(channel: id, rejected: true,
-                                                                        handshake: MuxChannelHandshake.rejectedResponse(rejection))))
+            logPeerEvent(
+                "channel handshake refused", metadata: ["channel": "\(id)", "status": "\(rejection.status)", "reason": "\(rejection.reason)"])
+            controlOut.append(
+                .addChannelResponse(
+                    MuxAddChannelResponse(
+                        channel: id, rejected: true,
+                        handshake: MuxChannelHandshake.rejectedResponse(rejection))))
         case .accept(let accepted):
             slotsAvailable -= 1
             if block.encoding == .identity { deltaBase = request }
-            let engine = WebSocketEngine(role: .server, limits: setup.limits, extensions: accepted.extensions, framing: .frames,
-                                         allocator: setup.allocator)
+            let engine = WebSocketEngine(
+                role: .server, limits: setup.limits, extensions: accepted.extensions, framing: .frames,
+                allocator: setup.allocator)
             // Our send quota starts at 0 until the client grants some (draft 06, as mod_pywebsocket).
             add(MuxChannel(id: id, engine: engine, sendQuota: 0, receiveQuota: configuration.receiveWindow))
             controlOut.append(.addChannelResponse(MuxAddChannelResponse(channel: id, handshake: MuxChannelHandshake.acceptedResponse(accepted))))
             flushControl()
-            let opened = OpenedLogicalChannel(id: id.rawValue, request: request, subprotocol: accepted.subprotocol,
-                                              extensions: accepted.extensions.map(\.name))
-            logger.debug("channel opened", metadata: ["channel": "\(id)", "path": "\(request.path)", "subprotocol": "\(accepted.subprotocol ?? "none")"])
+            let opened = OpenedLogicalChannel(
+                id: id.rawValue, request: request, subprotocol: accepted.subprotocol,
+                extensions: accepted.extensions.map(\.name))
+            logger.debug(
+                "channel opened", metadata: ["channel": "\(id)", "path": "\(request.path)", "subprotocol": "\(accepted.subprotocol ?? "none")"])
             host?.channelOpened(opened, handler: accepted.handler)
         }
     }
@@ -55,15 +63,19 @@ extension MuxSession {
     func mayRefuse() -> Bool {
         refusedChannels += 1
         guard refusedChannels > configuration.maxRefusedChannels else { return true }
-        fail(MuxWireError(.physicalConnectionFailed, "more than \(configuration.maxRefusedChannels) channel opens refused",
-                          physicalCloseCode: .policyViolation))
+        fail(
+            MuxWireError(
+                .physicalConnectionFailed, "more than \(configuration.maxRefusedChannels) channel opens refused",
+                physicalCloseCode: .policyViolation))
         return false
     }
 
     // MARK: Client
 
-    func openChannel(request: HandshakeRequest, subprotocols: [String],
-                     completion: @escaping (Result<OpenedLogicalChannel, any Error>) -> Void) {
+    func openChannel(
+        request: HandshakeRequest, subprotocols: [String],
+        completion: @escaping (Result<OpenedLogicalChannel, any Error>) -> Void
+    ) {
         guard setup.role == .client else { return completion(.failure(MultiplexError.channelRefused("only a client opens channels"))) }
         guard !failed else { return completion(.failure(WebSocketError.connectionClosed)) }
         guard !fallback else { return completion(.failure(MultiplexError.channelRefused("the server asked to stop multiplexing"))) }
@@ -106,8 +118,9 @@ extension MuxSession {
         }
         let negotiated: (subprotocol: String?, extensions: [any WebSocketExtension])
         do {
-            negotiated = try MuxChannelHandshake.validate(response: response, subprotocols: open.subprotocols,
-                                                          factories: channelExtensionFactories, limit: configuration.maxHandshakeSize)
+            negotiated = try MuxChannelHandshake.validate(
+                response: response, subprotocols: open.subprotocols,
+                factories: channelExtensionFactories, limit: configuration.maxHandshakeSize)
         } catch {
             if !response.rejected {
                 controlOut.append(.dropChannel(MuxDropChannel(channel: response.channel, reason: .init(.logicalChannelFailed, message: "\(error)"))))
@@ -115,11 +128,15 @@ extension MuxSession {
             open.completion(.failure(error))
             return
         }
-        let engine = WebSocketEngine(role: .client, limits: setup.limits, extensions: negotiated.extensions, framing: .frames,
-                                     allocator: setup.allocator)
+        let engine = WebSocketEngine(
+            role: .client, limits: setup.limits, extensions: negotiated.extensions, framing: .frames,
+            allocator: setup.allocator)
         add(MuxChannel(id: response.channel, engine: engine, sendQuota: open.quota, receiveQuota: configuration.receiveWindow))
         controlOut.append(.flowControl(MuxFlowControl(channel: response.channel, quota: configuration.receiveWindow)))
-        open.completion(.success(OpenedLogicalChannel(id: response.channel.rawValue, request: open.request, subprotocol: negotiated.subprotocol,
-                                                      extensions: negotiated.extensions.map(\.name))))
+        open.completion(
+            .success(
+                OpenedLogicalChannel(
+                    id: response.channel.rawValue, request: open.request, subprotocol: negotiated.subprotocol,
+                    extensions: negotiated.extensions.map(\.name))))
     }
 }

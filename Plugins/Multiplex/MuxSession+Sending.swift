@@ -77,8 +77,11 @@ extension MuxSession {
             let id = order[cursor]
             cursor += 1
             let limit = configuration.maxFragmentSize
-            guard let (frame, completion, more) = withChannel(id, { state in state.nextPiece(limit: limit).map { ($0.frame, $0.completion, state.hasQueued) } })
-                ?? nil else {
+            guard
+                let (frame, completion, more) = withChannel(
+                    id, { state in state.nextPiece(limit: limit).map { ($0.frame, $0.completion, state.hasQueued) } })
+                    ?? nil
+            else {
                 idle += 1
                 continue
             }

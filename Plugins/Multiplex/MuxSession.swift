@@ -51,8 +51,10 @@ final class MuxSession {
     /// Client: the extensions each new channel offers.
     let channelExtensionFactories: [any WebSocketExtensionFactory]
 
-    init(setup: MuxSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int,
-         channelExtensions: [any WebSocketExtension], channelExtensionFactories: [any WebSocketExtensionFactory]) {
+    init(
+        setup: MuxSessionSetup, configuration: MuxConfiguration, implicitSendQuota: Int,
+        channelExtensions: [any WebSocketExtension], channelExtensionFactories: [any WebSocketExtensionFactory]
+    ) {
         self.setup = setup
         self.configuration = configuration
         self.logger = setup.logger
@@ -64,8 +66,9 @@ final class MuxSession {
 
     func start(host: any MuxSessionHost) {
         self.host = host
-        let engine = WebSocketEngine(role: setup.role, limits: setup.limits, extensions: implicitExtensions,
-                                     framing: .frames, allocator: setup.allocator)
+        let engine = WebSocketEngine(
+            role: setup.role, limits: setup.limits, extensions: implicitExtensions,
+            framing: .frames, allocator: setup.allocator)
         // Server: the client's `quota` is what we may send on the implicit channel. Client: the
         // server grants it with FlowControl; what the server may send is the quota we offered.
         add(MuxChannel(id: .implicit, engine: engine, sendQuota: implicitSendQuota, receiveQuota: configuration.receiveWindow))
@@ -119,8 +122,12 @@ final class MuxSession {
             channels[grant.channel]!.sendQuota += grant.quota
         case .dropChannel(let drop):
             guard !drop.channel.isControl else {
-                logger.info("peer failed the multiplexed connection", metadata: ["code": "\(drop.reason?.code.description ?? "none")",
-                                                                               "reason": "\(drop.reason?.message ?? "")"])
+                logger.info(
+                    "peer failed the multiplexed connection",
+                    metadata: [
+                        "code": "\(drop.reason?.code.description ?? "none")",
+                        "reason": "\(drop.reason?.message ?? "")",
+                    ])
                 failed = true
                 endAll()
                 host?.failPhysical(code: .normalClosure, reason: "")
@@ -128,7 +135,8 @@ final class MuxSession {
             }
             logger.debug("peer dropped channel", metadata: ["channel": "\(drop.channel)", "code": "\(drop.reason?.code.description ?? "none")"])
             if let open = pendingOpens.removeValue(forKey: drop.channel) {
-                open.completion(.failure(MultiplexError.channelRefused("the server dropped the channel (\(drop.reason?.code.description ?? "no code"))")))
+                open.completion(
+                    .failure(MultiplexError.channelRefused("the server dropped the channel (\(drop.reason?.code.description ?? "no code"))")))
             }
             // Acknowledge with 3008, as mod_pywebsocket does; an acknowledgement, or a drop of a
             // channel already gone (the answer to ours), gets none, so two ends never loop.
@@ -171,7 +179,9 @@ final class MuxSession {
     private func receive(_ frame: WebSocketFrame, on id: MuxChannelID) {
         let outcome = withChannel(id) { channel -> FrameOutcome in
             let cost = MuxChannel.cost(frame)
-            guard cost <= channel.receiveQuota else { return .drop(.sendQuotaViolation, "peer sent \(cost) bytes with \(channel.receiveQuota) of quota") }
+            guard cost <= channel.receiveQuota else {
+                return .drop(.sendQuotaViolation, "peer sent \(cost) bytes with \(channel.receiveQuota) of quota")
+            }
             channel.receiveQuota -= cost
             // While the application is behind, frames wait undecoded: within the quota the
             // peer still had, they are a few kilobytes, where decoded (permessage-deflate
@@ -244,8 +254,12 @@ final class MuxSession {
             // The handler already returned: answer now (echoing the code, §5.5.1).
             if channel.finished && channel.engine.closeState == .closeReceived { channel.engine.close() }
         case .failed(let error):
-            logPeerEvent("peer broke the protocol on a channel", metadata: ["channel": "\(channel.id)", "code": "\(error.closeCode)",
-                                                                            "error": "\(error.reason)"])
+            logPeerEvent(
+                "peer broke the protocol on a channel",
+                metadata: [
+                    "channel": "\(channel.id)", "code": "\(error.closeCode)",
+                    "error": "\(error.reason)",
+                ])
             channel.engine.close(code: error.closeCode, reason: error.reason)
             endInbound(&channel, close: nil, failed: true)
         }

@@ -17,8 +17,8 @@ struct DeflateParameters: Equatable {
     private enum Name: String {
         case serverNoContextTakeover = "server_no_context_takeover"  // §7.1.1.1: no value
         case clientNoContextTakeover = "client_no_context_takeover"  // §7.1.1.2: no value
-        case serverMaxWindowBits = "server_max_window_bits"          // §7.1.2.1: value 8...15, required
-        case clientMaxWindowBits = "client_max_window_bits"          // §7.1.2.2: value 8...15, optional in an offer only
+        case serverMaxWindowBits = "server_max_window_bits"  // §7.1.2.1: value 8...15, required
+        case clientMaxWindowBits = "client_max_window_bits"  // §7.1.2.2: value 8...15, optional in an offer only
     }
 
     /// Parses and checks an element; the string says which rule it breaks.
@@ -53,8 +53,9 @@ struct DeflateParameters: Equatable {
     /// A window size: 1*DIGIT without leading zeros, 8 to 15 (§7.1.2.1, §7.1.2.2).
     private static func windowBits(_ parameter: ExtensionOffer.Parameter) throws(ExtensionNegotiationError) -> Int {
         guard let text = parameter.value, !text.hasPrefix("0"), !text.isEmpty,
-              text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-              let bits = Int(text), (8...15).contains(bits) else {
+            text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let bits = Int(text), (8...15).contains(bits)
+        else {
             throw ExtensionNegotiationError("\(parameter.name) must be 8 to 15, not \(parameter.value ?? "empty")")
         }
         return bits

@@ -52,9 +52,11 @@ public struct PerMessageDeflate: WebSocketExtensionFactory {
         /// Default 1 MiB, like ``WebSocketLimits/maxMessageSize``.
         public var maxDecompressedMessageSize: Int
 
-        public init(compressionLevel: Int = 6, maxWindowBits: Int = 12, peerMaxWindowBits: Int = 12, memoryLevel: Int = 5,
-                    noContextTakeover: Bool = false, requestPeerNoContextTakeover: Bool = false,
-                    compressionThreshold: Int = 64, maxDecompressedMessageSize: Int = 1 << 20) {
+        public init(
+            compressionLevel: Int = 6, maxWindowBits: Int = 12, peerMaxWindowBits: Int = 12, memoryLevel: Int = 5,
+            noContextTakeover: Bool = false, requestPeerNoContextTakeover: Bool = false,
+            compressionThreshold: Int = 64, maxDecompressedMessageSize: Int = 1 << 20
+        ) {
             self.compressionLevel = min(9, max(0, compressionLevel))
             self.maxWindowBits = min(15, max(9, maxWindowBits))
             self.peerMaxWindowBits = min(15, max(8, peerMaxWindowBits))
@@ -100,7 +102,9 @@ public struct PerMessageDeflate: WebSocketExtensionFactory {
         var ourWindow = configuration.maxWindowBits
         if let bits = answer.clientMaxWindowBits.flatMap({ $0 }) {
             guard offered.clientMaxWindowBits != nil else { throw ExtensionNegotiationError("client_max_window_bits was not offered") }
-            guard bits >= 9 else { throw ExtensionNegotiationError("client_max_window_bits=8 cannot be honoured: zlib does not compress with an 8-bit window") }
+            guard bits >= 9 else {
+                throw ExtensionNegotiationError("client_max_window_bits=8 cannot be honoured: zlib does not compress with an 8-bit window")
+            }
             ourWindow = min(ourWindow, bits)
         }
         return PerMessageDeflateExtension(

@@ -28,8 +28,10 @@ struct PerMessageDeflateExtension: WebSocketExtension {
 
     private static let tail = ByteBuffer(bytes: [0x00, 0x00, 0xFF, 0xFF])
 
-    init(configuration: PerMessageDeflate.Configuration, compressWindowBits: Int, compressNoContextTakeover: Bool,
-         decompressWindowBits: Int, decompressNoContextTakeover: Bool) {
+    init(
+        configuration: PerMessageDeflate.Configuration, compressWindowBits: Int, compressNoContextTakeover: Bool,
+        decompressWindowBits: Int, decompressNoContextTakeover: Bool
+    ) {
         self.configuration = configuration
         self.compressWindowBits = compressWindowBits
         self.compressNoContextTakeover = compressNoContextTakeover
@@ -117,8 +119,9 @@ struct PerMessageDeflateExtension: WebSocketExtension {
         }
 
         if deflater == nil {
-            deflater = ZlibStream(mode: .deflate(level: Int32(configuration.compressionLevel), memoryLevel: Int32(configuration.memoryLevel)),
-                                  windowBits: compressWindowBits, longLived: !compressNoContextTakeover)
+            deflater = ZlibStream(
+                mode: .deflate(level: Int32(configuration.compressionLevel), memoryLevel: Int32(configuration.memoryLevel)),
+                windowBits: compressWindowBits, longLived: !compressNoContextTakeover)
             guard deflater != nil else { throw WebSocketProtocolError(.internalServerError, "zlib could not start a deflate stream") }
         }
         // Room for zlib's worst case: deflateBound's conservative bound (ours are not zlib's default

@@ -1,6 +1,7 @@
 import CZlib
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The memory of one long-lived zlib stream, in one `mmap` region of its own.
@@ -27,7 +28,7 @@ final class ZlibArena {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let rounded = (size + page - 1) / page * page
         guard let region = mmap(nil, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              region != MAP_FAILED
+            region != MAP_FAILED
         else { return nil }
         base = region
         self.size = rounded

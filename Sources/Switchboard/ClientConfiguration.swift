@@ -41,10 +41,12 @@ public struct WebSocketClientConfiguration: Sendable {
     /// The response head may not exceed this many bytes. Default 16 KiB.
     public var maxHandshakeSize: Int
 
-    public init(subprotocols: [String] = [], extensions: [any WebSocketExtensionFactory] = [], headers: HandshakeHeaders = [:],
-                tls: TLSConfiguration = .makeClientConfiguration(), proxy: HTTPProxy? = nil,
-                connection: WebSocketConnectionConfiguration = .init(), handshakeTimeout: TimeAmount = .seconds(10),
-                maxHandshakeSize: Int = 16 * 1024) {
+    public init(
+        subprotocols: [String] = [], extensions: [any WebSocketExtensionFactory] = [], headers: HandshakeHeaders = [:],
+        tls: TLSConfiguration = .makeClientConfiguration(), proxy: HTTPProxy? = nil,
+        connection: WebSocketConnectionConfiguration = .init(), handshakeTimeout: TimeAmount = .seconds(10),
+        maxHandshakeSize: Int = 16 * 1024
+    ) {
         self.subprotocols = subprotocols
         self.extensions = extensions
         self.headers = headers

@@ -112,8 +112,10 @@ final class ConnectionTimers {
     }
 
     /// Calls `action` once no data message has gone either way for `quiet`, keeping the timer in `timer`.
-    private func whenQuiet(for quiet: TimeAmount, from deadline: NIODeadline, timer: ReferenceWritableKeyPath<ConnectionTimers, Scheduled<Void>?>,
-                           _ action: @escaping (any ConnectionTimerDelegate) -> Void) {
+    private func whenQuiet(
+        for quiet: TimeAmount, from deadline: NIODeadline, timer: ReferenceWritableKeyPath<ConnectionTimers, Scheduled<Void>?>,
+        _ action: @escaping (any ConnectionTimerDelegate) -> Void
+    ) {
         let bound = NIOLoopBound((self, timer, action), eventLoop: eventLoop)
         self[keyPath: timer] = eventLoop.scheduleTask(deadline: deadline) {
             let (timers, timer, action) = bound.value

@@ -161,31 +161,34 @@ final class OutboundQueue: Sendable {
 
     /// The channel's writability, after a flush or when it changes; wakes waiting senders if there is room.
     func channelWritabilityChanged(_ writable: Bool) {
-        resume(state.withLockedValue { state in
-            state.channelWritable = writable
-            return state.mustWait ? [] : state.takeWaiters()
-        }, with: .success(()))
+        resume(
+            state.withLockedValue { state in
+                state.channelWritable = writable
+                return state.mustWait ? [] : state.takeWaiters()
+            }, with: .success(()))
     }
 
     /// The engine's closing handshake went on: from now on, refuse what it would refuse.
     /// Senders waiting for room try again at once: one whose command is refused now throws
     /// instead of waiting for a peer that may never read again.
     func closeStateChanged(_ closeState: WebSocketEngine.CloseState) {
-        resume(state.withLockedValue { state in
-            state.acceptsPings = state.acceptsPings && closeState == .open
-            state.acceptsMessages = state.acceptsMessages && (closeState == .open || closeState == .closeReceived)
-            return state.takeWaiters()
-        }, with: .success(()))
+        resume(
+            state.withLockedValue { state in
+                state.acceptsPings = state.acceptsPings && closeState == .open
+                state.acceptsMessages = state.acceptsMessages && (closeState == .open || closeState == .closeReceived)
+                return state.takeWaiters()
+            }, with: .success(()))
     }
 
     /// The connection is gone (or the handler left the pipeline): sends throw from now on, and waiting ones resume.
     func detach() {
-        resume(state.withLockedValue { state in
-            state.drain = nil
-            state.commands.removeAll()
-            state.queuedBytes = 0
-            return state.takeWaiters()
-        }, with: .failure(WebSocketError.connectionClosed))
+        resume(
+            state.withLockedValue { state in
+                state.drain = nil
+                state.commands.removeAll()
+                state.queuedBytes = 0
+                return state.takeWaiters()
+            }, with: .failure(WebSocketError.connectionClosed))
     }
 
     private func resume(_ waiters: [CheckedContinuation<Void, any Error>], with result: Result<Void, any Error>) {

@@ -58,12 +58,14 @@ public struct WebSocketServerConfiguration: Sendable {
     /// 16 keeps that pause under 0.3 ms.
     public var acceptsPerWakeup: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, routes: WebSocketRoutes = WebSocketRoutes(),
-                extensions: [any WebSocketExtensionFactory] = [], originPolicy: OriginPolicy = .any,
-                tls: TLSConfiguration? = nil, connection: WebSocketConnectionConfiguration = .init(),
-                httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)? = nil,
-                handshakeTimeout: TimeAmount = .seconds(10), maxHandshakeSize: Int = 16 * 1024,
-                shutdownTimeout: TimeAmount = .seconds(5), acceptsPerWakeup: Int = 16) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, routes: WebSocketRoutes = WebSocketRoutes(),
+        extensions: [any WebSocketExtensionFactory] = [], originPolicy: OriginPolicy = .any,
+        tls: TLSConfiguration? = nil, connection: WebSocketConnectionConfiguration = .init(),
+        httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)? = nil,
+        handshakeTimeout: TimeAmount = .seconds(10), maxHandshakeSize: Int = 16 * 1024,
+        shutdownTimeout: TimeAmount = .seconds(5), acceptsPerWakeup: Int = 16
+    ) {
         self.host = host
         self.port = port
         self.routes = routes

@@ -20,8 +20,10 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private var done = false
     private var timeout: Scheduled<Void>?
 
-    init(configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
-         executor: EventLoopTaskExecutor?, upgraded: @escaping (UpgradedConnection) -> Void) {
+    init(
+        configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
+        executor: EventLoopTaskExecutor?, upgraded: @escaping (UpgradedConnection) -> Void
+    ) {
         self.configuration = configuration
         self.handshake = handshake
         self.logger = logger
@@ -71,15 +73,20 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         switch handshake.evaluate(request) {
         case .reject(let rejection):
-            logger.info("handshake refused", metadata: ["status": "\(rejection.status)", "reason": "\(rejection.reason)",
-                                                        "path": "\(request.path)", "peer": "\(request.remoteAddress ?? "?")"])
+            logger.info(
+                "handshake refused",
+                metadata: [
+                    "status": "\(rejection.status)", "reason": "\(rejection.reason)",
+                    "path": "\(request.path)", "peer": "\(request.remoteAddress ?? "?")",
+                ])
             respond(context: context, HTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
         case .accept(let accepted):
             upgrade(request, accepted, rest: rest, context: context)
         }
     }
 
-    private func upgrade(_ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, rest: ByteBuffer, context: ChannelHandlerContext) {
+    private func upgrade(_ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, rest: ByteBuffer, context: ChannelHandlerContext)
+    {
         timeout?.cancel()
         context.writeAndFlush(wrapOutboundOut(HTTPHeadWriter.response(status: 101, headers: accepted.responseHeaders)), promise: nil)
         // A client that reset the connection right behind its request makes that write fail, and NIO
@@ -97,16 +104,20 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         metadata["peer"] = .string(request.remoteAddress ?? "?")
         metadata["path"] = .string(request.path)
         logger.handler.metadata = metadata
-        let wsContext = WebSocketContext(request: request, subprotocol: accepted.subprotocol,
-                                         extensions: accepted.extensions.map(\.name), role: .server, logger: logger)
-        let engine = WebSocketEngine(role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
-                                     allocator: context.channel.allocator)
-        let plan = SessionPlan.make(extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
-                                    evaluate: { [handshake] in handshake.evaluate($0) })
+        let wsContext = WebSocketContext(
+            request: request, subprotocol: accepted.subprotocol,
+            extensions: accepted.extensions.map(\.name), role: .server, logger: logger)
+        let engine = WebSocketEngine(
+            role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
+            allocator: context.channel.allocator)
+        let plan = SessionPlan.make(
+            extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
+            evaluate: { [handshake] in handshake.evaluate($0) })
         do {
-            let connection = try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
-                                                            context: wsContext, handler: accepted.handler, position: .after(self),
-                                                            sessions: plan, executor: executor)
+            let connection = try UpgradedConnection.install(
+                on: context.channel, engine: engine, configuration: configuration.connection,
+                context: wsContext, handler: accepted.handler, position: .after(self),
+                sessions: plan, executor: executor)
             upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }

@@ -21,12 +21,15 @@ final class SessionEndpoint: WebSocketSessionEndpoint {
     private var closed = false
     private var unsent = 0
 
-    init(context: WebSocketContext, delegate: any WebSocketSessionDelegate, host: SessionHost,
-         configuration: WebSocketConnectionConfiguration) {
+    init(
+        context: WebSocketContext, delegate: any WebSocketSessionDelegate, host: SessionHost,
+        configuration: WebSocketConnectionConfiguration
+    ) {
         inbound = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages, bufferedBytes: configuration.inboundBufferedBytes)
         outbound = OutboundQueue(eventLoop: host.eventLoop)
-        session = WebSocketSession(inbound: WebSocketInbound(inbound), outbound: WebSocketOutbound(AsyncChannelWriter(queue: outbound)),
-                                   context: context)
+        session = WebSocketSession(
+            inbound: WebSocketInbound(inbound), outbound: WebSocketOutbound(AsyncChannelWriter(queue: outbound)),
+            context: context)
         self.delegate = delegate
         self.host = host
         // Each resumption and each drain is queued on its own: a session's reader is not run

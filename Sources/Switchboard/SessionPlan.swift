@@ -11,8 +11,10 @@ struct SessionPlan {
 
     /// The plan for a connection whose negotiated `extensions` include one that carries
     /// sessions; `nil` otherwise. `evaluate` is only made then: a plain handshake pays nothing for it.
-    static func make(extensions: [any WebSocketExtension], handshakeTimeout: TimeAmount,
-                     evaluate: @autoclosure () -> (@Sendable (HandshakeRequest) -> WebSocketServerHandshake.Outcome)?) -> SessionPlan? {
+    static func make(
+        extensions: [any WebSocketExtension], handshakeTimeout: TimeAmount,
+        evaluate: @autoclosure () -> (@Sendable (HandshakeRequest) -> WebSocketServerHandshake.Outcome)?
+    ) -> SessionPlan? {
         guard let carrying = extensions.lazy.compactMap({ $0 as? any WebSocketSessionExtension }).first else { return nil }
         return SessionPlan(sessionExtension: carrying, handshakeTimeout: handshakeTimeout, evaluate: evaluate())
     }

@@ -36,9 +36,11 @@ final class UpgradedConnection: Sendable {
     /// `nil` for the global executor.
     let executor: EventLoopTaskExecutor?
 
-    private init(channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
-                 outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, sessions: Sessions?,
-                 executor: EventLoopTaskExecutor?) {
+    private init(
+        channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
+        outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, sessions: Sessions?,
+        executor: EventLoopTaskExecutor?
+    ) {
         self.channel = channel
         self.inbound = inbound
         self.context = context
@@ -51,14 +53,17 @@ final class UpgradedConnection: Sendable {
 
     /// Installs the WebSocket handler on a channel whose HTTP handshake is done.
     /// Call on the channel's event loop.
-    static func install(on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
-                        context: WebSocketContext, handler: any WebSocketHandler,
-                        position: ChannelPipeline.SynchronousOperations.Position, sessions plan: SessionPlan? = nil,
-                        executor: EventLoopTaskExecutor?) throws -> UpgradedConnection {
+    static func install(
+        on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
+        context: WebSocketContext, handler: any WebSocketHandler,
+        position: ChannelPipeline.SynchronousOperations.Position, sessions plan: SessionPlan? = nil,
+        executor: EventLoopTaskExecutor?
+    ) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let outbound = OutboundQueue(eventLoop: channel.eventLoop)
-        let wsHandler = WebSocketChannelHandler(engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
-                                                peerClose: peerClose, eventLoop: channel.eventLoop)
+        let wsHandler = WebSocketChannelHandler(
+            engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
+            peerClose: peerClose, eventLoop: channel.eventLoop)
         let host = plan.map { SessionHost(context: context, configuration: configuration, plan: $0, channel: channel) }
         wsHandler.sessions = host
         wsHandler.readerExecutor = executor
@@ -68,8 +73,9 @@ final class UpgradedConnection: Sendable {
             let primary = host.start(plan.sessionExtension.makeSessionCarrier(host: host), sink: wsHandler, handler: handler)
             sessions = Sessions(primary: primary, starts: host.starts)
         }
-        return UpgradedConnection(channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
-                                  sessions: sessions, executor: executor)
+        return UpgradedConnection(
+            channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
+            sessions: sessions, executor: executor)
     }
 
     /// ``run()`` for a server's task, which has no use for the peer's close frame.

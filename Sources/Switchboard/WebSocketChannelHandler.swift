@@ -49,12 +49,15 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     var readerExecutor: EventLoopTaskExecutor?
     private var context: ChannelHandlerContext?
 
-    init(engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
-         peerClose: EventLoopPromise<WebSocketCloseFrame?>, eventLoop: any EventLoop) {
+    init(
+        engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
+        peerClose: EventLoopPromise<WebSocketCloseFrame?>, eventLoop: any EventLoop
+    ) {
         self.engine = engine
         self.outbound = outbound
-        self.inbound = InboundBuffer(bufferedMessages: configuration.inboundBufferedMessages,
-                                     bufferedBytes: configuration.inboundBufferedBytes)
+        self.inbound = InboundBuffer(
+            bufferedMessages: configuration.inboundBufferedMessages,
+            bufferedBytes: configuration.inboundBufferedBytes)
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
         self.timers = ConnectionTimers(configuration: configuration, releasesMemory: !engine.extensionNames.isEmpty, eventLoop: eventLoop)
         self.configuration = configuration

@@ -28,8 +28,9 @@ public enum WebSocketClient {
         handler: @escaping @Sendable (WebSocketInbound, WebSocketOutbound, WebSocketContext) async throws -> Void
     ) async throws -> WebSocketCloseFrame? {
         guard let parsed = WebSocketURL(url) else { throw WebSocketError.handshakeFailed("not a ws:// or wss:// URL: \(url)") }
-        return try await connect(to: parsed, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger,
-                                 handler: ClosureWebSocketHandler(handler))
+        return try await connect(
+            to: parsed, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger,
+            handler: ClosureWebSocketHandler(handler))
     }
 
     /// Connects to a parsed URL and runs a ``WebSocketHandler``.
@@ -60,9 +61,10 @@ public enum WebSocketClient {
         do {
             if let proxy = configuration.proxy {
                 try await awaitHandler(on: channel, of: Void.self) { tunnel in
-                    try channel.pipeline.syncOperations.addHandler(ProxyConnectHandler(
-                        target: "\(url.hostHeaderForConnect)", authorization: proxy.authorization,
-                        maxHeadSize: configuration.maxHandshakeSize, done: tunnel))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyConnectHandler(
+                            target: "\(url.hostHeaderForConnect)", authorization: proxy.authorization,
+                            maxHeadSize: configuration.maxHandshakeSize, done: tunnel))
                 }
                 if let sslContext, checksNameItself {
                     // TLS first, and the name checked, before the request (and its credentials) goes out.
@@ -73,31 +75,37 @@ public enum WebSocketClient {
                     }
                 }
             }
-            let handshake = WebSocketClientHandshake(host: url.hostHeader, target: url.target, subprotocols: configuration.subprotocols,
-                                                     extensions: configuration.extensions, headers: configuration.headers)
+            let handshake = WebSocketClientHandshake(
+                host: url.hostHeader, target: url.target, subprotocols: configuration.subprotocols,
+                extensions: configuration.extensions, headers: configuration.headers)
             let connection = try await awaitHandler(on: channel, of: UpgradedConnection.self) { upgraded in
                 let ops = channel.pipeline.syncOperations
                 if let sslContext, !checksNameItself {
                     try ops.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sni))
                 }
-                try ops.addHandler(ClientHandshakeHandler(
-                    request: handshake.request, maxHeadSize: configuration.maxHandshakeSize,
-                    upgrade: { status, headers, context in
-                        let accepted = try handshake.validate(status: status, headers: headers)
-                        var logger = logger
-                        logger[metadataKey: "url"] = "\(url)"
-                        let wsContext = WebSocketContext(request: handshake.request, subprotocol: accepted.subprotocol,
-                                                         extensions: accepted.extensions.map(\.name), role: .client, logger: logger)
-                        let engine = WebSocketEngine(role: .client, limits: configuration.connection.limits,
-                                                     extensions: accepted.extensions, allocator: context.channel.allocator)
-                        let plan = SessionPlan.make(extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
-                                                    evaluate: nil)
-                        return try UpgradedConnection.install(on: context.channel, engine: engine, configuration: configuration.connection,
-                                                              context: wsContext, handler: handler, position: .after(context.handler),
-                                                              sessions: plan,
-                                                              executor: configuration.connection.handlerExecution.preference(for: context.eventLoop))
-                    },
-                    result: upgraded))
+                try ops.addHandler(
+                    ClientHandshakeHandler(
+                        request: handshake.request, maxHeadSize: configuration.maxHandshakeSize,
+                        upgrade: { status, headers, context in
+                            let accepted = try handshake.validate(status: status, headers: headers)
+                            var logger = logger
+                            logger[metadataKey: "url"] = "\(url)"
+                            let wsContext = WebSocketContext(
+                                request: handshake.request, subprotocol: accepted.subprotocol,
+                                extensions: accepted.extensions.map(\.name), role: .client, logger: logger)
+                            let engine = WebSocketEngine(
+                                role: .client, limits: configuration.connection.limits,
+                                extensions: accepted.extensions, allocator: context.channel.allocator)
+                            let plan = SessionPlan.make(
+                                extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
+                                evaluate: nil)
+                            return try UpgradedConnection.install(
+                                on: context.channel, engine: engine, configuration: configuration.connection,
+                                context: wsContext, handler: handler, position: .after(context.handler),
+                                sessions: plan,
+                                executor: configuration.connection.handlerExecution.preference(for: context.eventLoop))
+                        },
+                        result: upgraded))
             }
             deadline.cancel()
             return await withTaskExecutorPreference(connection.executor) { await connection.run() }
@@ -116,8 +124,10 @@ extension WebSocketClient {
     /// The channel may close while this task hops to its loop (a proxy or a server that answers
     /// and hangs up at once): adding a handler then throws, and that fails the promise instead
     /// of leaving it behind. A handler that does go in on a closed channel fails it itself.
-    static func awaitHandler<Value: Sendable>(on channel: any Channel, of: Value.Type,
-                                              _ install: @escaping @Sendable (EventLoopPromise<Value>) throws -> Void) async throws -> Value {
+    static func awaitHandler<Value: Sendable>(
+        on channel: any Channel, of: Value.Type,
+        _ install: @escaping @Sendable (EventLoopPromise<Value>) throws -> Void
+    ) async throws -> Value {
         try await channel.eventLoop.flatSubmit {
             let promise = channel.eventLoop.makePromise(of: Value.self)
             do {

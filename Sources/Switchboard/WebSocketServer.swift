@@ -31,8 +31,10 @@ public final class WebSocketServer: Sendable {
         var shuttingDown = false
     }
 
-    public init(configuration: WebSocketServerConfiguration, logger: Logger = Logger(label: "switchboard.server"),
-                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        configuration: WebSocketServerConfiguration, logger: Logger = Logger(label: "switchboard.server"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.group = eventLoopGroup
@@ -44,8 +46,9 @@ public final class WebSocketServer: Sendable {
     /// - Parameter onListening: called with the bound address (useful with port 0).
     public func run(onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
         let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
-        let handshake = WebSocketServerHandshake(routes: configuration.routes, extensions: configuration.extensions,
-                                                 originPolicy: configuration.originPolicy)
+        let handshake = WebSocketServerHandshake(
+            routes: configuration.routes, extensions: configuration.extensions,
+            originPolicy: configuration.originPolicy)
         // Connections come here once upgraded: a connection has no task while its handshake runs,
         // and one that never upgrades (plain HTTP, a refused or timed-out handshake) never gets one.
         let (upgrades, upgraded) = AsyncStream.makeStream(of: UpgradedConnection.self)
@@ -131,8 +134,11 @@ public final class WebSocketServer: Sendable {
             switch error.errnoCode {
             case EMFILE, ENFILE:
                 let released = reserve.release()
-                logger.warning("out of file descriptors; accepting again in 1 s", metadata: [
-                    "error": "\(error)", "shedding": "\(released ? "the next connection" : "none (no reserve)")"])
+                logger.warning(
+                    "out of file descriptors; accepting again in 1 s",
+                    metadata: [
+                        "error": "\(error)", "shedding": "\(released ? "the next connection" : "none (no reserve)")",
+                    ])
                 return .seconds(1)
             case ENOBUFS, ENOMEM:
                 logger.warning("cannot accept connections; pausing for 1 s", metadata: ["error": "\(error)"])
@@ -145,11 +151,16 @@ public final class WebSocketServer: Sendable {
     }
 
     /// Builds one accepted connection's pipeline; once upgraded, the connection goes to `upgraded`.
-    private func configure(_ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?,
-                           executors: EventLoopTaskExecutors?, upgraded: AsyncStream<UpgradedConnection>.Continuation) throws {
+    private func configure(
+        _ channel: any Channel, handshake: WebSocketServerHandshake, sslContext: NIOSSLContext?,
+        executors: EventLoopTaskExecutors?, upgraded: AsyncStream<UpgradedConnection>.Continuation
+    ) throws {
         if reserve.shedsNextConnection() {
-            logger.warning("out of file descriptors: closing a new connection at once", metadata: [
-                "peer": "\(channel.remoteAddress.map(ServerHandshakeHandler.describe) ?? "?")"])
+            logger.warning(
+                "out of file descriptors: closing a new connection at once",
+                metadata: [
+                    "peer": "\(channel.remoteAddress.map(ServerHandshakeHandler.describe) ?? "?")"
+                ])
             // Its descriptor becomes the reserve again once it is closed.
             channel.close().whenComplete { [reserve] _ in reserve.refill() }
             return
@@ -167,9 +178,12 @@ public final class WebSocketServer: Sendable {
 
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
-        try ops.addHandler(ServerHandshakeHandler(configuration: configuration, handshake: handshake, logger: logger,
-                                                  executor: executors?.executor(for: channel.eventLoop)) { connection in
-            if case .terminated = upgraded.yield(connection) { channel.close(promise: nil) }
-        })
+        try ops.addHandler(
+            ServerHandshakeHandler(
+                configuration: configuration, handshake: handshake, logger: logger,
+                executor: executors?.executor(for: channel.eventLoop)
+            ) { connection in
+                if case .terminated = upgraded.yield(connection) { channel.close(promise: nil) }
+            })
     }
 }

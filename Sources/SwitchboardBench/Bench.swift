@@ -1,11 +1,11 @@
 import ArgumentParser
 import Histogram
+import Multiplex
 import NIOCore
 import NIOPosix
 import Switchboard
 import SwitchboardCore
 import SwitchboardRegistry
-import Multiplex
 
 /// `switchboard bench URL`: an echo load generator that checks every byte.
 ///
@@ -86,9 +86,11 @@ public struct Bench: AsyncParsableCommand {
         let perConnection = mode == .pingpong ? 1 : inFlight
         let limit = max(size + 1024, 1 << 20)
         let limits = WebSocketLimits(maxFrameSize: limit, maxMessageSize: limit)
-        let load = BenchLoad(payloads: BenchPayloads(size: size, kind: kind == .text ? .text : .binary),
-                             inFlight: perConnection, limits: limits)
-        let extensions: [any WebSocketExtensionFactory] = deflate
+        let load = BenchLoad(
+            payloads: BenchPayloads(size: size, kind: kind == .text ? .text : .binary),
+            inFlight: perConnection, limits: limits)
+        let extensions: [any WebSocketExtensionFactory] =
+            deflate
             ? SwitchboardRegistry.extensions.filter { $0.token == "permessage-deflate" }.compactMap { $0.makeExtension?(limit) }
             : []
 
@@ -100,12 +102,14 @@ public struct Bench: AsyncParsableCommand {
             if handshakes {
                 (result, negotiated, cpu) = try await measureHandshakes(target: target)
             } else if channels > 1 {
-                var configuration = WebSocketClientConfiguration(extensions: extensions + [Multiplex()],
-                                                                 connection: .init(limits: limits, pingInterval: nil))
+                var configuration = WebSocketClientConfiguration(
+                    extensions: extensions + [Multiplex()],
+                    connection: .init(limits: limits, pingInterval: nil))
                 configuration.handshakeTimeout = .seconds(10)
-                (result, negotiated, cpu) = try await BenchMux.measure(BenchMux.Plan(
-                    url: url, connections: connections, channels: channels, inFlight: perConnection, payloads: load.payloads,
-                    warmup: warmup, duration: duration, configuration: configuration, serverPID: serverPid))
+                (result, negotiated, cpu) = try await BenchMux.measure(
+                    BenchMux.Plan(
+                        url: url, connections: connections, channels: channels, inFlight: perConnection, payloads: load.payloads,
+                        warmup: warmup, duration: duration, configuration: configuration, serverPID: serverPid))
             } else {
                 (result, negotiated, cpu) = try await measure(group: group, target: target, load: load, extensions: extensions)
             }
@@ -133,9 +137,12 @@ public struct Bench: AsyncParsableCommand {
 
     /// Connects, warms up, measures, stops, and returns the merged counts, the negotiated extensions
     /// and the CPU use of both sides over the measured window.
-    private func measure(group: MultiThreadedEventLoopGroup, target: WebSocketURL, load: BenchLoad,
-                         extensions: [any WebSocketExtensionFactory])
-        async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?)) {
+    private func measure(
+        group: MultiThreadedEventLoopGroup, target: WebSocketURL, load: BenchLoad,
+        extensions: [any WebSocketExtensionFactory]
+    )
+        async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?))
+    {
         let loops = Array(group.makeIterator())
         var recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)] = []
         for loop in loops {
@@ -171,7 +178,9 @@ public struct Bench: AsyncParsableCommand {
         }
         let connectSeconds = Double(monotonicNanoseconds() - started) / 1e9
         if !json {
-            StandardStream.standardError.write("\(connections) connection(s) open in \(fixed(connectSeconds, 2)) s; warming up \(fixed(warmup, 1)) s, then measuring \(fixed(duration, 1)) s\n")
+            StandardStream.standardError.write(
+                "\(connections) connection(s) open in \(fixed(connectSeconds, 2)) s; warming up \(fixed(warmup, 1)) s, then measuring \(fixed(duration, 1)) s\n"
+            )
         }
 
         let cpu = try await measuredWindow(recorders)
@@ -188,8 +197,11 @@ public struct Bench: AsyncParsableCommand {
 
     /// The warm-up, then the measured window: every recorder starts and stops together.
     /// Returns the CPU use of both sides over the window.
-    private func measuredWindow(_ recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)])
-        async throws -> (generator: Double, server: Double?) {
+    private func measuredWindow(
+        _ recorders: [(loop: any EventLoop, recorder: NIOLoopBound<BenchRecorder>)]
+    )
+        async throws -> (generator: Double, server: Double?)
+    {
         try await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
         let cpuStart = BenchCPUSample.take(serverPID: serverPid)
         for (loop, recorder) in recorders { try await loop.submit { recorder.value.startMeasuring() }.get() }
@@ -209,8 +221,11 @@ public struct Bench: AsyncParsableCommand {
 
     /// Runs C handshake loops (see `BenchHandshakes`) over the warm-up and the measured window, spread
     /// over `threads` threads of a thread pool (the loops block in `poll`).
-    private func measureHandshakes(target: WebSocketURL)
-        async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?)) {
+    private func measureHandshakes(
+        target: WebSocketURL
+    )
+        async throws -> (BenchSnapshot, [String], (generator: Double, server: Double?))
+    {
         let plan = try BenchHandshakes.Plan(url: target)
         let phase = BenchHandshakes.Phase()
         let pool = NIOThreadPool(numberOfThreads: threads)
@@ -235,15 +250,18 @@ public struct Bench: AsyncParsableCommand {
     }
 
     /// Opens one connection on `loop` and waits for its handshake; returns the channel and the negotiated extensions.
-    private static func open(index: Int, url: WebSocketURL, loop: any EventLoop, load: BenchLoad, handshake: WebSocketClientHandshake,
-                             recorder: NIOLoopBound<BenchRecorder>) async throws -> (any Channel, [String]) {
+    private static func open(
+        index: Int, url: WebSocketURL, loop: any EventLoop, load: BenchLoad, handshake: WebSocketClientHandshake,
+        recorder: NIOLoopBound<BenchRecorder>
+    ) async throws -> (any Channel, [String]) {
         let (channel, ready) = try await ClientBootstrap(group: loop)  // TCP_NODELAY is ClientBootstrap's default
             .connectTimeout(load.handshakeTimeout)
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let ready = channel.eventLoop.makePromise(of: [String].self)
-                    try channel.pipeline.syncOperations.addHandler(BenchConnectionHandler(
-                        index: index, load: load, handshake: handshake, recorder: recorder, ready: ready))
+                    try channel.pipeline.syncOperations.addHandler(
+                        BenchConnectionHandler(
+                            index: index, load: load, handshake: handshake, recorder: recorder, ready: ready))
                     return (channel, ready.futureResult)
                 }
             }
@@ -340,7 +358,8 @@ func jsonString(_ s: String) -> String {
         case "\n": out += "\\n"
         case "\r": out += "\\r"
         case "\t": out += "\\t"
-        case let c where c.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
+        case let c where c.value < 0x20:
+            out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
         default: out.unicodeScalars.append(scalar)
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// CPU time used so far by the generator (and by the server, given its process id), with the wall clock.
@@ -18,7 +18,8 @@ struct BenchCPUSample: Sendable {
     static func take(serverPID: Int32?) -> BenchCPUSample {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        let own = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let own =
+            Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         return BenchCPUSample(wall: monotonicNanoseconds(), generator: own, server: serverPID.flatMap(processCPUSeconds))
     }
@@ -45,8 +46,9 @@ struct BenchCPUSample: Sendable {
         let fields = text[(paren + 1)...].split(separator: UInt8(ascii: " "))
         // fields[0] is field 3 (state): utime (14) and stime (15) are fields[11] and fields[12].
         guard fields.count > 12,
-              let utime = Int(String(decoding: fields[11], as: UTF8.self)),
-              let stime = Int(String(decoding: fields[12], as: UTF8.self)) else { return nil }
+            let utime = Int(String(decoding: fields[11], as: UTF8.self)),
+            let stime = Int(String(decoding: fields[12], as: UTF8.self))
+        else { return nil }
         return Double(utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

@@ -2,7 +2,7 @@ import NIOCore
 import SwitchboardCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What every connection of one run sends, and how.
@@ -89,8 +89,10 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     ///   - index: the connection's number; it picks which payload variant comes when.
     ///   - recorder: the counters of the event loop this connection runs on.
     ///   - ready: succeeds with the negotiated extensions once the handshake is checked.
-    init(index: Int, load: BenchLoad, handshake: WebSocketClientHandshake, recorder: NIOLoopBound<BenchRecorder>,
-         ready: EventLoopPromise<[String]>) {
+    init(
+        index: Int, load: BenchLoad, handshake: WebSocketClientHandshake, recorder: NIOLoopBound<BenchRecorder>,
+        ready: EventLoopPromise<[String]>
+    ) {
         self.index = index
         self.load = load
         self.expectedPayloads = load.payloads.payloads
@@ -160,11 +162,13 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         handshakeDeadline?.cancel()
         handshakeDeadline = nil
         if !accepted.extensions.isEmpty {
-            engine = WebSocketEngine(role: .client, limits: load.limits, extensions: accepted.extensions,
-                                     allocator: context.channel.allocator)
+            engine = WebSocketEngine(
+                role: .client, limits: load.limits, extensions: accepted.extensions,
+                allocator: context.channel.allocator)
             do {
-                let encoded = try load.encodedFrames.frames(answer: headers, handshake: handshake, accepted: accepted.extensions.map(\.name),
-                                                            payloads: load.payloads, limits: load.limits)
+                let encoded = try load.encodedFrames.frames(
+                    answer: headers, handshake: handshake, accepted: accepted.extensions.map(\.name),
+                    payloads: load.payloads, limits: load.limits)
                 if let encoded { frames = encoded } else { sendsPreparedFrames = false }
             } catch {
                 return failHandshake("could not pre-compress the messages: \(error)", context: context)
@@ -365,7 +369,8 @@ final class BenchConnectionHandler: ChannelInboundHandler {
     private func peerClosed(_ payload: ByteBuffer, context: ChannelHandlerContext) {
         if phase != .closing {
             let code = payload.getInteger(at: payload.readerIndex, as: UInt16.self).map(String.init) ?? "none"
-            recorder.recordError("connection \(index): the server closed the connection (code \(code)) after \(received) echoes, \(sent - received) in flight")
+            recorder.recordError(
+                "connection \(index): the server closed the connection (code \(code)) after \(received) echoes, \(sent - received) in flight")
         }
         phase = .done
         context.close(promise: nil)

@@ -26,16 +26,19 @@ final class BenchEncodedFrames: Sendable {
 
     /// The frames for a connection whose handshake `handshake` was answered
     /// with `headers`, or nil when its extensions cannot be pre-encoded.
-    func frames(answer headers: HandshakeHeaders, handshake: WebSocketClientHandshake, accepted: [String],
-                payloads: BenchPayloads, limits: WebSocketLimits) throws -> [ByteBuffer]? {
+    func frames(
+        answer headers: HandshakeHeaders, handshake: WebSocketClientHandshake, accepted: [String],
+        payloads: BenchPayloads, limits: WebSocketLimits
+    ) throws -> [ByteBuffer]? {
         guard accepted == ["permessage-deflate"] else { return nil }
         let key = headers.list("Sec-WebSocket-Extensions").joined(separator: ", ")
         if let frames = cache.withLock({ $0[key] }) { return frames }
         var frames: [ByteBuffer] = []
         for payload in payloads.payloads {
             // A new validation of the same answer gives new extension instances: a fresh compressor.
-            var engine = WebSocketEngine(role: .client, limits: limits,
-                                         extensions: try handshake.validate(status: 101, headers: headers).extensions)
+            var engine = WebSocketEngine(
+                role: .client, limits: limits,
+                extensions: try handshake.validate(status: 101, headers: headers).extensions)
             try engine.send(WebSocketMessage(kind: payloads.kind, data: payload))
             guard let frame = engine.takeOutbound() else { throw BenchError("the engine wrote no frame for a message") }
             frames.append(frame)

@@ -1,10 +1,10 @@
 import NIOCore
 import Switchboard
-import Synchronization
 import SwitchboardCore
+import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `switchboard bench --handshakes`: opening handshakes per second.

@@ -110,7 +110,8 @@ enum BenchMux {
             let now = monotonicNanoseconds()
             let expected = plan.payloads.payloads[BenchPayloads.variant(sequence: received, connection: stream)]
             if echo.data != expected || echo.kind != plan.payloads.kind {
-                recorder.recordMismatch("stream \(stream) message \(received): \(echo.data.readableBytes) bytes differ from the \(expected.readableBytes) sent")
+                recorder.recordMismatch(
+                    "stream \(stream) message \(received): \(echo.data.readableBytes) bytes differ from the \(expected.readableBytes) sent")
             }
             let current = phase.current
             if current == Phase.measuring && !measuring {

@@ -41,8 +41,9 @@ struct BenchPayloads: Sendable {
                 return size
             }
             var frame = allocator.buffer(capacity: FrameWriter.headerSize(payloadLength: size, masked: true) + size)
-            FrameWriter.write(WebSocketFrame(opcode: kind == .text ? .text : .binary, payload: payload),
-                              maskingKey: .random(), into: &frame)
+            FrameWriter.write(
+                WebSocketFrame(opcode: kind == .text ? .text : .binary, payload: payload),
+                maskingKey: .random(), into: &frame)
             payloads.append(payload)
             frames.append(frame)
         }

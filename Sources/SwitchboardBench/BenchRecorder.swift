@@ -2,7 +2,7 @@ import Histogram
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Nanoseconds on the monotonic clock (a vDSO call, no system call).
@@ -71,9 +71,10 @@ final class BenchRecorder {
 
     /// What was counted so far, as a value that can leave the event loop.
     func snapshot() -> BenchSnapshot {
-        BenchSnapshot(messages: messages, payloadBytes: payloadBytes,
-                      seconds: stoppedAt > startedAt ? Double(stoppedAt - startedAt) / 1e9 : 0,
-                      latency: latency, mismatches: mismatches, mismatchSamples: mismatchSamples, errors: errors)
+        BenchSnapshot(
+            messages: messages, payloadBytes: payloadBytes,
+            seconds: stoppedAt > startedAt ? Double(stoppedAt - startedAt) / 1e9 : 0,
+            latency: latency, mismatches: mismatches, mismatchSamples: mismatchSamples, errors: errors)
     }
 }
 
@@ -93,8 +94,10 @@ struct BenchSnapshot: Sendable {
     /// Echoed payload bytes per second (one direction), summed the same way.
     var payloadBytesPerSecond: Double
 
-    init(messages: Int, payloadBytes: Int, seconds: Double, latency: Histogram<UInt64>, mismatches: Int,
-         mismatchSamples: [String], errors: [String]) {
+    init(
+        messages: Int, payloadBytes: Int, seconds: Double, latency: Histogram<UInt64>, mismatches: Int,
+        mismatchSamples: [String], errors: [String]
+    ) {
         self.messages = messages
         self.payloadBytes = payloadBytes
         self.seconds = seconds
@@ -120,7 +123,7 @@ struct BenchSnapshot: Sendable {
     }
 }
 
-extension Optional<BenchSnapshot> {
+extension BenchSnapshot? {
     /// Adds `snapshot` to the total so far; the first one becomes the total.
     mutating func add(_ snapshot: BenchSnapshot) {
         if case .some = self { self!.merge(snapshot) } else { self = snapshot }

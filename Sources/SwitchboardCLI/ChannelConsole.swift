@@ -2,8 +2,8 @@ import ArgumentParser
 import Multiplex
 import NIOCore
 import Switchboard
-import SwitchboardCore
 import SwitchboardBench
+import SwitchboardCore
 
 /// `--channel PATH[=SUBPROTOCOL,...]`: a logical channel for `switchboard connect` to open.
 struct ChannelSpec {
@@ -42,8 +42,9 @@ struct ChannelConsole {
                 }
                 for (index, endpoint) in endpoints.enumerated() {
                     let extensions = endpoint.context.extensions.filter { $0 != "mux" && $0 != "mux_DO_NOT_USE" }
-                    StandardStream.standardError.write("channel \(index): subprotocol \(endpoint.context.subprotocol ?? "none"), "
-                        + "extensions \(extensions.isEmpty ? "none" : extensions.joined(separator: ", "))\n")
+                    StandardStream.standardError.write(
+                        "channel \(index): subprotocol \(endpoint.context.subprotocol ?? "none"), "
+                            + "extensions \(extensions.isEmpty ? "none" : extensions.joined(separator: ", "))\n")
                 }
                 try await exchange(over: endpoints)
             }
@@ -81,7 +82,8 @@ struct ChannelConsole {
     /// The channels a stdin line goes to, and its text.
     static func route(_ line: String, channelCount: Int) -> (targets: Range<Int>, text: String) {
         if line.hasPrefix("["), let end = line.firstIndex(of: "]"), let index = Int(line[line.index(after: line.startIndex)..<end]),
-           (0..<channelCount).contains(index) {
+            (0..<channelCount).contains(index)
+        {
             var text = line[line.index(after: end)...]
             if text.first == " " { text = text.dropFirst() }
             return (index..<index + 1, String(text))

@@ -1,13 +1,13 @@
 import ArgumentParser
 import Dispatch
 import Logging
+import Multiplex
 import NIOCore
 import NIOSSL
 import Switchboard
+import SwitchboardBench
 import SwitchboardCore
 import SwitchboardRegistry
-import Multiplex
-import SwitchboardBench
 
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,8 +25,9 @@ struct Connect: AsyncParsableCommand {
     @Option(help: "PEM file of the certificates to trust for wss, instead of the system's.") var caFile: String?
     @Flag(help: "Do not offer permessage-deflate.") var noDeflate = false
     @Option(help: "Largest message accepted, in bytes.") var maxMessageSize = 16 * 1024 * 1024
-    @Option(name: .customLong("channel"),
-            help: "Open a multiplexed channel, PATH or PATH=SUBPROTOCOL[,SUBPROTOCOL...] (repeatable; implies --mux). Channel 0 is the URL's own.")
+    @Option(
+        name: .customLong("channel"),
+        help: "Open a multiplexed channel, PATH or PATH=SUBPROTOCOL[,SUBPROTOCOL...] (repeatable; implies --mux). Channel 0 is the URL's own.")
     var channels: [String] = []
     @Flag(help: "Offer multiplexing: output lines become '[i] message', and a stdin line '[i] text' goes to channel i only.")
     var mux = false
@@ -69,7 +70,8 @@ struct Connect: AsyncParsableCommand {
         do {
             close = try await WebSocketClient.connect(to: url, configuration: configuration) { inbound, outbound, context in
                 StandardStream.standardError.write("subprotocol: \(context.subprotocol ?? "none")\n")
-                StandardStream.standardError.write("extensions: \(context.extensions.isEmpty ? "none" : context.extensions.joined(separator: ", "))\n")
+                StandardStream.standardError.write(
+                    "extensions: \(context.extensions.isEmpty ? "none" : context.extensions.joined(separator: ", "))\n")
                 if echo {
                     for try await message in inbound { try await outbound.send(message) }
                     return

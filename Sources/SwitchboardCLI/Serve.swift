@@ -10,8 +10,8 @@ import SwitchboardExamples
 import SwitchboardRegistry
 
 #if canImport(Glibc)
-import Glibc
-import SwitchboardBench
+    import Glibc
+    import SwitchboardBench
 #endif
 
 struct Serve: AsyncParsableCommand {
@@ -51,7 +51,9 @@ struct Serve: AsyncParsableCommand {
         // Subprotocol plug-ins that can serve on their own (a handler with no application behind
         // it), then the example services (SwitchboardExamples), each at its route.
         var mounted: [(route: String, token: String, make: @Sendable () -> any WebSocketHandler)] =
-            SwitchboardRegistry.subprotocols.compactMap { plugin in plugin.route.flatMap { route in plugin.makeHandler.map { (route, plugin.token, $0) } } }
+            SwitchboardRegistry.subprotocols.compactMap { plugin in
+                plugin.route.flatMap { route in plugin.makeHandler.map { (route, plugin.token, $0) } }
+            }
         mounted += SwitchboardDemos.all.map { ($0.route, $0.token, $0.makeHandler) }
         for (route, token, make) in mounted {
             var registry = SubprotocolRegistry(defaultHandler: make())
@@ -90,7 +92,8 @@ struct Serve: AsyncParsableCommand {
             // An IPv6 address goes in brackets, in the address as in the URL (RFC 3986 §3.2.2).
             func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
             let port = address.port ?? port
-            StandardStream.standardError.write("listening on \(bracketed(address.ipAddress ?? host)):\(port) (\(scheme)://\(bracketed(host)):\(port)/echo)\n")
+            StandardStream.standardError.write(
+                "listening on \(bracketed(address.ipAddress ?? host)):\(port) (\(scheme)://\(bracketed(host)):\(port)/echo)\n")
         }
         signals.forEach { $0.cancel() }
     }
@@ -105,8 +108,9 @@ struct Serve: AsyncParsableCommand {
             return HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"], body: browserTestPage)
         case "/":
             let items = routes.map { "<li><code>\($0)</code></li>" }.joined()
-            return HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"],
-                                body: "<!doctype html><title>Switchboard</title><h1>Switchboard</h1><p>WebSocket routes:</p><ul>\(items)</ul>\n")
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/html; charset=utf-8"],
+                body: "<!doctype html><title>Switchboard</title><h1>Switchboard</h1><p>WebSocket routes:</p><ul>\(items)</ul>\n")
         default:
             return nil
         }

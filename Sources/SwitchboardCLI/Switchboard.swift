@@ -26,4 +26,6 @@ struct LoggingOptions: ParsableArguments {
     }
 }
 
+// swift-format-ignore: AvoidRetroactiveConformances
+// `--log-level` parses swift-log's levels; neither package declares this conformance.
 extension Logger.Level: @retroactive ExpressibleByArgument {}

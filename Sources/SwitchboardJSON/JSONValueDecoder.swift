@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A `Decoder` that reads a typed value straight out of a parsed ``JSONValue``.
@@ -114,7 +114,8 @@ package struct JSONValueDecoder: Decoder {
     /// except for a `Bool`, which `JSONDecoder` calls a type mismatch.
     static func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingKey], container: String? = nil) -> DecodingError {
         if case .null = value, !(type is Bool.Type) {
-            let description = container.map { "Cannot get \($0) decoding container -- found null value instead." }
+            let description =
+                container.map { "Cannot get \($0) decoding container -- found null value instead." }
                 ?? "Expected \(type) value but found null instead."
             return .valueNotFound(type, .init(codingPath: path, debugDescription: description))
         }
@@ -141,7 +142,8 @@ extension JSONValueDecoder {
 
         private func member(_ key: Key) throws -> JSONValue {
             guard let value = members[key.stringValue] else {
-                throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
+                throw DecodingError.keyNotFound(
+                    key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
             }
             return value
         }

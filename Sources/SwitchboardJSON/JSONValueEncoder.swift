@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// An `Encoder` that builds a ``JSONValue`` tree from a typed value, for
@@ -199,7 +199,10 @@ extension EncodingError {
     /// The same error, with `prefix` before its coding path: a value encoded apart from the tree it is in.
     func prefixingPath(_ prefix: [any CodingKey]) -> EncodingError {
         guard !prefix.isEmpty, case .invalidValue(let value, let context) = self else { return self }
-        return .invalidValue(value, Context(codingPath: prefix + context.codingPath, debugDescription: context.debugDescription,
-                                            underlyingError: context.underlyingError))
+        return .invalidValue(
+            value,
+            Context(
+                codingPath: prefix + context.codingPath, debugDescription: context.debugDescription,
+                underlyingError: context.underlyingError))
     }
 }

@@ -110,10 +110,13 @@ final class TwinCarrier: WebSocketSessionCarrier {
         endpoint.close()
     }
 
-    private func makeEndpoint(_ number: UInt8, subprotocol: String?, values: WebSocketContextValues = WebSocketContextValues()) -> any WebSocketSessionEndpoint {
+    private func makeEndpoint(
+        _ number: UInt8, subprotocol: String?, values: WebSocketContextValues = WebSocketContextValues()
+    ) -> any WebSocketSessionEndpoint {
         let host = host!
-        let context = WebSocketContext(request: host.context.request, subprotocol: subprotocol, extensions: [], role: host.context.role,
-                                       logger: host.context.logger, values: values)
+        let context = WebSocketContext(
+            request: host.context.request, subprotocol: subprotocol, extensions: [], role: host.context.role,
+            logger: host.context.logger, values: values)
         let endpoint = host.makeEndpoint(context: context, delegate: TwinLink(carrier: self, number: number))
         endpoints[number] = endpoint
         return endpoint

@@ -28,8 +28,9 @@ struct TwinSessionsTests {
     func twoSessions() async throws {
         var routes = WebSocketRoutes()
         routes.add("/shout", handler: Shout())
-        let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, extensions: [TwinSessions()],
-                                                         shutdownTimeout: .seconds(1))
+        let configuration = WebSocketServerConfiguration(
+            host: "127.0.0.1", port: 0, routes: routes, extensions: [TwinSessions()],
+            shutdownTimeout: .seconds(1))
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
             let client = WebSocketClientConfiguration(extensions: [TwinSessions()])
             try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/shout", configuration: client) { inbound, outbound, context in

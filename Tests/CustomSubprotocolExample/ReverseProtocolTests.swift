@@ -1,8 +1,8 @@
 import NIOCore
 import Switchboard
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 /// A user's subprotocol registered on a route and chosen at the handshake (RFC 6455 §1.9, §4.2.2).
 @Suite("Custom subprotocol: reverse.v1", .serialized)
@@ -24,8 +24,10 @@ struct ReverseProtocolTests {
         try await withServer(Self.routes()) { port in
             let replies = Locked<[String]>([])
             let chosen = Locked<String?>(nil)
-            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/reverse",
-                                                          configuration: .init(subprotocols: ["unknown.v9", ReverseProtocol.token])) {
+            let close = try await WebSocketClient.connect(
+                to: "ws://127.0.0.1:\(port)/reverse",
+                configuration: .init(subprotocols: ["unknown.v9", ReverseProtocol.token])
+            ) {
                 inbound, outbound, context in
                 chosen.withLock { $0 = context.subprotocol }
                 var iterator = inbound.makeAsyncIterator()
@@ -65,8 +67,10 @@ struct ReverseProtocolTests {
     @Test("§7.4.1: the subprotocol's own rule: binary is refused with 1003")
     func binaryRefused() async throws {
         try await withServer(Self.routes()) { port in
-            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/reverse",
-                                                          configuration: .init(subprotocols: [ReverseProtocol.token])) {
+            let close = try await WebSocketClient.connect(
+                to: "ws://127.0.0.1:\(port)/reverse",
+                configuration: .init(subprotocols: [ReverseProtocol.token])
+            ) {
                 inbound, outbound, _ in
                 try await outbound.send(binary: ByteBuffer(bytes: [1, 2, 3]))
                 for try await _ in inbound {}

@@ -1,26 +1,29 @@
 import JSONRPC
 import SwitchboardCore
-import Testing
 import SwitchboardExamples
+import Testing
 
 // Calls a hostile peer can make to a server, each of which once took the whole
 // server down or grew it without bound (issue 17, defects 1 and 7).
 
 @Suite("JSON-RPC: what a hostile peer's calls can do to the server")
 struct HostileCallsTests {
-    @Test("The demo's sum and subtract answer overflow with -32602 instead of trapping", arguments: [
-        #"{"jsonrpc":"2.0","method":"sum","params":[9223372036854775807,1],"id":1}"#,
-        #"{"jsonrpc":"2.0","method":"sum","params":[-9223372036854775808,-1],"id":1}"#,
-        #"{"jsonrpc":"2.0","method":"subtract","params":[-9223372036854775808,1],"id":1}"#,
-        #"{"jsonrpc":"2.0","method":"subtract","params":{"minuend":9223372036854775807,"subtrahend":-1},"id":1}"#,
-    ])
+    @Test(
+        "The demo's sum and subtract answer overflow with -32602 instead of trapping",
+        arguments: [
+            #"{"jsonrpc":"2.0","method":"sum","params":[9223372036854775807,1],"id":1}"#,
+            #"{"jsonrpc":"2.0","method":"sum","params":[-9223372036854775808,-1],"id":1}"#,
+            #"{"jsonrpc":"2.0","method":"subtract","params":[-9223372036854775808,1],"id":1}"#,
+            #"{"jsonrpc":"2.0","method":"subtract","params":{"minuend":9223372036854775807,"subtrahend":-1},"id":1}"#,
+        ])
     func overflow(request: String) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in
                 let answer = try await wire.exchange(request)
                 #expect(answer["error"]?["code"] == -32602, "\(answer)")
                 // The server is still there, and the same connection still works.
-                #expect(try await wire.exchange(#"{"jsonrpc":"2.0","method":"sum","params":[9223372036854775806,1],"id":2}"#)["result"]
+                #expect(
+                    try await wire.exchange(#"{"jsonrpc":"2.0","method":"sum","params":[9223372036854775806,1],"id":2}"#)["result"]
                         == .integer(.max))
             }
         }
@@ -42,7 +45,9 @@ struct HostileCallsTests {
         let registry = SubprotocolRegistry.jsonRPC(JSONRPCDemo.handler(configuration: JSONRPCConfiguration(maxBackgroundTasks: limit)))
         try await withRPCServer(registry) { port in
             try await withWire(port: port) { wire in
-                func subscribe(_ id: Int) -> String { #"{"jsonrpc":"2.0","method":"subscribe","params":{"interval_ms":60000,"count":1},"id":\#(id)}"# }
+                func subscribe(_ id: Int) -> String {
+                    #"{"jsonrpc":"2.0","method":"subscribe","params":{"interval_ms":60000,"count":1},"id":\#(id)}"#
+                }
                 for id in 1...limit {
                     let answer = try await wire.exchange(subscribe(id))
                     #expect(answer["result"] == .string("sub-\(id)"), "\(answer)")

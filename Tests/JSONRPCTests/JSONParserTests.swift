@@ -1,8 +1,9 @@
 import Foundation
+import SwitchboardTestSupport
+import Testing
+
 @testable import JSONRPC
 @testable import SwitchboardJSON
-import Testing
-import SwitchboardTestSupport
 
 /// The parser and writer against RFC 8259, cross-checked with Foundation.
 @Suite("JSON parser and writer (RFC 8259)")
@@ -11,11 +12,13 @@ struct JSONParserTests {
         try Array(text.utf8).withUnsafeBytes { try JSONParser.parse($0, maxDepth: maxDepth, validateUTF8: validateUTF8) }
     }
 
-    @Test("Values parse as Foundation parses them", arguments: [
-        "0", "-0", "7", "-3", "9223372036854775807", "-9223372036854775808", "1.5", "-2.25e-3", "1E+2", "6.02e23",
-        "true", "false", "null", #""""#, #""a\"b\\c\/d\b\f\n\r\t""#, #""\u00e9\u4e2d\ud83d\ude00""#, #""héllo 👋🏽""#,
-        "[]", "{}", "[1,[2,[3]],{}]", #"{"a":1,"b":[true,null],"c":{"d":"e"}}"#, " \t\r\n[ 1 , 2 ]\n ",
-    ])
+    @Test(
+        "Values parse as Foundation parses them",
+        arguments: [
+            "0", "-0", "7", "-3", "9223372036854775807", "-9223372036854775808", "1.5", "-2.25e-3", "1E+2", "6.02e23",
+            "true", "false", "null", #""""#, #""a\"b\\c\/d\b\f\n\r\t""#, #""\u00e9\u4e2d\ud83d\ude00""#, #""héllo 👋🏽""#,
+            "[]", "{}", "[1,[2,[3]],{}]", #"{"a":1,"b":[true,null],"c":{"d":"e"}}"#, " \t\r\n[ 1 , 2 ]\n ",
+        ])
     func matchesFoundation(_ text: String) throws {
         #expect(try Self.parse(text) == json(text))
     }
@@ -42,10 +45,12 @@ struct JSONParserTests {
         #expect(try Self.parse(#""\uD83D\uDE00""#) == "😀")
     }
 
-    @Test("Malformed JSON is an error with its position, never a trap", arguments: [
-        "", "[", "]", "{", "[1,]", "[1 2]", #"{"a"}"#, #"{"a":}"#, #"{a:1}"#, "01", "-", "-a", "1.", "1e", "1e+", ".1",
-        "tru", "nulll", "NaN", "-Infinity", "1e400", #""\q""#, #""\u12G4""#, "\"a\u{01}\"", #""open"#, "[] x", "\u{FEFF}1",
-    ])
+    @Test(
+        "Malformed JSON is an error with its position, never a trap",
+        arguments: [
+            "", "[", "]", "{", "[1,]", "[1 2]", #"{"a"}"#, #"{"a":}"#, #"{a:1}"#, "01", "-", "-a", "1.", "1e", "1e+", ".1",
+            "tru", "nulll", "NaN", "-Infinity", "1e400", #""\q""#, #""\u12G4""#, "\"a\u{01}\"", #""open"#, "[] x", "\u{FEFF}1",
+        ])
     func malformed(_ text: String) {
         #expect(throws: JSONParseError.self) { try Self.parse(text) }
     }
@@ -70,11 +75,13 @@ struct JSONParserTests {
         }
     }
 
-    @Test("The writer escapes what JSON requires, and Foundation reads back the same value", arguments: [
-        JSONValue.string("quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{7} é 😀"),
-        ["a": 1, "b": [true, false, .null], "c": ["d": 1.5]],
-        .double(-0.5), .double(1e300), .integer(.min), [],
-    ])
+    @Test(
+        "The writer escapes what JSON requires, and Foundation reads back the same value",
+        arguments: [
+            JSONValue.string("quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{7} é 😀"),
+            ["a": 1, "b": [true, false, .null], "c": ["d": 1.5]],
+            .double(-0.5), .double(1e300), .integer(.min), [],
+        ])
     func writer(_ value: JSONValue) throws {
         #expect(try json(value.description) == value)
     }
@@ -114,4 +121,3 @@ struct JSONParserTests {
         #expect(parsed > 100, "the mutations should leave some valid JSON")
     }
 }
-

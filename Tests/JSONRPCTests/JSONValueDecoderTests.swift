@@ -1,7 +1,8 @@
 import Foundation
+import Testing
+
 @testable import JSONRPC
 @testable import SwitchboardJSON
-import Testing
 
 /// The decoder that reads typed parameters and results from the parsed tree, checked
 /// against Foundation's `JSONDecoder` on the same text: the same value, or the same kind

@@ -1,7 +1,8 @@
 import Foundation
+import Testing
+
 @testable import JSONRPC
 @testable import SwitchboardJSON
-import Testing
 
 /// The encoder that builds results and parameters as JSON trees, checked against
 /// Foundation's `JSONEncoder`: the same JSON (compared as parsed values, since member
@@ -101,9 +102,10 @@ struct JSONValueEncoderTests {
 
     @Test("Containers and structs: arrays, dictionaries with string and integer keys, nested members, nil members left out")
     func structs() {
-        let shape = Shape(kind: .circle, points: [Point(x: 1, y: 2.5, label: nil), Point(x: -3, y: 4, label: "b")],
-                          tags: ["a": 1, "b": 2], byNumber: [1: "one", 20: "twenty"], weights: [1, nil], small: [0, 255],
-                          big: UInt64.max, flag: false, nested: [[], ["x", "y"]])
+        let shape = Shape(
+            kind: .circle, points: [Point(x: 1, y: 2.5, label: nil), Point(x: -3, y: 4, label: "b")],
+            tags: ["a": 1, "b": 2], byNumber: [1: "one", 20: "twenty"], weights: [1, nil], small: [0, 255],
+            big: UInt64.max, flag: false, nested: [[], ["x", "y"]])
         Self.check(shape)
         Self.check([shape, shape])
         Self.check([String: Shape]())
@@ -116,8 +118,9 @@ struct JSONValueEncoderTests {
 
     @Test("Data, URL, Date and Decimal are written as JSONEncoder writes them")
     func foundationTypes() {
-        let special = Special(data: Data([1, 2, 3]), url: URL(string: "https://example.com/a?b=1")!,
-                              when: Date(timeIntervalSinceReferenceDate: 12.5), amount: Decimal(string: "3.25")!)
+        let special = Special(
+            data: Data([1, 2, 3]), url: URL(string: "https://example.com/a?b=1")!,
+            when: Date(timeIntervalSinceReferenceDate: 12.5), amount: Decimal(string: "3.25")!)
         Self.check(special)
         Self.check([special])
         Self.check(Wrapper(inner: Data()))

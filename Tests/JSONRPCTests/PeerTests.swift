@@ -1,9 +1,9 @@
 import JSONRPC
 import Switchboard
 import SwitchboardCore
-import Testing
-import SwitchboardTestSupport
 import SwitchboardExamples
+import SwitchboardTestSupport
+import Testing
 
 /// One peer type on both ends: calls both ways, server push, concurrency and
 /// its bound, cancellation when the connection closes, timeouts, failures.
@@ -124,11 +124,16 @@ struct PeerTests {
         }
     }
 
-    static func sleeper(_ configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
-                        running: Locked<(now: Int, most: Int)> = Locked((0, 0))) -> SubprotocolRegistry {
+    static func sleeper(
+        _ configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
+        running: Locked<(now: Int, most: Int)> = Locked((0, 0))
+    ) -> SubprotocolRegistry {
         var methods = JSONRPCMethods()
         methods.register("sleep") { (milliseconds: [Int], _) in
-            running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            running.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+            }
             defer { running.withLock { $0.now -= 1 } }
             try await Task.sleep(for: .milliseconds(milliseconds[0]))
             return milliseconds[0]
@@ -173,7 +178,8 @@ struct PeerTests {
 
     @Test("Closing the connection cancels the calls still running")
     func cancelledOnClose() async throws {
-        let started = Locked(0), cancelled = Locked(0)
+        let started = Locked(0)
+        let cancelled = Locked(0)
         var methods = JSONRPCMethods()
         methods.register("hang") { (_: [Int], _) -> Int in
             started.withLock { $0 += 1 }
@@ -232,9 +238,10 @@ struct PeerTests {
     @Test("A connection that drops fails the calls waiting on it at once, not at their timeout")
     func dropFailsCalls() async throws {
         // A server that reads one message and leaves without answering.
-        var registry = SubprotocolRegistry(defaultHandler: ClosureWebSocketHandler { inbound, _, _ in
-            for try await _ in inbound { return }
-        })
+        var registry = SubprotocolRegistry(
+            defaultHandler: ClosureWebSocketHandler { inbound, _, _ in
+                for try await _ in inbound { return }
+            })
         registry.register("jsonrpc", registry.defaultHandler!)
         try await withRPCServer(registry) { port in
             let clock = ContinuousClock()
@@ -310,12 +317,14 @@ struct PeerTests {
         }
     }
 
-    @Test("Subprotocol: served under the jsonrpc token, without any, and under a configured token", arguments: [
-        (["jsonrpc"], "jsonrpc", "jsonrpc"),
-        ([], "jsonrpc", "none"),
-        (["other", "x-rpc.v1"], "x-rpc.v1", "x-rpc.v1"),
-        (["jsonrpc"], "x-rpc.v1", "none"),
-    ])
+    @Test(
+        "Subprotocol: served under the jsonrpc token, without any, and under a configured token",
+        arguments: [
+            (["jsonrpc"], "jsonrpc", "jsonrpc"),
+            ([], "jsonrpc", "none"),
+            (["other", "x-rpc.v1"], "x-rpc.v1", "x-rpc.v1"),
+            (["jsonrpc"], "x-rpc.v1", "none"),
+        ])
     func subprotocols(offered: [String], served: String, expected: String) async throws {
         var methods = JSONRPCMethods()
         methods.register("whoami") { peer in peer.context.subprotocol ?? "none" }

@@ -1,8 +1,8 @@
 import JSONRPC
 import NIOCore
 import SwitchboardCore
-import Testing
 import SwitchboardExamples
+import Testing
 
 /// The rules of the specification beyond its examples (§4-§6), and the limits
 /// that keep a hostile peer from costing more than a bounded amount.
@@ -15,9 +15,11 @@ struct ProtocolRulesTests {
         #expect(probe == ["jsonrpc": "2.0", "result": 0, "id": "probe"], "\(request) was answered")
     }
 
-    @Test("§4: an id that is a string, a number or null comes back as it was sent", arguments: [
-        #""abc""#, "7", "-3", "0", "9007199254740993", "1.5", "null", #""""#,
-    ])
+    @Test(
+        "§4: an id that is a string, a number or null comes back as it was sent",
+        arguments: [
+            #""abc""#, "7", "-3", "0", "9007199254740993", "1.5", "null", #""""#,
+        ])
     func idKinds(_ id: String) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in
@@ -27,48 +29,54 @@ struct ProtocolRulesTests {
         }
     }
 
-    @Test("§4.1: notifications are never answered, not even when they fail", arguments: [
-        #"{"jsonrpc":"2.0","method":"subtract","params":["x"]}"#,
-        #"{"jsonrpc":"2.0","method":"no_such_method","params":[1]}"#,
-        #"{"jsonrpc":"2.0","method":"get_data","params":[1,2]}"#,
-        #"[{"jsonrpc":"2.0","method":"no_such_method"},{"jsonrpc":"2.0","method":"sum","params":{"a":1}}]"#,
-    ])
+    @Test(
+        "§4.1: notifications are never answered, not even when they fail",
+        arguments: [
+            #"{"jsonrpc":"2.0","method":"subtract","params":["x"]}"#,
+            #"{"jsonrpc":"2.0","method":"no_such_method","params":[1]}"#,
+            #"{"jsonrpc":"2.0","method":"get_data","params":[1,2]}"#,
+            #"[{"jsonrpc":"2.0","method":"no_such_method"},{"jsonrpc":"2.0","method":"sum","params":{"a":1}}]"#,
+        ])
     func notificationsUnanswered(_ request: String) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in try await Self.expectNoAnswer(to: request, on: wire) }
         }
     }
 
-    @Test("§5: responses are never answered, even malformed ones or ones to no call", arguments: [
-        #"{"jsonrpc":"2.0","result":1,"id":99}"#,
-        #"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#,
-        #"{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"both"},"id":1}"#,
-        #"{"jsonrpc":"2.0","error":"not an object","id":1}"#,
-        #"[{"jsonrpc":"2.0","result":1,"id":1},{"jsonrpc":"2.0","result":2,"id":2}]"#,
-    ])
+    @Test(
+        "§5: responses are never answered, even malformed ones or ones to no call",
+        arguments: [
+            #"{"jsonrpc":"2.0","result":1,"id":99}"#,
+            #"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request"},"id":null}"#,
+            #"{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"both"},"id":1}"#,
+            #"{"jsonrpc":"2.0","error":"not an object","id":1}"#,
+            #"[{"jsonrpc":"2.0","result":1,"id":1},{"jsonrpc":"2.0","result":2,"id":2}]"#,
+        ])
     func responsesUnanswered(_ response: String) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in try await Self.expectNoAnswer(to: response, on: wire) }
         }
     }
 
-    @Test("§4, §5.1: invalid requests are -32600, with the id when it could be read", arguments: [
-        (#"{"jsonrpc":"1.0","method":"subtract","params":[2,1],"id":5}"#, JSONValue.integer(5)),
-        (#"{"method":"subtract","params":[2,1],"id":"x"}"#, "x"),
-        (#"{"jsonrpc":2.0,"method":"subtract","params":[2,1],"id":6}"#, 6),
-        (#"{"jsonrpc":"2.0","method":"subtract","params":5,"id":7}"#, 7),
-        (#"{"jsonrpc":"2.0","method":"subtract","params":"bar","id":8}"#, 8),
-        (#"{"jsonrpc":"2.0","method":"subtract","params":null,"id":9}"#, 9),
-        (#"{"jsonrpc":"2.0","method":null,"id":10}"#, 10),
-        (#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":{"a":1}}"#, .null),
-        (#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":[1]}"#, .null),
-        (#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":true}"#, .null),
-        (#"{"jsonrpc":"2.0","id":11}"#, 11),
-        (#""a string""#, .null),
-        ("42", .null),
-        ("null", .null),
-        ("{}", .null),
-    ])
+    @Test(
+        "§4, §5.1: invalid requests are -32600, with the id when it could be read",
+        arguments: [
+            (#"{"jsonrpc":"1.0","method":"subtract","params":[2,1],"id":5}"#, JSONValue.integer(5)),
+            (#"{"method":"subtract","params":[2,1],"id":"x"}"#, "x"),
+            (#"{"jsonrpc":2.0,"method":"subtract","params":[2,1],"id":6}"#, 6),
+            (#"{"jsonrpc":"2.0","method":"subtract","params":5,"id":7}"#, 7),
+            (#"{"jsonrpc":"2.0","method":"subtract","params":"bar","id":8}"#, 8),
+            (#"{"jsonrpc":"2.0","method":"subtract","params":null,"id":9}"#, 9),
+            (#"{"jsonrpc":"2.0","method":null,"id":10}"#, 10),
+            (#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":{"a":1}}"#, .null),
+            (#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":[1]}"#, .null),
+            (#"{"jsonrpc":"2.0","method":"subtract","params":[2,1],"id":true}"#, .null),
+            (#"{"jsonrpc":"2.0","id":11}"#, 11),
+            (#""a string""#, .null),
+            ("42", .null),
+            ("null", .null),
+            ("{}", .null),
+        ])
     func invalidRequests(_ request: String, id: JSONValue) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in
@@ -88,14 +96,16 @@ struct ProtocolRulesTests {
         }
     }
 
-    @Test("§5.1: -32602 says which parameter failed", arguments: [
-        (#"{"minuend":42}"#, "missing 'subtrahend'"),
-        (#"["a", 1]"#, "'minuend'"),
-        (#"{"minuend":42,"subtrahend":null}"#, "'subtrahend' must not be null"),
-        ("[1,2,3]", "at most 2 by position (minuend, subtrahend), got 3"),
-        ("[1]", "missing 'subtrahend'"),
-        ("{}", "missing 'minuend'"),
-    ])
+    @Test(
+        "§5.1: -32602 says which parameter failed",
+        arguments: [
+            (#"{"minuend":42}"#, "missing 'subtrahend'"),
+            (#"["a", 1]"#, "'minuend'"),
+            (#"{"minuend":42,"subtrahend":null}"#, "'subtrahend' must not be null"),
+            ("[1,2,3]", "at most 2 by position (minuend, subtrahend), got 3"),
+            ("[1]", "missing 'subtrahend'"),
+            ("{}", "missing 'minuend'"),
+        ])
     func invalidParams(_ params: String, mention: String) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in
@@ -147,7 +157,8 @@ struct ProtocolRulesTests {
     func mixedBatch() async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in
-                let answer = try await wire.exchange("""
+                let answer = try await wire.exchange(
+                    """
                     [{"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1},
                      {"jsonrpc":"2.0","method":"notify_sum","params":[1,2]},
                      {"jsonrpc":"2.0","result":5,"id":77},
@@ -156,12 +167,15 @@ struct ProtocolRulesTests {
                      {"jsonrpc":"2.0","method":"sum","params":[],"id":null}]
                     """)
                 let responses = try #require(answer.arrayValue)
-                #expect(sameElements(responses, [
-                    ["jsonrpc": "2.0", "result": 3, "id": 1],
-                    ["jsonrpc": "2.0", "error": ["code": -32602, "message": "Invalid params: missing 'subtrahend'"], "id": 2],
-                    ["jsonrpc": "2.0", "error": ["code": -32600, "message": "Invalid Request"], "id": .null],
-                    ["jsonrpc": "2.0", "result": 0, "id": .null],
-                ]), "\(answer)")
+                #expect(
+                    sameElements(
+                        responses,
+                        [
+                            ["jsonrpc": "2.0", "result": 3, "id": 1],
+                            ["jsonrpc": "2.0", "error": ["code": -32602, "message": "Invalid params: missing 'subtrahend'"], "id": 2],
+                            ["jsonrpc": "2.0", "error": ["code": -32600, "message": "Invalid Request"], "id": .null],
+                            ["jsonrpc": "2.0", "result": 0, "id": .null],
+                        ]), "\(answer)")
                 #expect(await wire.stray() == nil)
             }
         }
@@ -216,11 +230,13 @@ struct ProtocolRulesTests {
         }
     }
 
-    @Test("Bad JSON is -32700 and never takes the connection down", arguments: [
-        "", " ", "{", "}", "[", "[1,]", "[,1]", #"{"a" 1}"#, #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "0x10",
-        "nul", "tru", "NaN", "Infinity", "1e999", #""\x""#, #""\u12""#, #""unterminated"#, "\"a\tb\"", "[1] [2]",
-        "{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[1],\"id\":1}x", "\u{FEFF}[]", "'single'",
-    ])
+    @Test(
+        "Bad JSON is -32700 and never takes the connection down",
+        arguments: [
+            "", " ", "{", "}", "[", "[1,]", "[,1]", #"{"a" 1}"#, #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "0x10",
+            "nul", "tru", "NaN", "Infinity", "1e999", #""\x""#, #""\u12""#, #""unterminated"#, "\"a\tb\"", "[1] [2]",
+            "{\"jsonrpc\":\"2.0\",\"method\":\"sum\",\"params\":[1],\"id\":1}x", "\u{FEFF}[]", "'single'",
+        ])
     func badJSON(_ text: String) async throws {
         try await withRPCServer { port in
             try await withWire(port: port) { wire in
@@ -266,7 +282,8 @@ struct ProtocolRulesTests {
         methods.register("echo") { (texts: [String], _) in texts }
         try await withRPCServer(.jsonRPC(JSONRPCHandler(methods: methods))) { port in
             try await withWire(port: port) { wire in
-                let answer = try await wire.exchange(#"{"jsonrpc":"2.0","method":"echo","params":["h\u00e9\"\\/\n\t\u0001 \ud83d\ude00 wörld 👋🏽"],"id":"ü"}"#)
+                let answer = try await wire.exchange(
+                    #"{"jsonrpc":"2.0","method":"echo","params":["h\u00e9\"\\/\n\t\u0001 \ud83d\ude00 wörld 👋🏽"],"id":"ü"}"#)
                 #expect(answer == ["jsonrpc": "2.0", "result": ["hé\"\\/\n\t\u{01} 😀 wörld 👋🏽"], "id": "ü"])
             }
         }

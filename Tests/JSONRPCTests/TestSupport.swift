@@ -3,18 +3,20 @@ import JSONRPC
 import NIOCore
 import Switchboard
 import SwitchboardCore
-import Testing
+import SwitchboardExamples
 import SwitchboardTestSupport
 import Synchronization
-import SwitchboardExamples
+import Testing
 
 // Loopback helpers: a server on port 0 bounded in time, a raw-text JSON-RPC
 // client ("wire") for checking answers member by member, and a typed client.
 
 /// Serves `registry` at /rpc on 127.0.0.1, port 0; runs `body` with the port; stops the server.
 /// The whole is bounded by `seconds`, so a hang fails the test instead of hanging the run.
-func withRPCServer(_ registry: SubprotocolRegistry = .jsonRPC(JSONRPCDemo.handler()), seconds: Double = 30,
-                   _ body: @escaping @Sendable (_ port: Int) async throws -> Void) async throws {
+func withRPCServer(
+    _ registry: SubprotocolRegistry = .jsonRPC(JSONRPCDemo.handler()), seconds: Double = 30,
+    _ body: @escaping @Sendable (_ port: Int) async throws -> Void
+) async throws {
     var routes = WebSocketRoutes()
     routes.add("/rpc", registry)
     let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
@@ -112,8 +114,10 @@ struct Wire: Sendable {
 
 /// Connects to /rpc offering `subprotocols`, runs `body` with a ``Wire``, then closes.
 @discardableResult
-func withWire(port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken],
-              _ body: @escaping @Sendable (Wire) async throws -> Void) async throws -> WebSocketCloseFrame? {
+func withWire(
+    port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken],
+    _ body: @escaping @Sendable (Wire) async throws -> Void
+) async throws -> WebSocketCloseFrame? {
     let failure = Locked<(any Error)?>(nil)
     let close = try await WebSocketClient.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) { inbound, outbound, context in
         let mailbox = Mailbox()
@@ -139,9 +143,11 @@ func withWire(port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken],
 
 /// Runs a typed JSON-RPC client (``JSONRPCHandler`` with a session) against /rpc.
 @discardableResult
-func withPeer(port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken], methods: JSONRPCMethods = JSONRPCMethods(),
-              configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
-              _ session: @escaping @Sendable (JSONRPCPeer) async throws -> Void) async throws -> WebSocketCloseFrame? {
+func withPeer(
+    port: Int, subprotocols: [String] = [JSONRPCHandler.defaultToken], methods: JSONRPCMethods = JSONRPCMethods(),
+    configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
+    _ session: @escaping @Sendable (JSONRPCPeer) async throws -> Void
+) async throws -> WebSocketCloseFrame? {
     let failure = Locked<(any Error)?>(nil)
     let client = JSONRPCHandler(methods: methods, configuration: configuration) { peer in
         do { try await session(peer) } catch {

@@ -1,13 +1,15 @@
-@testable import Multiplex
 import NIOCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("AddChannelRequest (control opcode 0)")
 struct AddChannelRequestTests {
     @Test("encodes like mod_pywebsocket's mux client (mc._create_add_channel_request)")
     func encode() throws {
         for g in Golden.addChannelRequests {
-            let request = MuxAddChannelRequest(channel: try #require(MuxChannelID(g.channel)), encoding: g.delta ? .delta : .identity, handshake: g.handshake)
+            let request = MuxAddChannelRequest(
+                channel: try #require(MuxChannelID(g.channel)), encoding: g.delta ? .delta : .identity, handshake: g.handshake)
             #expect(hex(.addChannelRequest(request)) == g.hex, "channel \(g.channel)")
         }
     }
@@ -16,7 +18,10 @@ struct AddChannelRequestTests {
     func decode() throws {
         for g in Golden.addChannelRequests {
             let block = try decodeBlock(hex: g.hex)
-            guard case .addChannelRequest(let r) = block else { Issue.record("not AddChannelRequest: \(block)"); continue }
+            guard case .addChannelRequest(let r) = block else {
+                Issue.record("not AddChannelRequest: \(block)")
+                continue
+            }
             #expect(r.channel.rawValue == g.channel)
             #expect(r.encoding == (g.delta ? .delta : .identity))
             #expect(String(buffer: r.handshake) == g.handshake)
@@ -27,8 +32,9 @@ struct AddChannelRequestTests {
     func roundTrip() throws {
         for size in [0, 1, 125, 126, 65535, 65536, 70000] {
             for encoding in MuxHandshakeEncoding.allCases {
-                let block = MuxControlBlock.addChannelRequest(MuxAddChannelRequest(
-                    channel: 2, encoding: encoding, handshake: ByteBuffer(repeating: 0x61, count: size)))
+                let block = MuxControlBlock.addChannelRequest(
+                    MuxAddChannelRequest(
+                        channel: 2, encoding: encoding, handshake: ByteBuffer(repeating: 0x61, count: size)))
                 #expect(try decodeBlock(hex: hex(block)) == block)
             }
         }
@@ -58,13 +64,15 @@ struct AddChannelRequestTests {
         #expect(dropCode(controlPayload: "000003616263") == .channelAlreadyExists)
     }
 
-    @Test("malformed sizes and channel IDs are 2005", arguments: [
-        "00027e0003616263",      // size 3 in 3 bytes
-        "0002ff",                // size with its top bit set
-        "000204616263",          // size beyond the end
-        "00800203616263",        // channel 2 in 2 bytes
-        "00e0",                  // channel cut short
-    ])
+    @Test(
+        "malformed sizes and channel IDs are 2005",
+        arguments: [
+            "00027e0003616263",  // size 3 in 3 bytes
+            "0002ff",  // size with its top bit set
+            "000204616263",  // size beyond the end
+            "00800203616263",  // channel 2 in 2 bytes
+            "00e0",  // channel cut short
+        ])
     func malformed(_ text: String) {
         #expect(dropCode(controlPayload: text) == .invalidMuxControlBlock)
     }

@@ -1,6 +1,7 @@
-@testable import Multiplex
 import NIOCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("Channel IDs: 1-4 byte encoding")
 struct ChannelIDTests {
@@ -47,21 +48,24 @@ struct ChannelIDTests {
 
     @Test("cut short: the code the caller names", arguments: ["", "80", "c040", "c0", "e02000", "e0"])
     func truncated(_ text: String) {
-        #expect(dropCode { () throws(MuxWireError) in
-            var input = buffer(hex: text)
-            _ = try MuxChannelID.read(from: &input, failing: .channelIDTruncated)
-        } == .channelIDTruncated)
-        #expect(dropCode { () throws(MuxWireError) in
-            var input = buffer(hex: text)
-            _ = try MuxChannelID.read(from: &input, failing: .invalidMuxControlBlock)
-        } == .invalidMuxControlBlock)
+        #expect(
+            dropCode { () throws(MuxWireError) in
+                var input = buffer(hex: text)
+                _ = try MuxChannelID.read(from: &input, failing: .channelIDTruncated)
+            } == .channelIDTruncated)
+        #expect(
+            dropCode { () throws(MuxWireError) in
+                var input = buffer(hex: text)
+                _ = try MuxChannelID.read(from: &input, failing: .invalidMuxControlBlock)
+            } == .invalidMuxControlBlock)
     }
 
     @Test("longer than the shortest form is refused", arguments: ["8000", "807f", "c00000", "c03fff", "e0000000", "e01fffff"])
     func nonMinimal(_ text: String) {
-        #expect(dropCode { () throws(MuxWireError) in
-            var input = buffer(hex: text)
-            _ = try MuxChannelID.read(from: &input, failing: .channelIDTruncated)
-        } == .channelIDTruncated)
+        #expect(
+            dropCode { () throws(MuxWireError) in
+                var input = buffer(hex: text)
+                _ = try MuxChannelID.read(from: &input, failing: .channelIDTruncated)
+            } == .channelIDTruncated)
     }
 }

@@ -1,6 +1,7 @@
-@testable import Multiplex
 import NIOCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("Control channel payloads: blocks back to back")
 struct ControlBlockSequenceTests {
@@ -23,7 +24,8 @@ struct ControlBlockSequenceTests {
     // mod_pywebsocket's test_mux.py reads these four requests from one payload.
     @Test("AddChannelRequests with 1-, 3- and 9-byte sizes back to back")
     func sizes() throws {
-        let text = "00010161" + "00027d" + String(repeating: "61", count: 0x7D)
+        let text =
+            "00010161" + "00027d" + String(repeating: "61", count: 0x7D)
             + "00037effff" + String(repeating: "62", count: 0xFFFF)
             + "00047f0000000000010000" + String(repeating: "63", count: 0x10000)
         let blocks = try MuxControlBlock.readAll(from: buffer(hex: text))

@@ -1,7 +1,8 @@
-@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("DropChannel (control opcode 3)")
 struct DropChannelTests {
@@ -56,14 +57,16 @@ struct DropChannelTests {
         #expect(dropCode(controlPayload: settingBits(bits, inFirstByteOf: "6003070bbd71756f7461")) == .invalidMuxControlBlock)
     }
 
-    @Test("malformed reasons and channel IDs are 2005", arguments: [
-        "60020103",              // one-byte reason (mod_pywebsocket refuses it too)
-        "60020403e8ff",          // message not UTF-8
-        "60020503e8c3a9c3",      // message cut inside a character
-        "60027e000203e8",        // reason size 2 in 3 bytes
-        "60020903e8",            // reason size beyond the end
-        "6080020203e8",          // channel 2 in 2 bytes
-    ])
+    @Test(
+        "malformed reasons and channel IDs are 2005",
+        arguments: [
+            "60020103",  // one-byte reason (mod_pywebsocket refuses it too)
+            "60020403e8ff",  // message not UTF-8
+            "60020503e8c3a9c3",  // message cut inside a character
+            "60027e000203e8",  // reason size 2 in 3 bytes
+            "60020903e8",  // reason size beyond the end
+            "6080020203e8",  // channel 2 in 2 bytes
+        ])
     func malformed(_ text: String) {
         #expect(dropCode(controlPayload: text) == .invalidMuxControlBlock)
     }

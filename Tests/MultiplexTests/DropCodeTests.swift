@@ -1,5 +1,6 @@
-@testable import Multiplex
 import Testing
+
+@testable import Multiplex
 
 @Suite("DropChannel reason codes")
 struct DropCodeTests {

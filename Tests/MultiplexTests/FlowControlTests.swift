@@ -1,6 +1,7 @@
-@testable import Multiplex
 import NIOCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("FlowControl (control opcode 2)")
 struct FlowControlTests {
@@ -16,7 +17,10 @@ struct FlowControlTests {
     func decode() throws {
         for g in Golden.flowControls {
             let block = try decodeBlock(hex: g.hex)
-            guard case .flowControl(let f) = block else { Issue.record("not FlowControl: \(block)"); continue }
+            guard case .flowControl(let f) = block else {
+                Issue.record("not FlowControl: \(block)")
+                continue
+            }
             #expect(f.channel.rawValue == g.channel)
             #expect(f.quota == g.quota)
             #expect(block.opcode == .flowControl)
@@ -47,13 +51,15 @@ struct FlowControlTests {
         #expect(dropCode(controlPayload: settingBits(bits, inFirstByteOf: "40017e2000")) == .invalidMuxControlBlock)
     }
 
-    @Test("bad numbers and bad channel IDs are 2005", arguments: [
-        "40017e007d",          // 125 in 3 bytes
-        "4001ff",              // quota with its top bit set
-        "40017fffffffffffffffff",  // quota of 2^64 - 1
-        "400000",              // the control channel has no quota
-        "4080010a",            // channel 1 in 2 bytes
-    ])
+    @Test(
+        "bad numbers and bad channel IDs are 2005",
+        arguments: [
+            "40017e007d",  // 125 in 3 bytes
+            "4001ff",  // quota with its top bit set
+            "40017fffffffffffffffff",  // quota of 2^64 - 1
+            "400000",  // the control channel has no quota
+            "4080010a",  // channel 1 in 2 bytes
+        ])
     func malformed(_ text: String) {
         #expect(dropCode(controlPayload: text) == .invalidMuxControlBlock)
     }

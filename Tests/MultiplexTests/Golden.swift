@@ -43,33 +43,43 @@ enum Golden {
     static let accepted = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n"
     static let rejected = "HTTP/1.1 400 Bad Request\r\n\r\n"
     static let acceptedDelta = "HTTP/1.1 101 Switching Protocols\r\n\r\n"
-    static let acceptedLong = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "
+    static let acceptedLong =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "
         + String(repeating: "x", count: 100) + "\r\n\r\n"
 
     /// `mux._create_add_channel_response(channel, handshake, encoding=, rejected=)`.
     static let addChannelResponses: [(channel: UInt32, rejected: Bool, delta: Bool, handshake: String, hex: String)] = [
-        (2, false, false, accepted,
-         "200239485454502f312e312031303120537769746368696e672050726f746f636f6c730d0a436f6e6e656374696f6e3a20557067726164650d0a0d0a"),
+        (
+            2, false, false, accepted,
+            "200239485454502f312e312031303120537769746368696e672050726f746f636f6c730d0a436f6e6e656374696f6e3a20557067726164650d0a0d0a"
+        ),
         (3, true, false, rejected, "30031c485454502f312e31203430302042616420526571756573740d0a0d0a"),
         (4, false, true, acceptedDelta, "210424485454502f312e312031303120537769746368696e672050726f746f636f6c730d0a0d0a"),
-        (200, false, false, acceptedLong,
-         "2080c87e00b7485454502f312e312031303120537769746368696e672050726f746f636f6c730d0a436f6e6e656374696f6e3a20557067726164650d0a5365632d576562536f636b65742d50726f746f636f6c3a20"
-            + String(repeating: "78", count: 100) + "0d0a0d0a"),
+        (
+            200, false, false, acceptedLong,
+            "2080c87e00b7485454502f312e312031303120537769746368696e672050726f746f636f6c730d0a436f6e6e656374696f6e3a20557067726164650d0a5365632d576562536f636b65742d50726f746f636f6c3a20"
+                + String(repeating: "78", count: 100) + "0d0a0d0a"
+        ),
     ]
 
     static let request = "GET /echo HTTP/1.1\r\nHost: 127.0.0.1:8880\r\nOrigin: http://localhost\r\nConnection: Upgrade\r\n\r\n"
     static let requestDelta = "GET /echo HTTP/1.1\r\n\r\n"
-    static let requestLong = "GET /echo HTTP/1.1\r\nHost: 127.0.0.1:8880\r\nOrigin: http://localhost\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "
+    static let requestLong =
+        "GET /echo HTTP/1.1\r\nHost: 127.0.0.1:8880\r\nOrigin: http://localhost\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: "
         + String(repeating: "y", count: 100) + "\r\n\r\n"
 
     /// `mc._create_add_channel_request(channel, handshake, encoding=)`.
     static let addChannelRequests: [(channel: UInt32, delta: Bool, handshake: String, hex: String)] = [
-        (2, false, request,
-         "00025b474554202f6563686f20485454502f312e310d0a486f73743a203132372e302e302e313a383838300d0a4f726967696e3a20687474703a2f2f6c6f63616c686f73740d0a436f6e6e656374696f6e3a20557067726164650d0a0d0a"),
+        (
+            2, false, request,
+            "00025b474554202f6563686f20485454502f312e310d0a486f73743a203132372e302e302e313a383838300d0a4f726967696e3a20687474703a2f2f6c6f63616c686f73740d0a436f6e6e656374696f6e3a20557067726164650d0a0d0a"
+        ),
         (3, true, requestDelta, "010316474554202f6563686f20485454502f312e310d0a0d0a"),
-        (16384, false, requestLong,
-         "00c040007e00d9474554202f6563686f20485454502f312e310d0a486f73743a203132372e302e302e313a383838300d0a4f726967696e3a20687474703a2f2f6c6f63616c686f73740d0a436f6e6e656374696f6e3a20557067726164650d0a5365632d576562536f636b65742d50726f746f636f6c3a20"
-            + String(repeating: "79", count: 100) + "0d0a0d0a"),
+        (
+            16384, false, requestLong,
+            "00c040007e00d9474554202f6563686f20485454502f312e310d0a486f73743a203132372e302e302e313a383838300d0a4f726967696e3a20687474703a2f2f6c6f63616c686f73740d0a436f6e6e656374696f6e3a20557067726164650d0a5365632d576562536f636b65742d50726f746f636f6c3a20"
+                + String(repeating: "79", count: 100) + "0d0a0d0a"
+        ),
     ]
 
     /// Every physical binary message the standalone server
@@ -80,17 +90,17 @@ enum Golden {
     /// channel 2 with an empty close frame. Recorded by wrapping
     /// `mc._MuxReaderThread._receive_message` (capture.py in the doc).
     enum Capture {
-        static let implicitChannelQuota = "0040017e2000"         // FlowControl(1, 8192)
-        static let slots = "0080407e2000"                        // NewChannelSlot(64 slots, 8192 quota)
-        static let channel2Accepted =                             // AddChannelResponse(2, 101)
+        static let implicitChannelQuota = "0040017e2000"  // FlowControl(1, 8192)
+        static let slots = "0080407e2000"  // NewChannelSlot(64 slots, 8192 quota)
+        static let channel2Accepted =  // AddChannelResponse(2, 101)
             "00200239485454502f312e312031303120537769746368696e672050726f746f636f6c730d0a436f6e6e656374696f6e3a20557067726164650d0a0d0a"
-        static let replenishTest = "00400205"                    // FlowControl(2, 5): 4 bytes + 1 for the message start
-        static let echoTest = "028174657374"                     // channel 2, FIN text "test"
-        static let replenishBinary = "00400203"                  // FlowControl(2, 3)
-        static let echoBinary = "028200ff"                       // channel 2, FIN binary 00 ff
-        static let replenishImplicit = "00400118"                // FlowControl(1, 24)
+        static let replenishTest = "00400205"  // FlowControl(2, 5): 4 bytes + 1 for the message start
+        static let echoTest = "028174657374"  // channel 2, FIN text "test"
+        static let replenishBinary = "00400203"  // FlowControl(2, 3)
+        static let echoBinary = "028200ff"  // channel 2, FIN binary 00 ff
+        static let replenishImplicit = "00400118"  // FlowControl(1, 24)
         static let echoImplicit = "01816f6e2074686520696d706c69636974206368616e6e656c"  // channel 1 text
-        static let replenishClose = "00400201"                   // FlowControl(2, 1): an empty close costs 1
-        static let closeChannel2 = "028803e8"                    // channel 2, close 1000
+        static let replenishClose = "00400201"  // FlowControl(2, 1): an empty close costs 1
+        static let closeChannel2 = "028803e8"  // channel 2, close 1000
     }
 }

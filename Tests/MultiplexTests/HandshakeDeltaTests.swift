@@ -1,6 +1,7 @@
-@testable import Multiplex
 import SwitchboardCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("Delta-encoded handshakes: header arithmetic over the delta base")
 struct HandshakeDeltaTests {

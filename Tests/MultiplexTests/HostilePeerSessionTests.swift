@@ -1,7 +1,8 @@
-@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import Testing
+
+@testable import Multiplex
 
 /// What a hostile client can make a server's mux session do (issue 17, defects 2-4):
 /// answer without bound, accept unbounded bytes as one control frame, or decode far
@@ -11,9 +12,10 @@ struct HostilePeerSessionTests {
     /// One physical message holding `count` AddChannelRequests to an unrouted path.
     static func refusedRequests(_ count: Int) -> WebSocketMessage {
         let handshake = ByteBuffer(string: "GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        return controlMessage((0..<count).map { n in
-            .addChannelRequest(MuxAddChannelRequest(channel: MuxChannelID(UInt32(2 + n))!, handshake: handshake))
-        })
+        return controlMessage(
+            (0..<count).map { n in
+                .addChannelRequest(MuxAddChannelRequest(channel: MuxChannelID(UInt32(2 + n))!, handshake: handshake))
+            })
     }
 
     static func controlMessage(_ blocks: [MuxControlBlock]) -> WebSocketMessage {
@@ -30,7 +32,10 @@ struct HostilePeerSessionTests {
         let refusals = blocks.filter { if case .addChannelResponse = $0 { return true } else { return false } }
         #expect(refusals.count <= 16, "answers past the bound: \(refusals.count)")
         #expect(host.physicalFailure == .policyViolation)
-        guard case .dropChannel(let drop)? = blocks.last else { Issue.record("no DropChannel: \(blocks.suffix(2))"); return }
+        guard case .dropChannel(let drop)? = blocks.last else {
+            Issue.record("no DropChannel: \(blocks.suffix(2))")
+            return
+        }
         #expect(drop.channel == .control && drop.reason?.code == .physicalConnectionFailed)
         // Nothing more is read or answered once the connection failed.
         session.receive(Self.refusedRequests(10))

@@ -1,12 +1,13 @@
 import JSONRPC
-@testable import Multiplex
 import NIOCore
 import PerMessageDeflate
 import Switchboard
 import SwitchboardCore
+import SwitchboardExamples
 import SwitchboardTestSupport
 import Testing
-import SwitchboardExamples
+
+@testable import Multiplex
 
 /// Our server and client over 127.0.0.1 with multiplexing negotiated.
 @Suite("Mux over loopback: channels of one socket", .serialized)
@@ -19,13 +20,16 @@ struct MuxLoopbackTests {
         var rpc = SubprotocolRegistry(requiresSubprotocol: true)
         rpc.register(JSONRPCHandler.defaultToken, JSONRPCDemo.handler())
         routes.add("/rpc", rpc)
-        routes.add("/whoami", handler: ClosureWebSocketHandler { inbound, outbound, context in
-            try await outbound.send(text: "\(context.request.path) \(context.subprotocol ?? "-") \(context.extensions.joined(separator: ","))")
-            for try await _ in inbound {}
-        })
-        return WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes,
-                                            extensions: [PerMessageDeflate(), Multiplex(configuration: mux), Multiplex(revision: .draft06)],
-                                            shutdownTimeout: .seconds(1))
+        routes.add(
+            "/whoami",
+            handler: ClosureWebSocketHandler { inbound, outbound, context in
+                try await outbound.send(text: "\(context.request.path) \(context.subprotocol ?? "-") \(context.extensions.joined(separator: ","))")
+                for try await _ in inbound {}
+            })
+        return WebSocketServerConfiguration(
+            host: "127.0.0.1", port: 0, routes: routes,
+            extensions: [PerMessageDeflate(), Multiplex(configuration: mux), Multiplex(revision: .draft06)],
+            shutdownTimeout: .seconds(1))
     }
 
     static func client(_ extensions: [any WebSocketExtensionFactory] = [PerMessageDeflate(), Multiplex()]) -> WebSocketClientConfiguration {
@@ -128,16 +132,19 @@ struct MuxLoopbackTests {
         var configuration = Self.server()
         var routes = WebSocketRoutes()
         routes.add("/echo", handler: echoHandler)
-        routes.add("/flood", handler: ClosureWebSocketHandler { _, outbound, _ in
-            for i in 0..<1024 {
-                try await outbound.send(binary: ByteBuffer(repeating: UInt8(truncatingIfNeeded: i), count: 1024))
-                sent.withLock { $0 += 1 }
-            }
-        })
+        routes.add(
+            "/flood",
+            handler: ClosureWebSocketHandler { _, outbound, _ in
+                for i in 0..<1024 {
+                    try await outbound.send(binary: ByteBuffer(repeating: UInt8(truncatingIfNeeded: i), count: 1024))
+                    sent.withLock { $0 += 1 }
+                }
+            })
         configuration.routes = routes
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
             // No deflate: quota counts the bytes on the wire, and these messages would compress to nothing.
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([Multiplex()])) { inbound, outbound, context in
+            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([Multiplex()])) {
+                inbound, outbound, context in
                 let flood = try await context.openChannel(path: "/flood")
                 try await Task.sleep(for: .seconds(1))  // not reading: the server's handler must stall
                 let stalledAt = sent.value
@@ -149,7 +156,8 @@ struct MuxLoopbackTests {
                 var count = 0
                 var inOrder = true
                 for try await message in flood.inbound {
-                    inOrder = inOrder && message.data.readableBytes == 1024
+                    inOrder =
+                        inOrder && message.data.readableBytes == 1024
                         && message.data.readableBytesView.allSatisfy { $0 == UInt8(truncatingIfNeeded: count) }
                     count += 1
                 }
@@ -162,7 +170,8 @@ struct MuxLoopbackTests {
     func shutdown() async throws {
         try await withLoopbackServer(Self.server(), seconds: 30) { server, port in
             let ended = Locked<[String]>([])
-            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
+            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) {
+                inbound, outbound, context in
                 let echo = try await context.openChannel(path: "/echo")
                 try await echo.outbound.send(text: "before")
                 var iterator = echo.inbound.makeAsyncIterator()

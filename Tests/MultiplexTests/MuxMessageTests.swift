@@ -1,7 +1,8 @@
-@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("Multiplexed messages: channel ID, then control blocks or one logical frame")
 struct MuxMessageTests {
@@ -14,13 +15,15 @@ struct MuxMessageTests {
         typealias C = Golden.Capture
         #expect(try MuxMessage(parsing: buffer(hex: C.implicitChannelQuota)) == .control([.flowControl(.init(channel: .implicit, quota: 8192))]))
         #expect(try MuxMessage(parsing: buffer(hex: C.slots)) == .control([.newChannelSlot(.init(slots: 64, initialQuota: 8192))]))
-        #expect(try MuxMessage(parsing: buffer(hex: C.channel2Accepted))
-            == .control([.addChannelResponse(.init(channel: 2, handshake: Golden.accepted))]))
+        #expect(
+            try MuxMessage(parsing: buffer(hex: C.channel2Accepted))
+                == .control([.addChannelResponse(.init(channel: 2, handshake: Golden.accepted))]))
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishTest)) == .control([.flowControl(.init(channel: 2, quota: 5))]))
         #expect(try MuxMessage(parsing: buffer(hex: C.echoTest)) == .frame(2, frame(.text, "test")))
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishBinary)) == .control([.flowControl(.init(channel: 2, quota: 3))]))
-        #expect(try MuxMessage(parsing: buffer(hex: C.echoBinary))
-            == .frame(2, WebSocketFrame(opcode: .binary, payload: buffer(hex: "00ff"))))
+        #expect(
+            try MuxMessage(parsing: buffer(hex: C.echoBinary))
+                == .frame(2, WebSocketFrame(opcode: .binary, payload: buffer(hex: "00ff"))))
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishImplicit)) == .control([.flowControl(.init(channel: .implicit, quota: 24))]))
         #expect(try MuxMessage(parsing: buffer(hex: C.echoImplicit)) == .frame(.implicit, frame(.text, "on the implicit channel")))
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishClose)) == .control([.flowControl(.init(channel: 2, quota: 1))]))
@@ -42,8 +45,11 @@ struct MuxMessageTests {
             for byte in 0...255 {
                 let header = MuxFrameHeader(byte: UInt8(byte))
                 #expect(header.byte == UInt8(byte))
-                let message = MuxMessage.frame(channel, WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits,
-                                                                       opcode: header.opcode, payload: ByteBuffer(string: "x")))
+                let message = MuxMessage.frame(
+                    channel,
+                    WebSocketFrame(
+                        fin: header.fin, reservedBits: header.reservedBits,
+                        opcode: header.opcode, payload: ByteBuffer(string: "x")))
                 let payload = message.payload()
                 #expect(payload.readableBytes == message.encodedLength)
                 #expect(try MuxMessage(parsing: payload) == message)
@@ -76,12 +82,14 @@ struct MuxMessageTests {
 
     @Test("a text physical message is 2001")
     func textMessage() {
-        #expect(dropCode { () throws(MuxWireError) in
-            _ = try MuxMessage(parsing: WebSocketMessage(kind: .text, data: buffer(hex: "0281")))
-        } == .invalidEncapsulatingMessage)
-        #expect(dropCode { () throws(MuxWireError) in
-            _ = try MuxMessage(parsing: WebSocketMessage(kind: .binary, data: buffer(hex: "0281")))
-        } == nil)
+        #expect(
+            dropCode { () throws(MuxWireError) in
+                _ = try MuxMessage(parsing: WebSocketMessage(kind: .text, data: buffer(hex: "0281")))
+            } == .invalidEncapsulatingMessage)
+        #expect(
+            dropCode { () throws(MuxWireError) in
+                _ = try MuxMessage(parsing: WebSocketMessage(kind: .binary, data: buffer(hex: "0281")))
+            } == nil)
     }
 
     @Test("an empty or cut channel ID is 2002", arguments: ["", "80", "c000", "e00000", "8002"])

@@ -1,8 +1,9 @@
-@testable import Multiplex
 import NIOCore
 import PerMessageDeflate
 import SwitchboardCore
 import Testing
+
+@testable import Multiplex
 
 /// The draft's negotiation rules, which are Multiplex's own: the core only lets an
 /// extension adopt what was accepted before it.
@@ -30,17 +31,21 @@ struct MuxNegotiationTests {
         #expect((client.first as? MultiplexExtension)?.channelExtensions.map(\.name) == ["permessage-deflate"])
     }
 
-    @Test("Without an accepted mux token every extension is the physical connection's", arguments: [
-        "permessage-deflate, mux; quota=x", "permessage-deflate",
-    ])
+    @Test(
+        "Without an accepted mux token every extension is the physical connection's",
+        arguments: [
+            "permessage-deflate, mux; quota=x", "permessage-deflate",
+        ])
     func noMux(header: String) throws {
         #expect(try Self.negotiate(header).extensions.map(\.name) == ["permessage-deflate"])
     }
 
-    @Test("One multiplexer: the server's first that the client offered, whatever the client's order", arguments: [
-        ("mux_DO_NOT_USE, mux", "mux"), ("mux, mux_DO_NOT_USE", "mux"), ("mux_DO_NOT_USE", "mux_DO_NOT_USE"),
-        ("mux; quota=x, mux_DO_NOT_USE", "mux_DO_NOT_USE"),
-    ])
+    @Test(
+        "One multiplexer: the server's first that the client offered, whatever the client's order",
+        arguments: [
+            ("mux_DO_NOT_USE, mux", "mux"), ("mux, mux_DO_NOT_USE", "mux"), ("mux_DO_NOT_USE", "mux_DO_NOT_USE"),
+            ("mux; quota=x, mux_DO_NOT_USE", "mux_DO_NOT_USE"),
+        ])
     func oneMultiplexer(offer: String, answer: String) throws {
         let negotiated = try Self.negotiate(offer)
         #expect(negotiated.extensions.map(\.name) == [answer])
@@ -52,7 +57,10 @@ struct MuxNegotiationTests {
         let (session, host) = try serverSession(serverExtensions: Self.serverFactories)
         _ = host.takeControl()
         session.receive(addChannel(2, extra: "Sec-WebSocket-Extensions: mux; quota=10, permessage-deflate\r\n"))
-        guard case .addChannelResponse(let response)? = host.takeControl().first else { Issue.record("no response"); return }
+        guard case .addChannelResponse(let response)? = host.takeControl().first else {
+            Issue.record("no response")
+            return
+        }
         let text = String(buffer: response.handshake)
         #expect(!response.rejected && text.contains("permessage-deflate") && !text.contains("mux"), "\(text)")
         #expect(host.opened.first?.channel.extensions == ["permessage-deflate"])

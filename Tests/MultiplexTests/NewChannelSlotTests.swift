@@ -1,6 +1,7 @@
-@testable import Multiplex
 import NIOCore
 import Testing
+
+@testable import Multiplex
 
 @Suite("NewChannelSlot (control opcode 4)")
 struct NewChannelSlotTests {
@@ -18,7 +19,10 @@ struct NewChannelSlotTests {
             #expect(try decodeBlock(hex: g.hex) == .newChannelSlot(MuxNewChannelSlot(slots: g.slots, initialQuota: g.quota)))
         }
         let fallback = try decodeBlock(hex: Golden.fallbackNewChannelSlot)
-        guard case .newChannelSlot(let block) = fallback else { Issue.record("not NewChannelSlot"); return }
+        guard case .newChannelSlot(let block) = fallback else {
+            Issue.record("not NewChannelSlot")
+            return
+        }
         #expect(block.fallback && block.slots == 0 && block.initialQuota == 0)
     }
 

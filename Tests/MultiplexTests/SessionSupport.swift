@@ -1,8 +1,9 @@
 import Logging
-@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import SwitchboardTestSupport
+
+@testable import Multiplex
 
 /// A transport stand-in that records what a session asks of it.
 final class RecordingHost: MuxSessionHost {
@@ -55,9 +56,11 @@ let echoHandler = ClosureWebSocketHandler { inbound, outbound, _ in
 }
 
 /// A server session for `/echo` (and `/chat` requiring the `chat.v1` subprotocol), started on a recording host.
-func serverSession(configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000",
-                   limits: WebSocketLimits = .default, serverExtensions: [any WebSocketExtensionFactory] = [],
-                   logger: Logger = Logger(label: "test")) throws -> (MuxSession, RecordingHost) {
+func serverSession(
+    configuration: MuxConfiguration = .init(), offer: String = "mux; quota=1000",
+    limits: WebSocketLimits = .default, serverExtensions: [any WebSocketExtensionFactory] = [],
+    logger: Logger = Logger(label: "test")
+) throws -> (MuxSession, RecordingHost) {
     var routes = WebSocketRoutes()
     routes.add("/echo", handler: echoHandler)
     var chat = SubprotocolRegistry(requiresSubprotocol: true)
@@ -66,9 +69,10 @@ func serverSession(configuration: MuxConfiguration = .init(), offer: String = "m
     let handshake = WebSocketServerHandshake(routes: routes, extensions: serverExtensions)
     let (_, ext) = Multiplex(configuration: configuration).serverAccept(try ExtensionHeader.parse([offer]))!
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost", "Origin": "http://localhost"])
-    let session = (ext as! MultiplexExtension).makeSession(MuxSessionSetup(
-        role: .server, request: physical, limits: limits,
-        acceptChannel: { handshake.evaluate($0) }, logger: logger))
+    let session = (ext as! MultiplexExtension).makeSession(
+        MuxSessionSetup(
+            role: .server, request: physical, limits: limits,
+            acceptChannel: { handshake.evaluate($0) }, logger: logger))
     let host = RecordingHost()
     session.start(host: host)
     return (session, host)
@@ -78,12 +82,15 @@ func serverSession(configuration: MuxConfiguration = .init(), offer: String = "m
 func clientSession(slots: Int = 4, quota: Int = 1000, implicitQuota: Int = 1000) throws -> (MuxSession, RecordingHost) {
     let ext = try Multiplex().clientAccept(ExtensionOffer("mux"))
     let physical = HandshakeRequest(target: "/echo", headers: ["Host": "localhost"])
-    let session = (ext as! MultiplexExtension).makeSession(MuxSessionSetup(
-        role: .client, request: physical, limits: .default, logger: Logger(label: "test")))
+    let session = (ext as! MultiplexExtension).makeSession(
+        MuxSessionSetup(
+            role: .client, request: physical, limits: .default, logger: Logger(label: "test")))
     let host = RecordingHost()
     session.start(host: host)
-    session.receive(control(.flowControl(MuxFlowControl(channel: 1, quota: implicitQuota)),
-                            .newChannelSlot(MuxNewChannelSlot(slots: slots, initialQuota: quota))))
+    session.receive(
+        control(
+            .flowControl(MuxFlowControl(channel: 1, quota: implicitQuota)),
+            .newChannelSlot(MuxNewChannelSlot(slots: slots, initialQuota: quota))))
     return (session, host)
 }
 
@@ -103,8 +110,11 @@ func text(_ string: String, fin: Bool = true) -> WebSocketFrame {
 
 /// An identity AddChannelRequest as mod_pywebsocket's test client writes it.
 func addChannel(_ channel: MuxChannelID, path: String = "/echo", extra: String = "") -> WebSocketMessage {
-    control(.addChannelRequest(MuxAddChannelRequest(channel: channel,
-        handshake: "GET \(path) HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost\r\nConnection: Upgrade\r\n\(extra)\r\n")))
+    control(
+        .addChannelRequest(
+            MuxAddChannelRequest(
+                channel: channel,
+                handshake: "GET \(path) HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost\r\nConnection: Upgrade\r\n\(extra)\r\n")))
 }
 
 /// A log handler that keeps each line's level and message, for tests that count them.
@@ -118,8 +128,10 @@ struct RecordingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
         lines.withLock { $0.append((level, message.description)) }
     }
 }

@@ -1,9 +1,10 @@
 import Logging
-@testable import Multiplex
 import NIOCore
 import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
+
+@testable import Multiplex
 
 @Suite("Mux session, server side: slots, channels, quota, drop codes")
 struct ServerSessionTests {
@@ -11,8 +12,11 @@ struct ServerSessionTests {
     func startGrants() throws {
         let (_, host) = try serverSession(configuration: .init(maxChannels: 8, receiveWindow: 4096))
         #expect(host.sent.count == 1)
-        #expect(host.takeControl() == [.flowControl(MuxFlowControl(channel: 1, quota: 4096)),
-                                       .newChannelSlot(MuxNewChannelSlot(slots: 7, initialQuota: 4096))])
+        #expect(
+            host.takeControl() == [
+                .flowControl(MuxFlowControl(channel: 1, quota: 4096)),
+                .newChannelSlot(MuxNewChannelSlot(slots: 7, initialQuota: 4096)),
+            ])
     }
 
     @Test("An identity AddChannelRequest is routed like a socket's handshake and answered 101 without Upgrade or Accept")
@@ -21,7 +25,10 @@ struct ServerSessionTests {
         _ = host.takeControl()
         session.receive(addChannel(2, path: "/chat", extra: "Sec-WebSocket-Protocol: chat.v1\r\n"))
         let blocks = host.takeControl()
-        guard case .addChannelResponse(let response) = blocks.first else { Issue.record("no response: \(blocks)"); return }
+        guard case .addChannelResponse(let response) = blocks.first else {
+            Issue.record("no response: \(blocks)")
+            return
+        }
         #expect(response.channel == 2 && !response.rejected)
         let text = String(buffer: response.handshake)
         #expect(text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
@@ -64,8 +71,9 @@ struct ServerSessionTests {
         let (session, host) = try serverSession()
         session.receive(addChannel(2, path: "/echo"))
         _ = host.takeControl()
-        let delta = MuxAddChannelRequest(channel: 3, encoding: .delta,
-                                         handshake: "GET /chat HTTP/1.1\r\nSec-WebSocket-Protocol: chat.v1\r\n\r\n")
+        let delta = MuxAddChannelRequest(
+            channel: 3, encoding: .delta,
+            handshake: "GET /chat HTTP/1.1\r\nSec-WebSocket-Protocol: chat.v1\r\n\r\n")
         session.receive(control(.addChannelRequest(delta)))
         #expect(host.opened.map(\.channel.subprotocol) == [nil, "chat.v1"])
         #expect(host.opened.last?.channel.request.headers.single("Origin") == "http://localhost")  // from the base
@@ -302,11 +310,18 @@ struct ClientSessionTests {
         var result: Result<OpenedLogicalChannel, any Error>?
         let request = HandshakeRequest(target: "/rpc", headers: ["Host": "localhost", "Connection": "Upgrade", "Sec-WebSocket-Protocol": "jsonrpc"])
         session.openChannel(request: request, subprotocols: ["jsonrpc"]) { result = $0 }
-        guard case .addChannelRequest(let block) = host.takeControl().first else { Issue.record("no request"); return }
+        guard case .addChannelRequest(let block) = host.takeControl().first else {
+            Issue.record("no request")
+            return
+        }
         let text = String(buffer: block.handshake)
         #expect(text.hasPrefix("GET /rpc HTTP/1.1\r\n") && !text.contains("Sec-WebSocket-Key"))
-        session.receive(control(.addChannelResponse(MuxAddChannelResponse(channel: block.channel,
-            handshake: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: jsonrpc\r\n\r\n"))))
+        session.receive(
+            control(
+                .addChannelResponse(
+                    MuxAddChannelResponse(
+                        channel: block.channel,
+                        handshake: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: jsonrpc\r\n\r\n"))))
         #expect(try result?.get().subprotocol == "jsonrpc")
         #expect(host.takeControl().contains(.flowControl(MuxFlowControl(channel: block.channel, quota: MuxConfiguration().receiveWindow))))
         var sent = false
@@ -320,9 +335,16 @@ struct ClientSessionTests {
         let (session, host) = try clientSession()
         var result: Result<OpenedLogicalChannel, any Error>?
         session.openChannel(request: HandshakeRequest(target: "/echo", headers: ["Host": "localhost"]), subprotocols: []) { result = $0 }
-        guard case .addChannelRequest(let block) = host.takeControl().first else { Issue.record("no request"); return }
-        session.receive(control(.addChannelResponse(MuxAddChannelResponse(channel: block.channel,
-            handshake: "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: other\r\n\r\n"))))
+        guard case .addChannelRequest(let block) = host.takeControl().first else {
+            Issue.record("no request")
+            return
+        }
+        session.receive(
+            control(
+                .addChannelResponse(
+                    MuxAddChannelResponse(
+                        channel: block.channel,
+                        handshake: "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: other\r\n\r\n"))))
         #expect(throws: WebSocketError.self) { try result?.get() }
         #expect(host.drops().map(\.0) == [block.channel])
     }
@@ -332,8 +354,12 @@ struct ClientSessionTests {
         let (session, host) = try clientSession()
         var result: Result<OpenedLogicalChannel, any Error>?
         session.openChannel(request: HandshakeRequest(target: "/x", headers: ["Host": "localhost"]), subprotocols: []) { result = $0 }
-        guard case .addChannelRequest(let block) = host.takeControl().first else { Issue.record("no request"); return }
-        let refusal = control(.addChannelResponse(MuxAddChannelResponse(channel: block.channel, rejected: true, handshake: "HTTP/1.1 400 Bad Request\r\n\r\n")))
+        guard case .addChannelRequest(let block) = host.takeControl().first else {
+            Issue.record("no request")
+            return
+        }
+        let refusal = control(
+            .addChannelResponse(MuxAddChannelResponse(channel: block.channel, rejected: true, handshake: "HTTP/1.1 400 Bad Request\r\n\r\n")))
         session.receive(refusal)
         session.receive(refusal)
         #expect(throws: MultiplexError.channelRefused("the server refused the channel (status 400)")) { try result?.get() }

@@ -1,4 +1,3 @@
-@testable import Multiplex
 import NIOCore
 import NIOPosix
 import Switchboard
@@ -6,13 +5,16 @@ import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
 
+@testable import Multiplex
+
 /// A client's channel opens against a server that accepts mux and then says nothing:
 /// no channel slot, no answer. The wait must end.
 @Suite("Mux: opening a channel on a silent server")
 struct SilentServerTests {
     static func client(handshakeTimeout: TimeAmount) -> WebSocketClientConfiguration {
-        WebSocketClientConfiguration(extensions: [Multiplex()], connection: .init(closeTimeout: .milliseconds(500)),
-                                     handshakeTimeout: handshakeTimeout)
+        WebSocketClientConfiguration(
+            extensions: [Multiplex()], connection: .init(closeTimeout: .milliseconds(500)),
+            handshakeTimeout: handshakeTimeout)
     }
 
     @Test("openChannel fails with channelRefused after the client's handshake timeout")
@@ -71,11 +73,14 @@ func withSilentMuxServer(_ body: @escaping @Sendable (_ port: Int) async throws 
                         for try await chunk in inbound where !answered {
                             head += String(buffer: chunk)
                             guard head.contains("\r\n\r\n") else { continue }
-                            let key = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }
+                            let key =
+                                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }
                                 .map { $0.dropFirst("sec-websocket-key:".count).trimmingHTTPWhitespace() } ?? ""
-                            try await outbound.write(ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                                + "Connection: Upgrade\r\nSec-WebSocket-Accept: \(WebSocketServerHandshake.acceptValue(forKey: key))\r\n"
-                                + "Sec-WebSocket-Extensions: mux\r\n\r\n"))
+                            try await outbound.write(
+                                ByteBuffer(
+                                    string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                        + "Connection: Upgrade\r\nSec-WebSocket-Accept: \(WebSocketServerHandshake.acceptValue(forKey: key))\r\n"
+                                        + "Sec-WebSocket-Extensions: mux\r\n\r\n"))
                             answered = true
                         }
                     }

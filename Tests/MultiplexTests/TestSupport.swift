@@ -1,5 +1,6 @@
-@testable import Multiplex
 import NIOCore
+
+@testable import Multiplex
 
 /// A buffer holding the bytes written in hex (spaces allowed).
 func buffer(hex: String) -> ByteBuffer {

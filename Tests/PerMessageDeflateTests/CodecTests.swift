@@ -4,23 +4,23 @@ import SwitchboardCore
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Peak resident memory of this process so far, in bytes.
 private func peakRSS() -> Int {
     var usage = rusage()
     #if canImport(Glibc)
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     #else
-    getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF, &usage)
     #endif
     #if canImport(Darwin)
-    return Int(usage.ru_maxrss)         // bytes on Darwin
+        return Int(usage.ru_maxrss)  // bytes on Darwin
     #else
-    return Int(usage.ru_maxrss) * 1024  // KiB on Linux
+        return Int(usage.ru_maxrss) * 1024  // KiB on Linux
     #endif
 }
 
@@ -30,13 +30,16 @@ private let sizes = [0, 1, 10, 63, 64, 65, 1000, 4096, 65536, 1 << 20]
 struct CodecTests {
     // MARK: Round trips
 
-    @Test("§7.2: messages of 0 B to 1 MiB arrive intact both ways, compressible or not",
-          arguments: sizes, [WebSocketMessage.Kind.text, .binary])
+    @Test(
+        "§7.2: messages of 0 B to 1 MiB arrive intact both ways, compressible or not",
+        arguments: sizes, [WebSocketMessage.Kind.text, .binary])
     func roundTrip(size: Int, kind: WebSocketMessage.Kind) throws {
         var link = try Link()
         for (index, compressible) in [true, false].enumerated() {
             let seed = UInt64(size * 4 + index)
-            let bytes = kind == .text ? textBytes(size, compressible: compressible, seed: seed)
+            let bytes =
+                kind == .text
+                ? textBytes(size, compressible: compressible, seed: seed)
                 : compressible ? compressibleBytes(size, seed: seed) : incompressibleBytes(size, seed: seed)
             #expect(bytes.count == size)
             for from in [WebSocketRole.client, .server] {
@@ -55,8 +58,9 @@ struct CodecTests {
 
     @Test("§7.2: messages keep flowing both ways, interleaved, over many messages")
     func manyMessages() throws {
-        var link = try Link(server: PerMessageDeflate(configuration: .init(maxWindowBits: 9)),
-                            client: PerMessageDeflate(configuration: .init(maxWindowBits: 15, peerMaxWindowBits: 9)))
+        var link = try Link(
+            server: PerMessageDeflate(configuration: .init(maxWindowBits: 9)),
+            client: PerMessageDeflate(configuration: .init(maxWindowBits: 15, peerMaxWindowBits: 9)))
         #expect(link.response.description == "permessage-deflate; server_max_window_bits=9; client_max_window_bits=12")
         for i in 0..<200 {
             let bytes = compressibleBytes(100 + i * 37, seed: UInt64(i))
@@ -67,14 +71,17 @@ struct CodecTests {
 
     // MARK: Fragmentation (§6.1, §7.2.1)
 
-    @Test("§6.1: RSV1 only on the first frame of a fragmented message; fragments form one DEFLATE stream",
-          arguments: [WebSocketRole.client, .server], [true, false])
+    @Test(
+        "§6.1: RSV1 only on the first frame of a fragmented message; fragments form one DEFLATE stream",
+        arguments: [WebSocketRole.client, .server], [true, false])
     func fragmented(from role: WebSocketRole, compressible: Bool) throws {
         var link = try Link()
         link.client.maxOutgoingFrameSize = 4096
         link.server.maxOutgoingFrameSize = 4096
         for kind in [WebSocketMessage.Kind.binary, .text] {
-            let bytes = kind == .text ? textBytes(100_000, compressible: compressible, seed: 7)
+            let bytes =
+                kind == .text
+                ? textBytes(100_000, compressible: compressible, seed: 7)
                 : compressible ? compressibleBytes(100_000, seed: 7) : incompressibleBytes(100_000, seed: 7)
             let delivery = try link.send(message(kind, bytes), from: role)
             #expect(delivery.events == [event(kind, bytes)])
@@ -168,10 +175,11 @@ struct CodecTests {
     func rsv1OnContinuation() throws {
         // After an uncompressed first frame...
         var link = try Link()
-        var events = deliver(clientWire([
-            WebSocketFrame(fin: false, opcode: .text, payload: ByteBuffer(string: "abc")),
-            WebSocketFrame(fin: true, reservedBits: .rsv1, opcode: .continuation, payload: ByteBuffer(string: "def")),
-        ]), to: &link.server)
+        var events = deliver(
+            clientWire([
+                WebSocketFrame(fin: false, opcode: .text, payload: ByteBuffer(string: "abc")),
+                WebSocketFrame(fin: true, reservedBits: .rsv1, opcode: .continuation, payload: ByteBuffer(string: "def")),
+            ]), to: &link.server)
         #expect(events == [.failed(1002)])
 
         // ... and after a compressed one.
@@ -196,7 +204,8 @@ struct CodecTests {
 
     // MARK: Context takeover (§7.1.1)
 
-    @Test("§7.1.1: with context takeover a repeated message costs a fraction; without, it costs the same", arguments: [WebSocketRole.client, .server])
+    @Test(
+        "§7.1.1: with context takeover a repeated message costs a fraction; without, it costs the same", arguments: [WebSocketRole.client, .server])
     func contextTakeover(from role: WebSocketRole) throws {
         let bytes = compressibleBytes(300, seed: 11) + incompressibleBytes(1700, seed: 12)  // 2 KiB, mostly random
 
@@ -216,7 +225,9 @@ struct CodecTests {
         #expect(first2.wire.first?.payload == second2.wire.first?.payload, "a fresh stream every message: the same bytes")
     }
 
-    @Test("§7.2.1: an idle connection frees its compressor; with context takeover the peer still reads what follows, and later messages use history again", arguments: [WebSocketRole.client, .server])
+    @Test(
+        "§7.2.1: an idle connection frees its compressor; with context takeover the peer still reads what follows, and later messages use history again",
+        arguments: [WebSocketRole.client, .server])
     func idleReleaseKeepsTheStreamValid(from role: WebSocketRole) throws {
         let bytes = compressibleBytes(300, seed: 21) + incompressibleBytes(1700, seed: 22)
         var link = try Link()
@@ -224,7 +235,7 @@ struct CodecTests {
         link.client.releaseIdleMemory()
         link.server.releaseIdleMemory()
         let afterRelease = try link.send(message(.binary, bytes), from: role)  // no history: as long as the first
-        let third = try link.send(message(.binary, bytes), from: role)        // history again
+        let third = try link.send(message(.binary, bytes), from: role)  // history again
         #expect(first.events == [.binary(bytes)] && afterRelease.events == [.binary(bytes)] && third.events == [.binary(bytes)])
         #expect(afterRelease.wire.first?.payload == first.wire.first?.payload, "a fresh stream: the first message's bytes again")
         #expect(third.wireBytes * 10 < first.wireBytes, "third: \(third.wireBytes) B, first: \(first.wireBytes) B")
@@ -233,7 +244,9 @@ struct CodecTests {
     @Test("§7.1.1.2: a server that asks for client_no_context_takeover gets it, and both ends forget between messages")
     func serverAsksClientNoContextTakeover() throws {
         var link = try Link(server: PerMessageDeflate(configuration: .init(noContextTakeover: true, requestPeerNoContextTakeover: true)))
-        #expect(link.response.description == "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12")
+        #expect(
+            link.response.description
+                == "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12")
         let bytes = compressibleBytes(5000, seed: 5)
         for role in [WebSocketRole.client, .server, .client, .server] {
             let a = try link.send(message(.text, bytes), from: role)
@@ -274,17 +287,24 @@ struct CodecTests {
         var events = deliver(serverWire([WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: hello))]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
         // §7.2.3.1, the same message in two fragments: 0x41 0x03 0xf2 0x48 0xcd, 0x80 0x04 0xc9 0xc9 0x07 0x00.
-        events = deliver(serverWire([
-            WebSocketFrame(fin: false, reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD])),
-            WebSocketFrame(fin: true, opcode: .continuation, payload: ByteBuffer(bytes: [0xC9, 0xC9, 0x07, 0x00])),
-        ]), to: &link.client)
+        events = deliver(
+            serverWire([
+                WebSocketFrame(fin: false, reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD])),
+                WebSocketFrame(fin: true, opcode: .continuation, payload: ByteBuffer(bytes: [0xC9, 0xC9, 0x07, 0x00])),
+            ]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
         // §7.2.3.2: the second "Hello" with context takeover refers to the first: 0xf2 0x00 0x11 0x00 0x00.
-        events = deliver(serverWire([WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x00, 0x11, 0x00, 0x00]))]), to: &link.client)
+        events = deliver(
+            serverWire([WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x00, 0x11, 0x00, 0x00]))]),
+            to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
         // §7.2.3.3: "Hello" in a stored (uncompressed) DEFLATE block: 0x00 0x05 0x00 0xfa 0xff 0x48 0x65 0x6c 0x6c 0x6f 0x00.
-        events = deliver(serverWire([WebSocketFrame(reservedBits: .rsv1, opcode: .text,
-                                                    payload: ByteBuffer(bytes: [0x00, 0x05, 0x00, 0xFA, 0xFF, 0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x00]))]), to: &link.client)
+        events = deliver(
+            serverWire([
+                WebSocketFrame(
+                    reservedBits: .rsv1, opcode: .text,
+                    payload: ByteBuffer(bytes: [0x00, 0x05, 0x00, 0xFA, 0xFF, 0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x00]))
+            ]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
     }
 
@@ -295,10 +315,11 @@ struct CodecTests {
         // with 00 00 ff ff appended, the payload decompresses "in the same manner" as any other.
         let rfcPayload: [UInt8] = [0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0x00]
         var link = try Link()
-        let events = deliver(serverWire([
-            WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: rfcPayload)),
-            WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])),
-        ]), to: &link.client)
+        let events = deliver(
+            serverWire([
+                WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: rfcPayload)),
+                WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])),
+            ]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8)), .text(Array("Hello".utf8))])
     }
 
@@ -316,8 +337,9 @@ struct CodecTests {
 
     @Test("§7.2.1: the threshold is configurable; at 0 even an empty message is compressed (00 00 00 FF FF less the tail: 00)")
     func thresholdZero() throws {
-        var link = try Link(server: PerMessageDeflate(configuration: .init(compressionThreshold: 0)),
-                            client: PerMessageDeflate(configuration: .init(compressionThreshold: 0)))
+        var link = try Link(
+            server: PerMessageDeflate(configuration: .init(compressionThreshold: 0)),
+            client: PerMessageDeflate(configuration: .init(compressionThreshold: 0)))
         for role in [WebSocketRole.client, .server] {
             let delivery = try link.send(message(.binary, []), from: role)
             #expect(delivery.wire.first?.reservedBits == .rsv1)
@@ -349,7 +371,9 @@ struct CodecTests {
     func corruptData() throws {
         var link = try Link()
         // BTYPE 11 (reserved) is an error in any DEFLATE stream.
-        let events = deliver(clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF]))]), to: &link.server)
+        let events = deliver(
+            clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF]))]), to: &link.server
+        )
         #expect(events == [.failed(1007)])
     }
 
@@ -368,8 +392,9 @@ struct CodecTests {
     /// The compressed payload (tail removed) of `count` zero bytes, made by a fresh client:
     /// a stream that starts from an empty window, so copies of it can be chained.
     private func zerosDeflated(_ count: Int) throws -> [UInt8] {
-        var link = try Link(serverLimits: WebSocketLimits(maxFrameSize: 64 << 20, maxMessageSize: 64 << 20),
-                            clientLimits: WebSocketLimits(maxFrameSize: 64 << 20, maxMessageSize: 64 << 20))
+        var link = try Link(
+            serverLimits: WebSocketLimits(maxFrameSize: 64 << 20, maxMessageSize: 64 << 20),
+            clientLimits: WebSocketLimits(maxFrameSize: 64 << 20, maxMessageSize: 64 << 20))
         try link.client.send(message(.binary, [UInt8](repeating: 0, count: count)))
         let frames = wireFrames(try outbound(&link.client), sentBy: .client)
         #expect(frames.count == 1 && frames[0].reservedBits == .rsv1)
@@ -381,7 +406,8 @@ struct CodecTests {
         let payload = try zerosDeflated(1 << 20)
         #expect(payload.count < 1200, "1 MiB of zeros deflates to about 1 KiB (\(payload.count) B)")
         var link = try Link(server: PerMessageDeflate(configuration: .init(maxDecompressedMessageSize: 64 << 10)))
-        let events = deliver(clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: payload))]), to: &link.server)
+        let events = deliver(
+            clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: payload))]), to: &link.server)
         #expect(events == [.failed(1009)])
         #expect(link.server.failure?.closeCode == .messageTooBig)
         let closing = link.server.close(code: .messageTooBig)
@@ -408,8 +434,9 @@ struct CodecTests {
         #expect(delivery.events == [.failed(1009)])
     }
 
-    @Test("bomb: 1 MiB of DEFLATE that would inflate to 1 GiB stops at the 1 MiB limit, quickly and without the gigabyte",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "bomb: 1 MiB of DEFLATE that would inflate to 1 GiB stops at the 1 MiB limit, quickly and without the gigabyte",
+        .timeLimit(.minutes(1)))
     func gigabyteBomb() throws {
         // 1024 copies of "1 MiB of zeros, deflated", each closed with its sync-flush tail so that
         // the next starts on a byte boundary: one valid stream of 1 GiB of zeros (the last tail is
@@ -465,8 +492,9 @@ struct CodecTests {
         // for messages under 256 B: valid for the 8-bit window for the same reason.
         let client = PerMessageDeflate(configuration: .init(maxWindowBits: 9, peerMaxWindowBits: 15, noContextTakeover: true))
         let clientExtension = try client.clientAccept(try element("permessage-deflate; client_max_window_bits=9"))
-        var link = Link(client: WebSocketEngine(role: .client, extensions: [clientExtension]), server: server,
-                        offer: "permessage-deflate; client_max_window_bits", response: response)
+        var link = Link(
+            client: WebSocketEngine(role: .client, extensions: [clientExtension]), server: server,
+            offer: "permessage-deflate; client_max_window_bits", response: response)
         for i in 0..<20 {
             let bytes = i % 2 == 0 ? compressibleBytes(64 + i * 9, seed: UInt64(i)) : incompressibleBytes(64 + i * 9, seed: UInt64(i))
             let delivery = try link.send(message(.binary, bytes), from: .client)
@@ -485,16 +513,20 @@ struct CodecTests {
         #expect(deliver(serverWire([frame, frame]), to: &client) == [.text(window8Message), .text(window8Message)])
     }
 
-    @Test("§7.1.2.2: our server never compresses with more than the window the client allowed",
-          arguments: 9...15)
+    @Test(
+        "§7.1.2.2: our server never compresses with more than the window the client allowed",
+        arguments: 9...15)
     func serverHonoursClientLimit(bits: Int) throws {
         // A client whose inflater has exactly `bits`: if the server used a larger window, a long-distance
         // back-reference into an earlier message would fail with "invalid distance too far back".
         let serverFactory = PerMessageDeflate(configuration: .init(maxWindowBits: 15))
         let clientFactory = PerMessageDeflate(configuration: .init(peerMaxWindowBits: bits))
         var link = try Link(server: serverFactory, client: clientFactory)
-        #expect(link.response.description == (bits < 15 ? "permessage-deflate; server_max_window_bits=\(bits); client_max_window_bits=12"
-                                                          : "permessage-deflate; client_max_window_bits=12"))
+        #expect(
+            link.response.description
+                == (bits < 15
+                    ? "permessage-deflate; server_max_window_bits=\(bits); client_max_window_bits=12"
+                    : "permessage-deflate; client_max_window_bits=12"))
         let block = incompressibleBytes(20_000, seed: UInt64(bits))
         for _ in 0..<3 {
             #expect(try link.send(message(.binary, block), from: .server).events == [.binary(block)])

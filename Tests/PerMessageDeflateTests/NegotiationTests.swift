@@ -25,21 +25,24 @@ struct ServerNegotiationTests {
         #expect(try serverResponse("permessage-deflate") == "permessage-deflate")
     }
 
-    @Test("§7.1: an offer with an unknown parameter is declined, and the next offer is accepted",
-          arguments: ["foo", "foo=1", "server_max_window", "x_no_context_takeover", "SERVER_NO_CONTEXT_TAKEOVER"])
+    @Test(
+        "§7.1: an offer with an unknown parameter is declined, and the next offer is accepted",
+        arguments: ["foo", "foo=1", "server_max_window", "x_no_context_takeover", "SERVER_NO_CONTEXT_TAKEOVER"])
     func unknownParameter(name: String) throws {
         #expect(try serverResponse("permessage-deflate; \(name), \(fallbackOffer)") == fallbackResponse)
         #expect(try serverResponse("permessage-deflate; \(name)") == nil)
     }
 
-    @Test("§7.1.2.1: server_max_window_bits with a bad value is declined, and the next offer is accepted",
-          arguments: ["7", "16", "08", "abc", "0", "-9", "9.0", "1000000000000000000000"])
+    @Test(
+        "§7.1.2.1: server_max_window_bits with a bad value is declined, and the next offer is accepted",
+        arguments: ["7", "16", "08", "abc", "0", "-9", "9.0", "1000000000000000000000"])
     func badServerWindow(value: String) throws {
         #expect(try serverResponse("permessage-deflate; server_max_window_bits=\(value), \(fallbackOffer)") == fallbackResponse)
     }
 
-    @Test("§7.1.2.1, §7.1.2.2: a window value with a sign is not 1*DIGIT and is declined (KNOWN BUG: accepted today)",
-          arguments: ["server_max_window_bits=+9", "client_max_window_bits=+10"])
+    @Test(
+        "§7.1.2.1, §7.1.2.2: a window value with a sign is not 1*DIGIT and is declined (KNOWN BUG: accepted today)",
+        arguments: ["server_max_window_bits=+9", "client_max_window_bits=+10"])
     func signedWindowValue(parameter: String) throws {
         // Int("+9") == 9, so the value is checked to be digits only.
         #expect(try serverResponse("permessage-deflate; \(parameter), \(fallbackOffer)") == fallbackResponse)
@@ -50,8 +53,9 @@ struct ServerNegotiationTests {
         #expect(try serverResponse("permessage-deflate; server_max_window_bits, \(fallbackOffer)") == fallbackResponse)
     }
 
-    @Test("§7.1.2.2: client_max_window_bits with a bad value is declined, and the next offer is accepted",
-          arguments: ["7", "16", "08", "abc", "0"])
+    @Test(
+        "§7.1.2.2: client_max_window_bits with a bad value is declined, and the next offer is accepted",
+        arguments: ["7", "16", "08", "abc", "0"])
     func badClientWindow(value: String) throws {
         #expect(try serverResponse("permessage-deflate; client_max_window_bits=\(value), \(fallbackOffer)") == fallbackResponse)
     }
@@ -61,9 +65,12 @@ struct ServerNegotiationTests {
         #expect(try serverResponse("permessage-deflate; server_max_window_bits=\"10\"") == "permessage-deflate; server_max_window_bits=10")
     }
 
-    @Test("§7.1: an offer with a duplicate parameter is declined, and the next offer is accepted",
-          arguments: ["server_no_context_takeover", "client_no_context_takeover",
-                      "server_max_window_bits=10", "client_max_window_bits=10", "client_max_window_bits"])
+    @Test(
+        "§7.1: an offer with a duplicate parameter is declined, and the next offer is accepted",
+        arguments: [
+            "server_no_context_takeover", "client_no_context_takeover",
+            "server_max_window_bits=10", "client_max_window_bits=10", "client_max_window_bits",
+        ])
     func duplicateParameter(parameter: String) throws {
         #expect(try serverResponse("permessage-deflate; \(parameter); \(parameter), \(fallbackOffer)") == fallbackResponse)
     }
@@ -74,9 +81,12 @@ struct ServerNegotiationTests {
         #expect(try serverResponse("permessage-deflate; client_max_window_bits; client_max_window_bits=11, \(fallbackOffer)") == fallbackResponse)
     }
 
-    @Test("§7.1.1.1, §7.1.1.2: a value on a no_context_takeover parameter is declined, and the next offer is accepted",
-          arguments: ["server_no_context_takeover=1", "client_no_context_takeover=1", "server_no_context_takeover=true",
-                      "client_no_context_takeover=\"x\""])
+    @Test(
+        "§7.1.1.1, §7.1.1.2: a value on a no_context_takeover parameter is declined, and the next offer is accepted",
+        arguments: [
+            "server_no_context_takeover=1", "client_no_context_takeover=1", "server_no_context_takeover=true",
+            "client_no_context_takeover=\"x\"",
+        ])
     func valueOnNoContextTakeover(parameter: String) throws {
         #expect(try serverResponse("permessage-deflate; \(parameter), \(fallbackOffer)") == fallbackResponse)
     }
@@ -84,24 +94,29 @@ struct ServerNegotiationTests {
     @Test("§7.1.2.1: server_max_window_bits=8 is declined (zlib cannot compress with an 8-bit window), and the next offer is taken")
     func serverWindow8() throws {
         #expect(try serverResponse("permessage-deflate; server_max_window_bits=8, \(fallbackOffer)") == fallbackResponse)
-        #expect(try serverResponse("permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=9")
-            == "permessage-deflate; server_max_window_bits=9")
+        #expect(
+            try serverResponse("permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=9")
+                == "permessage-deflate; server_max_window_bits=9")
         #expect(try serverResponse("permessage-deflate; server_max_window_bits=8") == nil)
     }
 
     @Test("§7.1: when every offer is declined there is no response (the connection goes on without the extension)")
     func allDeclined() throws {
-        #expect(try serverResponse("permessage-deflate; foo, permessage-deflate; server_max_window_bits=8, permessage-deflate; client_max_window_bits=16") == nil)
+        #expect(
+            try serverResponse("permessage-deflate; foo, permessage-deflate; server_max_window_bits=8, permessage-deflate; client_max_window_bits=16")
+                == nil)
     }
 
     @Test("§7.1: of several acceptable offers the first is taken")
     func firstAcceptableTaken() throws {
-        #expect(try serverResponse("permessage-deflate; server_max_window_bits=10, permessage-deflate; server_max_window_bits=11")
-            == "permessage-deflate; server_max_window_bits=10")
+        #expect(
+            try serverResponse("permessage-deflate; server_max_window_bits=10, permessage-deflate; server_max_window_bits=11")
+                == "permessage-deflate; server_max_window_bits=10")
     }
 
-    @Test("§7.1.2.1: server_max_window_bits=N: the response carries a window of at most N",
-          arguments: 9...15)
+    @Test(
+        "§7.1.2.1: server_max_window_bits=N: the response carries a window of at most N",
+        arguments: 9...15)
     func serverWindowLimit(bits: Int) throws {
         let response = try #require(try serverResponse("permessage-deflate; server_max_window_bits=\(bits)"))
         let answered = try #require(parameters(try element(response))["server_max_window_bits"].flatMap { $0 }.flatMap { Int($0) })
@@ -109,11 +124,13 @@ struct ServerNegotiationTests {
         #expect(answered == min(bits, 12))  // 12: the default maxWindowBits
     }
 
-    @Test("§7.1.2.2: client_max_window_bits without a value: the response carries the configured window",
-          arguments: [8, 9, 10, 12, 14])
+    @Test(
+        "§7.1.2.2: client_max_window_bits without a value: the response carries the configured window",
+        arguments: [8, 9, 10, 12, 14])
     func clientWindowWithoutValue(configured: Int) throws {
-        #expect(try serverResponse("permessage-deflate; client_max_window_bits", configuration: .init(peerMaxWindowBits: configured))
-            == "permessage-deflate; client_max_window_bits=\(configured)")
+        #expect(
+            try serverResponse("permessage-deflate; client_max_window_bits", configuration: .init(peerMaxWindowBits: configured))
+                == "permessage-deflate; client_max_window_bits=\(configured)")
     }
 
     @Test("§7.1.2.2: client_max_window_bits without a value and a configured 15: nothing to limit, the parameter may be left out")
@@ -127,7 +144,8 @@ struct ServerNegotiationTests {
     func clientWindow10() throws {
         #expect(try serverResponse("permessage-deflate; client_max_window_bits=10") == "permessage-deflate; client_max_window_bits=10")
         for configured in 8...15 {
-            let response = try #require(try serverResponse("permessage-deflate; client_max_window_bits=10", configuration: .init(peerMaxWindowBits: configured)))
+            let response = try #require(
+                try serverResponse("permessage-deflate; client_max_window_bits=10", configuration: .init(peerMaxWindowBits: configured)))
             let bits = try #require(parameters(try element(response))["client_max_window_bits"].flatMap { $0 }.flatMap { Int($0) })
             #expect(bits <= 10 && bits == min(10, configured))
         }
@@ -147,7 +165,9 @@ struct ServerNegotiationTests {
 
     @Test("§7.1.1.1: a server configured without context takeover says so unasked")
     func serverChoosesNoContextTakeover() throws {
-        #expect(try serverResponse("permessage-deflate", configuration: .init(noContextTakeover: true)) == "permessage-deflate; server_no_context_takeover")
+        #expect(
+            try serverResponse("permessage-deflate", configuration: .init(noContextTakeover: true))
+                == "permessage-deflate; server_no_context_takeover")
     }
 
     @Test("§7.1.1.2: client_no_context_takeover offered is accepted (the response may leave it out)")
@@ -158,19 +178,23 @@ struct ServerNegotiationTests {
 
     @Test("§7.1.1.2: a server may ask the client not to keep context")
     func serverAsksClientNoContextTakeover() throws {
-        #expect(try serverResponse("permessage-deflate", configuration: .init(requestPeerNoContextTakeover: true))
-            == "permessage-deflate; client_no_context_takeover")
+        #expect(
+            try serverResponse("permessage-deflate", configuration: .init(requestPeerNoContextTakeover: true))
+                == "permessage-deflate; client_no_context_takeover")
     }
 
     @Test("§7.1: all four parameters in one offer")
     func allFour() throws {
-        let response = try #require(try serverResponse(
-            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9"))
+        let response = try #require(
+            try serverResponse(
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9"))
         let p = parameters(try element(response))
         #expect(p["server_no_context_takeover"] == .some(nil))
         #expect(p["server_max_window_bits"] == .some("10"))
         #expect(p["client_max_window_bits"] == .some("9"))
-        #expect(Set(p.keys).isSubset(of: ["server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"]))
+        #expect(
+            Set(p.keys).isSubset(of: ["server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"])
+        )
     }
 
     @Test("§7.1.2.2: a window-8 offer (client_max_window_bits=8) is accepted: the server can inflate with 8")
@@ -192,7 +216,9 @@ struct ServerNegotiationTests {
 
 @Suite("permessage-deflate negotiation, client side (RFC 7692 §7.1)")
 struct ClientNegotiationTests {
-    private func accept(_ response: String, configuration: PerMessageDeflate.Configuration = .init()) throws -> Result<Void, ExtensionNegotiationError> {
+    private func accept(
+        _ response: String, configuration: PerMessageDeflate.Configuration = .init()
+    ) throws -> Result<Void, ExtensionNegotiationError> {
         let element = try element(response)
         do throws(ExtensionNegotiationError) {
             _ = try PerMessageDeflate(configuration: configuration).clientAccept(element)
@@ -207,24 +233,34 @@ struct ClientNegotiationTests {
         return false
     }
 
-    @Test("§7.1: the offer: client_max_window_bits without a value (we can limit our window), server_max_window_bits when we want a smaller window from the server")
+    @Test(
+        "§7.1: the offer: client_max_window_bits without a value (we can limit our window), server_max_window_bits when we want a smaller window from the server"
+    )
     func offer() {
-        #expect(ExtensionNegotiation.clientOfferHeader([PerMessageDeflate()]) == "permessage-deflate; server_max_window_bits=12; client_max_window_bits")
-        #expect(ExtensionNegotiation.clientOfferHeader([PerMessageDeflate(configuration: .init(peerMaxWindowBits: 15))]) == "permessage-deflate; client_max_window_bits")
-        #expect(ExtensionNegotiation.clientOfferHeader([PerMessageDeflate(configuration: .init(noContextTakeover: true, requestPeerNoContextTakeover: true))])
-            == "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits")
+        #expect(
+            ExtensionNegotiation.clientOfferHeader([PerMessageDeflate()]) == "permessage-deflate; server_max_window_bits=12; client_max_window_bits")
+        #expect(
+            ExtensionNegotiation.clientOfferHeader([PerMessageDeflate(configuration: .init(peerMaxWindowBits: 15))])
+                == "permessage-deflate; client_max_window_bits")
+        #expect(
+            ExtensionNegotiation.clientOfferHeader([
+                PerMessageDeflate(configuration: .init(noContextTakeover: true, requestPeerNoContextTakeover: true))
+            ])
+                == "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits")
     }
 
-    @Test("§7.1: acceptable responses to the default offer are accepted", arguments: [
-        "permessage-deflate; server_max_window_bits=12",
-        "permessage-deflate; server_max_window_bits=9",
-        "permessage-deflate; server_max_window_bits=8",   // we inflate with 8 fine
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=9",
-        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=15",
-        "permessage-deflate; server_no_context_takeover; server_max_window_bits=10",        // §7.1.1.1: may come unasked
-        "permessage-deflate; client_no_context_takeover; server_max_window_bits=10",        // §7.1.1.2: may come unasked
-        "permessage-deflate; server_max_window_bits=\"11\"",
-    ])
+    @Test(
+        "§7.1: acceptable responses to the default offer are accepted",
+        arguments: [
+            "permessage-deflate; server_max_window_bits=12",
+            "permessage-deflate; server_max_window_bits=9",
+            "permessage-deflate; server_max_window_bits=8",  // we inflate with 8 fine
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=9",
+            "permessage-deflate; server_max_window_bits=12; client_max_window_bits=15",
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=10",  // §7.1.1.1: may come unasked
+            "permessage-deflate; client_no_context_takeover; server_max_window_bits=10",  // §7.1.1.2: may come unasked
+            "permessage-deflate; server_max_window_bits=\"11\"",
+        ])
     func acceptable(response: String) throws {
         #expect(try accepted(response))
     }
@@ -234,9 +270,11 @@ struct ClientNegotiationTests {
         #expect(try !accepted("permessage-deflate; server_max_window_bits=12; \(name)"))
     }
 
-    @Test("§7.1: a response with a duplicate parameter fails the connection", arguments: [
-        "server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits=12", "client_max_window_bits=10",
-    ])
+    @Test(
+        "§7.1: a response with a duplicate parameter fails the connection",
+        arguments: [
+            "server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits=12", "client_max_window_bits=10",
+        ])
     func duplicateParameter(parameter: String) throws {
         let base = parameter.hasPrefix("server_max_window_bits") ? "permessage-deflate" : "permessage-deflate; server_max_window_bits=12"
         #expect(try !accepted("\(base); \(parameter); \(parameter)"))
@@ -268,8 +306,9 @@ struct ClientNegotiationTests {
         #expect(try !accepted("permessage-deflate; server_max_window_bits", configuration: .init(peerMaxWindowBits: 15)))
     }
 
-    @Test("§7.1.1.1, §7.1.1.2: a value on a no_context_takeover parameter fails the connection",
-          arguments: ["server_no_context_takeover=1", "client_no_context_takeover=1"])
+    @Test(
+        "§7.1.1.1, §7.1.1.2: a value on a no_context_takeover parameter fails the connection",
+        arguments: ["server_no_context_takeover=1", "client_no_context_takeover=1"])
     func valueOnNoContextTakeover(parameter: String) throws {
         #expect(try !accepted("permessage-deflate; server_max_window_bits=12; \(parameter)"))
     }
@@ -323,11 +362,13 @@ struct ClientNegotiationTests {
     @Test("§9.1 (RFC 6455): through the core, a faulty response fails the whole negotiation")
     func throughTheCore() {
         #expect(throws: ExtensionNegotiationError.self) {
-            _ = try ExtensionNegotiation.clientAccept(response: ["permessage-deflate; server_max_window_bits=12; foo"], factories: [PerMessageDeflate()])
+            _ = try ExtensionNegotiation.clientAccept(
+                response: ["permessage-deflate; server_max_window_bits=12; foo"], factories: [PerMessageDeflate()])
         }
         #expect(throws: ExtensionNegotiationError.self) {
-            _ = try ExtensionNegotiation.clientAccept(response: ["permessage-deflate; server_max_window_bits=12, permessage-deflate; server_max_window_bits=12"],
-                                                      factories: [PerMessageDeflate()])
+            _ = try ExtensionNegotiation.clientAccept(
+                response: ["permessage-deflate; server_max_window_bits=12, permessage-deflate; server_max_window_bits=12"],
+                factories: [PerMessageDeflate()])
         }
     }
 }

@@ -1,8 +1,8 @@
 import NIOCore
 import PerMessageDeflate
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 // Helpers of the permessage-deflate tests: parse header elements, negotiate a
 // client and a server the way the handshake does, and pipe bytes between two
@@ -109,12 +109,16 @@ struct Delivery {
 
 /// Reads the frames in `bytes` as they are on the wire, accepting every reserved bit.
 func wireFrames(_ bytes: ByteBuffer, sentBy sender: WebSocketRole) -> [WebSocketFrame] {
-    var parser = FrameParser(role: sender == .client ? .server : .client, maxFrameSize: Int.max,
-                             allowedReservedBits: [.rsv1, .rsv2, .rsv3])
+    var parser = FrameParser(
+        role: sender == .client ? .server : .client, maxFrameSize: Int.max,
+        allowedReservedBits: [.rsv1, .rsv2, .rsv3])
     var buffer = bytes
     var frames: [WebSocketFrame] = []
     while true {
-        guard let result = try? parser.next(from: &buffer) else { Issue.record("unparseable bytes on the wire"); return frames }
+        guard let result = try? parser.next(from: &buffer) else {
+            Issue.record("unparseable bytes on the wire")
+            return frames
+        }
         switch result {
         case .frame(let frame): frames.append(frame)
         case .partial: continue
@@ -161,15 +165,18 @@ struct Link {
     let offer: String
     let response: ExtensionOffer
 
-    init(server serverFactory: PerMessageDeflate = PerMessageDeflate(),
-         client clientFactory: PerMessageDeflate = PerMessageDeflate(),
-         serverLimits: WebSocketLimits = roomyLimits, clientLimits: WebSocketLimits = roomyLimits) throws {
+    init(
+        server serverFactory: PerMessageDeflate = PerMessageDeflate(),
+        client clientFactory: PerMessageDeflate = PerMessageDeflate(),
+        serverLimits: WebSocketLimits = roomyLimits, clientLimits: WebSocketLimits = roomyLimits
+    ) throws {
         let offers = clientFactory.clientOffers()
         guard let (response, serverExtension) = serverFactory.serverAccept(offers) else { throw NegotiationFailed() }
         let clientExtension = try clientFactory.clientAccept(response)
-        self.init(client: WebSocketEngine(role: .client, limits: clientLimits, extensions: [clientExtension]),
-                  server: WebSocketEngine(role: .server, limits: serverLimits, extensions: [serverExtension]),
-                  offer: ExtensionHeader.serialize(offers), response: response)
+        self.init(
+            client: WebSocketEngine(role: .client, limits: clientLimits, extensions: [clientExtension]),
+            server: WebSocketEngine(role: .server, limits: serverLimits, extensions: [serverExtension]),
+            offer: ExtensionHeader.serialize(offers), response: response)
     }
 
     init(client: WebSocketEngine, server: WebSocketEngine, offer: String, response: ExtensionOffer) {

@@ -1,7 +1,7 @@
 import NIOCore
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("WebSocketEngine (RFC 6455 §5.4-§7)")
 struct EngineTests {
@@ -14,8 +14,9 @@ struct EngineTests {
     @Test("§5.6: unfragmented text and binary messages are delivered")
     func unfragmented() {
         var engine = Self.server()
-        #expect(engine.feed(clientFrame(.text, "héllo") + clientFrame(.binary, [0, 1, 2]) + clientFrame(.text, ""))
-            == [.text("héllo"), .binary([0, 1, 2]), .text("")])
+        #expect(
+            engine.feed(clientFrame(.text, "héllo") + clientFrame(.binary, [0, 1, 2]) + clientFrame(.text, ""))
+                == [.text("héllo"), .binary([0, 1, 2]), .text("")])
         #expect(engine.takeOutbound() == nil)
     }
 
@@ -34,15 +35,18 @@ struct EngineTests {
     func characterSplitAcrossFragments() {
         var engine = Self.server()
         let euro: [UInt8] = [0xE2, 0x82, 0xAC]
-        #expect(engine.feed(clientFrame(fin: false, .text, [0x61, euro[0]]) + clientFrame(fin: false, .continuation, [euro[1]])
-                            + clientFrame(.continuation, [euro[2], 0x62])) == [.text("a€b")])
+        #expect(
+            engine.feed(
+                clientFrame(fin: false, .text, [0x61, euro[0]]) + clientFrame(fin: false, .continuation, [euro[1]])
+                    + clientFrame(.continuation, [euro[2], 0x62])) == [.text("a€b")])
     }
 
     @Test("§5.4: control frames may be injected between fragments")
     func controlBetweenFragments() {
         var engine = Self.server()
-        let events = engine.feed(clientFrame(fin: false, .text, "frag") + clientFrame(.ping, "p1") + clientFrame(.pong, "q")
-                                 + clientFrame(.continuation, "ment"))
+        let events = engine.feed(
+            clientFrame(fin: false, .text, "frag") + clientFrame(.ping, "p1") + clientFrame(.pong, "q")
+                + clientFrame(.continuation, "ment"))
         #expect(events == [.ping(Array("p1".utf8)), .pong(Array("q".utf8)), .text("fragment")])
         #expect(engine.sentFrames() == [frame(.pong, "p1")])
     }
@@ -50,8 +54,9 @@ struct EngineTests {
     @Test("§5.4: a close frame between fragments ends the connection")
     func closeBetweenFragments() {
         var engine = Self.server()
-        #expect(engine.feed(clientFrame(fin: false, .text, "frag") + clientFrame(.close, closePayload(1000)))
-            == [.closed(1000, "")])
+        #expect(
+            engine.feed(clientFrame(fin: false, .text, "frag") + clientFrame(.close, closePayload(1000)))
+                == [.closed(1000, "")])
         #expect(engine.closeState == .closeReceived)
     }
 
@@ -161,18 +166,19 @@ struct EngineTests {
     @Test("§5.5.1: nothing after the peer's close frame is processed")
     func afterPeerClose() {
         var engine = Self.server()
-        #expect(engine.feed(clientFrame(.close, closePayload(1000)) + clientFrame(.text, "ignored") + clientFrame(.ping, []))
-            == [.closed(1000, "")])
+        #expect(
+            engine.feed(clientFrame(.close, closePayload(1000)) + clientFrame(.text, "ignored") + clientFrame(.ping, []))
+                == [.closed(1000, "")])
         _ = engine.takeOutbound()
         #expect(engine.feed(clientFrame(.text, "still ignored")) == [])
         #expect(engine.takeOutbound() == nil)
     }
 
     static let invalidCloses: [([UInt8], UInt16)] = [
-        ([0x03], 1002),                                // one byte
-        (closePayload(1005), 1002),                    // may not be sent
+        ([0x03], 1002),  // one byte
+        (closePayload(1005), 1002),  // may not be sent
         (closePayload(999), 1002),
-        (closePayload(1000) + [0xC0, 0xAF], 1007),     // reason not UTF-8
+        (closePayload(1000) + [0xC0, 0xAF], 1007),  // reason not UTF-8
     ]
 
     @Test("§5.5.1, §7.4: an invalid close frame from the peer fails the connection", arguments: invalidCloses)
@@ -187,8 +193,10 @@ struct EngineTests {
     func afterFailure() throws {
         var engine = Self.server()
         var buffer = ByteBuffer()
-        #expect(engine.feed(clientFrame(.text, "ok") + rawFrame(opcode: 3, payload: [], mask: testKey) + clientFrame(.text, "after"),
-                            into: &buffer) == [.text("ok"), .failed(1002)])
+        #expect(
+            engine.feed(
+                clientFrame(.text, "ok") + rawFrame(opcode: 3, payload: [], mask: testKey) + clientFrame(.text, "after"),
+                into: &buffer) == [.text("ok"), .failed(1002)])
         let failure = try #require(engine.failure)
         #expect(failure.closeCode == .protocolError)
         #expect(engine.feed(clientFrame(.text, "more"), into: &buffer) == [])
@@ -211,8 +219,10 @@ struct EngineTests {
         var engine = Self.server(limits: limits)
         #expect(engine.feed(clientFrame(.binary, [UInt8](repeating: 0, count: 11))) == [.failed(1009)])
         var engine2 = Self.server(limits: limits)
-        #expect(engine2.feed(clientFrame(fin: false, .binary, [UInt8](repeating: 0, count: 6))
-                             + clientFrame(.continuation, [UInt8](repeating: 0, count: 5))) == [.failed(1009)])
+        #expect(
+            engine2.feed(
+                clientFrame(fin: false, .binary, [UInt8](repeating: 0, count: 6))
+                    + clientFrame(.continuation, [UInt8](repeating: 0, count: 5))) == [.failed(1009)])
         var engine3 = Self.server(limits: limits)
         #expect(engine3.feed(clientFrame(fin: false, .text, "12345") + clientFrame(.continuation, "67890")) == [.text("1234567890")])
     }
@@ -282,18 +292,21 @@ struct EngineTests {
         let keys = [WebSocketMaskingKey(1, 2, 3, 4), WebSocketMaskingKey(9, 8, 7, 6), WebSocketMaskingKey(0xAA, 0xBB, 0xCC, 0xDD)]
         final class Counter: @unchecked Sendable { var n = 0 }  // touched from this test only, one call at a time
         let counter = Counter()
-        var engine = WebSocketEngine(role: .client, maskingKey: {
-            defer { counter.n += 1 }
-            return keys[counter.n % keys.count]
-        })
+        var engine = WebSocketEngine(
+            role: .client,
+            maskingKey: {
+                defer { counter.n += 1 }
+                return keys[counter.n % keys.count]
+            })
         try engine.send(.text("Hello"))
         try engine.ping(ByteBuffer(bytes: [1]))
         engine.close(code: .normalClosure)
         let outbound = engine.takeOutbound()
         let out = try #require(outbound).bytes
-        #expect(out == rawFrame(opcode: 1, payload: Array("Hello".utf8), mask: keys[0])
-            + rawFrame(opcode: 9, payload: [1], mask: keys[1])
-            + rawFrame(opcode: 8, payload: closePayload(1000), mask: keys[2]))
+        #expect(
+            out == rawFrame(opcode: 1, payload: Array("Hello".utf8), mask: keys[0])
+                + rawFrame(opcode: 9, payload: [1], mask: keys[1])
+                + rawFrame(opcode: 8, payload: closePayload(1000), mask: keys[2]))
         #expect(parseFrames(out, role: .server).frames == [frame(.text, "Hello"), frame(.ping, [1]), frame(.close, closePayload(1000))])
     }
 
@@ -314,10 +327,11 @@ struct EngineTests {
         try engine.send(.text("0123456789"))
         try engine.send(.binary([]))
         try engine.send(.binary([1, 2, 3, 4]))
-        #expect(engine.sentFrames() == [
-            frame(.text, "0123", fin: false), frame(.continuation, "4567", fin: false), frame(.continuation, "89"),
-            frame(.binary, []), frame(.binary, [1, 2, 3, 4]),
-        ])
+        #expect(
+            engine.sentFrames() == [
+                frame(.text, "0123", fin: false), frame(.continuation, "4567", fin: false), frame(.continuation, "89"),
+                frame(.binary, []), frame(.binary, [1, 2, 3, 4]),
+            ])
     }
 
     @Test("§5.5.1: the close sent by close(code:reason:) has the code and reason")

@@ -44,12 +44,14 @@ struct AdoptingExtensionFactory: WebSocketExtensionFactory {
         (offers[0], AdoptingExtension(name: token, adopted: []))
     }
     func serverAccept(_ offers: [ExtensionOffer], negotiation: ExtensionNegotiationState) -> ExtensionAgreement? {
-        ExtensionAgreement(response: offers[0], extension: AdoptingExtension(name: token, adopted: negotiation.accepted.map(\.name)),
-                           adoptsPreceding: true)
+        ExtensionAgreement(
+            response: offers[0], extension: AdoptingExtension(name: token, adopted: negotiation.accepted.map(\.name)),
+            adoptsPreceding: true)
     }
     func clientAccept(_ response: ExtensionOffer, negotiation: ExtensionNegotiationState) throws(ExtensionNegotiationError) -> ExtensionAgreement {
-        ExtensionAgreement(response: response, extension: AdoptingExtension(name: token, adopted: negotiation.accepted.map(\.name)),
-                           adoptsPreceding: true)
+        ExtensionAgreement(
+            response: response, extension: AdoptingExtension(name: token, adopted: negotiation.accepted.map(\.name)),
+            adoptsPreceding: true)
     }
 }
 
@@ -167,9 +169,10 @@ struct ExtensionHeaderTests {
     @Test("§9.1: a bare token and a token with parameters")
     func tokens() throws {
         #expect(try Self.parse("permessage-deflate") == [ExtensionOffer("permessage-deflate")])
-        #expect(try Self.parse("permessage-deflate; client_max_window_bits; server_max_window_bits=10") == [
-            ExtensionOffer("permessage-deflate", [P("client_max_window_bits"), P("server_max_window_bits", "10")]),
-        ])
+        #expect(
+            try Self.parse("permessage-deflate; client_max_window_bits; server_max_window_bits=10") == [
+                ExtensionOffer("permessage-deflate", [P("client_max_window_bits"), P("server_max_window_bits", "10")])
+            ])
         #expect(try Self.parse("  x-foo ;a=1 ;  b  ") == [ExtensionOffer("x-foo", [P("a", "1"), P("b")])])
     }
 
@@ -193,24 +196,26 @@ struct ExtensionHeaderTests {
         #expect(try Self.parse("a, b,") == [ExtensionOffer("a"), ExtensionOffer("b")])
     }
 
-    @Test("§9.1: malformed headers throw", arguments: [
-        "",                     // no extension at all
-        "   ",
-        ";",                    // ";" without a token
-        "foo;",
-        "foo; ; bar",
-        "foo; =1",
-        "foo; bar=",            // "=" without a value
-        #"foo; bar="baz"#,      // unterminated quote
-        #"foo; bar="a b""#,     // quoted value that is not a token
-        #"foo; bar="""#,        // empty quoted value
-        #"foo; bar="a,b""#,
-        "foo bar",              // two tokens
-        "foo; bar=1 2",
-        "fo@o",                 // not a token character
-        "foo; b(r=1",
-        #""foo""#,              // a quoted extension token
-    ])
+    @Test(
+        "§9.1: malformed headers throw",
+        arguments: [
+            "",  // no extension at all
+            "   ",
+            ";",  // ";" without a token
+            "foo;",
+            "foo; ; bar",
+            "foo; =1",
+            "foo; bar=",  // "=" without a value
+            #"foo; bar="baz"#,  // unterminated quote
+            #"foo; bar="a b""#,  // quoted value that is not a token
+            #"foo; bar="""#,  // empty quoted value
+            #"foo; bar="a,b""#,
+            "foo bar",  // two tokens
+            "foo; bar=1 2",
+            "fo@o",  // not a token character
+            "foo; b(r=1",
+            #""foo""#,  // a quoted extension token
+        ])
     func malformed(header: String) {
         #expect(throws: ExtensionHeader.SyntaxError.self, "\(header.debugDescription)") { try ExtensionHeader.parse([header]) }
     }
@@ -305,14 +310,16 @@ struct ExtensionNegotiationTests {
 
     @Test("An extension that adopts those accepted before it takes them out of the connection's pipeline; the header keeps every answer in order")
     func adoptionOnServer() throws {
-        let negotiated = ExtensionNegotiation.serverNegotiate(offers: try ExtensionHeader.parse(["x-a, x-c, x-sessions, x-a, x-d"]),
-                                                              factories: [Self.a, Self.c, Self.d, AdoptingExtensionFactory()])
+        let negotiated = ExtensionNegotiation.serverNegotiate(
+            offers: try ExtensionHeader.parse(["x-a, x-c, x-sessions, x-a, x-d"]),
+            factories: [Self.a, Self.c, Self.d, AdoptingExtensionFactory()])
         #expect(negotiated.extensions.map(\.name) == ["x-sessions", "x-a", "x-d"], "x-a may be answered again after the adoption")
         #expect((negotiated.extensions.first as? AdoptingExtension)?.adopted == ["x-a", "x-c"])
         #expect(negotiated.header == "x-a, x-c, x-sessions, x-a, x-d")
         // The reserved bits of what was adopted are free again: x-b claims RSV1 after it.
-        let again = ExtensionNegotiation.serverNegotiate(offers: try ExtensionHeader.parse(["x-a, x-sessions, x-b"]),
-                                                         factories: [Self.a, Self.b, AdoptingExtensionFactory()])
+        let again = ExtensionNegotiation.serverNegotiate(
+            offers: try ExtensionHeader.parse(["x-a, x-sessions, x-b"]),
+            factories: [Self.a, Self.b, AdoptingExtensionFactory()])
         #expect(again.extensions.map(\.name) == ["x-sessions", "x-b"])
     }
 
@@ -332,7 +339,10 @@ struct ExtensionNegotiationTests {
         var routes = WebSocketRoutes()
         routes.add("/chat", handler: NamedHandler(name: "x"))
         let handshake = WebSocketServerHandshake(routes: routes, extensions: [Self.a, Self.b, Self.c])
-        let request = upgradeRequest { $0.append(("Sec-WebSocket-Extensions", "x-b, x-a")); $0.append(("Sec-WebSocket-Extensions", "x-c")) }
+        let request = upgradeRequest {
+            $0.append(("Sec-WebSocket-Extensions", "x-b, x-a"))
+            $0.append(("Sec-WebSocket-Extensions", "x-c"))
+        }
         let accepted = try #require(handshake.evaluate(request).accepted)
         #expect(accepted.extensions.map(\.name) == ["x-b", "x-c"])
         #expect(accepted.responseHeaders["Sec-WebSocket-Extensions"] == ["x-b, x-c"])
@@ -399,8 +409,9 @@ struct ExtensionPipelineTests {
         #expect(engine.sentFrames() == [frame(.ping, "from chatty")])
 
         // One frame in, two messages out.
-        #expect(engine.feed(clientFrame(.binary, Array("splitT".utf8)) + clientFrame(.binary, Array("plainT".utf8)))
-            == [.binary(Array("sp".utf8)), .binary(Array("lit".utf8)), .binary(Array("plain".utf8))])
+        #expect(
+            engine.feed(clientFrame(.binary, Array("splitT".utf8)) + clientFrame(.binary, Array("plainT".utf8)))
+                == [.binary(Array("sp".utf8)), .binary(Array("lit".utf8)), .binary(Array("plain".utf8))])
 
         // One message sent, two frames on the wire, each through tag-T.
         try engine.send(.binary(Array("hello".utf8)))

@@ -1,15 +1,17 @@
 import NIOCore
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("FrameParser (RFC 6455 §5)")
 struct FrameParserTests {
     // MARK: Payload length forms (§5.2)
 
-    @Test("§5.2: 7-bit, 16-bit and 64-bit payload lengths", arguments: [
-        (0, 7), (1, 7), (125, 7), (126, 16), (1000, 16), (65535, 16), (65536, 64), (70000, 64),
-    ])
+    @Test(
+        "§5.2: 7-bit, 16-bit and 64-bit payload lengths",
+        arguments: [
+            (0, 7), (1, 7), (125, 7), (126, 16), (1000, 16), (65535, 16), (65536, 64), (70000, 64),
+        ])
     func lengthForms(length: Int, form: Int) throws {
         var rng = SeededRandom(seed: UInt64(length))
         let payload = randomBytes(length, using: &rng)
@@ -53,8 +55,9 @@ struct FrameParserTests {
         #expect(rest.readableBytes == 0)
     }
 
-    @Test("§5.2: a header split across reads takes only its own bytes from the second read",
-          arguments: [1, 3, 5, 9, 15, 21])
+    @Test(
+        "§5.2: a header split across reads takes only its own bytes from the second read",
+        arguments: [1, 3, 5, 9, 15, 21])
     func headerSplitAcrossReads(split: Int) {
         // A 6-byte header and 2 bytes of payload, then a 14-byte header (64-bit length form), then a small frame.
         let big = rawFrame(opcode: 2, payload: [UInt8](repeating: 9, count: 70_000), mask: testKey, lengthForm: 64)
@@ -66,7 +69,8 @@ struct FrameParserTests {
         var second = ByteBuffer(bytes: bytes[split...])
         parsed += parseAll(&parser, &second)
         #expect(second.readableBytes == 0)
-        #expect(parsed.filter { if case .partial = $0 { false } else { true } }
+        #expect(
+            parsed.filter { if case .partial = $0 { false } else { true } }
                 == [.frame(frame(.text, "hi")), .frame(frame(.binary, [UInt8](repeating: 9, count: 70_000))), .frame(frame(.text, "after"))])
     }
 
@@ -148,7 +152,9 @@ struct FrameParserTests {
         // Header only: the announced 101 bytes never need to arrive.
         #expect(parseError([0x82, 0x80 | 101, 1, 2, 3, 4], maxFrameSize: 100)?.closeCode == .messageTooBig)
         #expect(parseError(rawFrame(opcode: 2, payload: [UInt8](repeating: 0, count: 100), mask: testKey), maxFrameSize: 100) == nil)
-        #expect(parseError(rawFrame(opcode: 2, payload: [UInt8](repeating: 0, count: 70000), mask: testKey), maxFrameSize: 65536)?.closeCode == .messageTooBig)
+        #expect(
+            parseError(rawFrame(opcode: 2, payload: [UInt8](repeating: 0, count: 70000), mask: testKey), maxFrameSize: 65536)?.closeCode
+                == .messageTooBig)
     }
 
     // MARK: Incremental input
@@ -256,7 +262,9 @@ struct FrameParserTests {
 
     @Test("§5.2: several frames in one buffer come out in order, and a following partial frame completes with the next bytes")
     func severalFramesInOneBuffer() {
-        let a = clientFrame(.text, "one"), b = clientFrame(.binary, [1, 2, 3]), c = clientFrame(.text, "three")
+        let a = clientFrame(.text, "one")
+        let b = clientFrame(.binary, [1, 2, 3])
+        let c = clientFrame(.text, "three")
         var parser = FrameParser(role: .server, maxFrameSize: 1 << 20)
         var buffer = ByteBuffer(bytes: a + b + c.prefix(4))
         #expect(parseAll(&parser, &buffer) == [.frame(frame(.text, "one")), .frame(frame(.binary, [1, 2, 3]))])

@@ -37,13 +37,14 @@ struct HTTPHeadReaderTests {
         #expect(throws: HTTPHeadReader.ReadError.tooLarge) { try slow.read(ByteBuffer(string: String(repeating: "a", count: 40))) }
     }
 
-    @Test("RFC 9112 §3: the start line splits at its first two spaces; the first two parts must not be empty",
-          arguments: [
-              ("GET / HTTP/1.1", ["GET", "/", "HTTP/1.1"]),
-              ("HTTP/1.1 101 Switching Protocols", ["HTTP/1.1", "101", "Switching Protocols"]),
-              ("GET /", ["GET", "/"]),
-              ("GET", nil), ("GET ", nil), (" GET /", nil), ("GET  / HTTP/1.1", nil), ("", nil),
-          ] as [(String, [String]?)])
+    @Test(
+        "RFC 9112 §3: the start line splits at its first two spaces; the first two parts must not be empty",
+        arguments: [
+            ("GET / HTTP/1.1", ["GET", "/", "HTTP/1.1"]),
+            ("HTTP/1.1 101 Switching Protocols", ["HTTP/1.1", "101", "Switching Protocols"]),
+            ("GET /", ["GET", "/"]),
+            ("GET", nil), ("GET ", nil), (" GET /", nil), ("GET  / HTTP/1.1", nil), ("", nil),
+        ] as [(String, [String]?)])
     func startLine(line: String, parts: [String]?) throws {
         let parsed = try? HTTPHeadReader.parse(line + "\r\nHost: a")
         #expect(parsed?.startLine == parts, "\(line.debugDescription)")

@@ -27,8 +27,10 @@ let sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="
 let sampleAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 /// A valid handshake request for `path`, edited by `edit`.
-func upgradeRequest(_ path: String = "/chat", method: String = "GET", version: (Int, Int) = (1, 1),
-                    edit: (inout [(String, String)]) -> Void = { _ in }) -> HandshakeRequest {
+func upgradeRequest(
+    _ path: String = "/chat", method: String = "GET", version: (Int, Int) = (1, 1),
+    edit: (inout [(String, String)]) -> Void = { _ in }
+) -> HandshakeRequest {
     var fields: [(String, String)] = [
         ("Host", "server.example.com"),
         ("Upgrade", "websocket"),
@@ -38,19 +40,25 @@ func upgradeRequest(_ path: String = "/chat", method: String = "GET", version: (
         ("Sec-WebSocket-Version", "13"),
     ]
     edit(&fields)
-    return HandshakeRequest(method: method, target: path, headers: HandshakeHeaders(fields.map { (name: $0.0, value: $0.1) }),
-                            majorVersion: version.0, minorVersion: version.1)
+    return HandshakeRequest(
+        method: method, target: path, headers: HandshakeHeaders(fields.map { (name: $0.0, value: $0.1) }),
+        majorVersion: version.0, minorVersion: version.1)
 }
 
 extension Array where Element == (String, String) {
     mutating func remove(_ name: String) { removeAll { $0.0.lowercased() == name.lowercased() } }
-    mutating func set(_ name: String, _ value: String) { remove(name); append((name, value)) }
+    mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        append((name, value))
+    }
 }
 
 @Suite("Opening handshake, server side (RFC 6455 §4.2)")
 struct ServerHandshakeTests {
-    static func handshake(_ registry: SubprotocolRegistry = SubprotocolRegistry(defaultHandler: NamedHandler(name: "default")),
-                          origin: OriginPolicy = .any, extensions: [any WebSocketExtensionFactory] = []) -> WebSocketServerHandshake {
+    static func handshake(
+        _ registry: SubprotocolRegistry = SubprotocolRegistry(defaultHandler: NamedHandler(name: "default")),
+        origin: OriginPolicy = .any, extensions: [any WebSocketExtensionFactory] = []
+    ) -> WebSocketServerHandshake {
         var routes = WebSocketRoutes()
         routes.add("/chat", registry)
         return WebSocketServerHandshake(routes: routes, extensions: extensions, originPolicy: origin)
@@ -86,9 +94,13 @@ struct ServerHandshakeTests {
 
     @Test("RFC 9110 §15.5.22: a plain GET on a WebSocket route gets 426 naming websocket")
     func plainGet() throws {
-        let rejection = try #require(Self.handshake().evaluate(upgradeRequest { f in
-            f.remove("Upgrade"); f.set("Connection", "keep-alive")
-        }).rejection)
+        let rejection = try #require(
+            Self.handshake().evaluate(
+                upgradeRequest { f in
+                    f.remove("Upgrade")
+                    f.set("Connection", "keep-alive")
+                }
+            ).rejection)
         #expect(rejection.status == 426)
         #expect(rejection.headers.listContains("Upgrade", token: "websocket"))
         #expect(rejection.headers["Sec-WebSocket-Version"] == ["13"])
@@ -131,19 +143,23 @@ struct ServerHandshakeTests {
         #expect(rejection.headers["Sec-WebSocket-Version"] == ["13"])
     }
 
-    @Test("§4.2.1 item 5: a Sec-WebSocket-Key that is not base64 of 16 bytes gets 400", arguments: [
-        "not base64!!", "dGhlIHNhbXBsZSBub25j", "AAAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAAAA", "dGhlIHNhbXBsZSBub25jZQ", "",
-        "AAAAAAAAAAAAAAAAAAAAA===", "AAAAAAAAAAAAAAAAAAAA=AA=", "AAAAAAAAAAAAAAAAAAAAAA=A", "AAAAAAAAAAAAAAAAAAAAA-==",
-        "AAAAAAAAAAAAAAAAAAAAAA==AAAA", "AAAAAAAAAAAAAAAAAAAAAAA=",
-    ])
+    @Test(
+        "§4.2.1 item 5: a Sec-WebSocket-Key that is not base64 of 16 bytes gets 400",
+        arguments: [
+            "not base64!!", "dGhlIHNhbXBsZSBub25j", "AAAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAAAA", "dGhlIHNhbXBsZSBub25jZQ", "",
+            "AAAAAAAAAAAAAAAAAAAAA===", "AAAAAAAAAAAAAAAAAAAA=AA=", "AAAAAAAAAAAAAAAAAAAAAA=A", "AAAAAAAAAAAAAAAAAAAAA-==",
+            "AAAAAAAAAAAAAAAAAAAAAA==AAAA", "AAAAAAAAAAAAAAAAAAAAAAA=",
+        ])
     func badKey(key: String) {
         #expect(Self.handshake().evaluate(upgradeRequest { $0.set("Sec-WebSocket-Key", key) }).status == 400)
     }
 
-    @Test("§4.2.1 item 5: any base64 of 16 bytes is a key, every letter of the alphabet included", arguments: [
-        "dGhlIHNhbXBsZSBub25jZQ==", "++++++++++++++++++++++==", "//////////////////////==",
-        "ABCDEFGHIJKLMNOPQRSTUV==", "WXYZabcdefghijklmnopqr==", "stuvwxyz0123456789+/AA==",
-    ])
+    @Test(
+        "§4.2.1 item 5: any base64 of 16 bytes is a key, every letter of the alphabet included",
+        arguments: [
+            "dGhlIHNhbXBsZSBub25jZQ==", "++++++++++++++++++++++==", "//////////////////////==",
+            "ABCDEFGHIJKLMNOPQRSTUV==", "WXYZabcdefghijklmnopqr==", "stuvwxyz0123456789+/AA==",
+        ])
     func goodKey(key: String) {
         #expect(Self.handshake().evaluate(upgradeRequest { $0.set("Sec-WebSocket-Key", key) }).status == 101)
     }
@@ -172,8 +188,10 @@ struct ServerHandshakeTests {
 
     // MARK: Subprotocols (§4.2.2 /subprotocol/, §1.9)
 
-    static func registry(_ selection: SubprotocolRegistry.Selection = .serverPreference, required: Bool = false,
-                         defaultHandler: (any WebSocketHandler)? = nil) -> SubprotocolRegistry {
+    static func registry(
+        _ selection: SubprotocolRegistry.Selection = .serverPreference, required: Bool = false,
+        defaultHandler: (any WebSocketHandler)? = nil
+    ) -> SubprotocolRegistry {
         var registry = SubprotocolRegistry(selection: selection, requiresSubprotocol: required, defaultHandler: defaultHandler)
         registry.register("chat.v2", NamedHandler(name: "v2"))
         registry.register("chat.v1", NamedHandler(name: "v1"))
@@ -267,11 +285,12 @@ struct ServerHandshakeTests {
         #expect(request.queryItems.map(\.value) == ["Jürgen X", "", "%zz"])
     }
 
-    @Test("RFC 3986 §3.4, §3.5: the path ends at ? or #; the query runs from ? to #",
-          arguments: [
-              ("/a", "/a", nil), ("/a?", "/a", ""), ("/a?b=1#f", "/a", "b=1"), ("/a#f?b", "/a", nil),
-              ("/caf\u{E9}?q=\u{E9}", "/caf\u{E9}", "q=\u{E9}"), ("", "", nil), ("?x", "", "x"),
-          ] as [(String, String, String?)])
+    @Test(
+        "RFC 3986 §3.4, §3.5: the path ends at ? or #; the query runs from ? to #",
+        arguments: [
+            ("/a", "/a", nil), ("/a?", "/a", ""), ("/a?b=1#f", "/a", "b=1"), ("/a#f?b", "/a", nil),
+            ("/caf\u{E9}?q=\u{E9}", "/caf\u{E9}", "q=\u{E9}"), ("", "", nil), ("?x", "", "x"),
+        ] as [(String, String, String?)])
     func pathAndQuery(target: String, path: String, query: String?) {
         let request = HandshakeRequest(target: target, headers: [:])
         #expect(request.path == path)
@@ -281,10 +300,14 @@ struct ServerHandshakeTests {
 
 @Suite("Opening handshake, client side (RFC 6455 §4.1)")
 struct ClientHandshakeTests {
-    static func client(subprotocols: [String] = ["chat", "superchat"], extensions: [any WebSocketExtensionFactory] = [])
-        -> WebSocketClientHandshake {
-        WebSocketClientHandshake(host: "server.example.com", target: "/chat", subprotocols: subprotocols, extensions: extensions,
-                                 headers: ["Origin": "http://example.com"], key: sampleKey)
+    static func client(
+        subprotocols: [String] = ["chat", "superchat"], extensions: [any WebSocketExtensionFactory] = []
+    )
+        -> WebSocketClientHandshake
+    {
+        WebSocketClientHandshake(
+            host: "server.example.com", target: "/chat", subprotocols: subprotocols, extensions: extensions,
+            headers: ["Origin": "http://example.com"], key: sampleKey)
     }
 
     /// The response of §1.2, edited by `edit`.
@@ -309,8 +332,9 @@ struct ClientHandshakeTests {
 
     @Test("§4.1: the request has every header the server requires, and a fresh 16-byte base64 key")
     func request() {
-        let handshake = WebSocketClientHandshake(host: "example.com:8080", target: "/chat?x=1", subprotocols: ["a", "b"],
-                                                 extensions: [TestExtensionFactory(token: "x-one", reservedBits: .rsv1)])
+        let handshake = WebSocketClientHandshake(
+            host: "example.com:8080", target: "/chat?x=1", subprotocols: ["a", "b"],
+            extensions: [TestExtensionFactory(token: "x-one", reservedBits: .rsv1)])
         let r = handshake.request
         #expect(r.method == "GET" && r.target == "/chat?x=1" && (r.majorVersion, r.minorVersion) == (1, 1))
         #expect(r.headers.single("Host") == "example.com:8080")
@@ -338,7 +362,10 @@ struct ClientHandshakeTests {
         #expect(accepted.extensions.isEmpty)
         let none = try Self.client().validate(status: 101, headers: Self.response { $0.remove("Sec-WebSocket-Protocol") })
         #expect(none.subprotocol == nil, "the server may decline every offered subprotocol")
-        let mixedCase = Self.response { f in f.set("upgrade", "WebSocket"); f.set("connection", "upgrade") }
+        let mixedCase = Self.response { f in
+            f.set("upgrade", "WebSocket")
+            f.set("connection", "upgrade")
+        }
         #expect(Self.failure(mixedCase) == nil)
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("Masking and FrameWriter (RFC 6455 §5.2, §5.3)")
 struct MaskingTests {
@@ -25,8 +25,9 @@ struct MaskingTests {
             let k = randomBytes(4, using: &rng)
             let key = WebSocketMaskingKey(k[0], k[1], k[2], k[3])
             for offset in 0...3 {
-                #expect(Self.applied(data, key: key, offset: offset) == Self.naiveMask(data, key: key, offset: offset),
-                        "length \(length), offset \(offset)")
+                #expect(
+                    Self.applied(data, key: key, offset: offset) == Self.naiveMask(data, key: key, offset: offset),
+                    "length \(length), offset \(offset)")
             }
         }
     }
@@ -73,14 +74,17 @@ struct MaskingTests {
                     var out = [UInt8](repeating: 0xEE, count: length + 4)
                     data.withUnsafeBytes { source in
                         out.withUnsafeMutableBytes { destination in
-                            key.apply(from: UnsafeRawBufferPointer(rebasing: source[from..<from + length]),
-                                      to: UnsafeMutableRawBufferPointer(rebasing: destination[to...]), offset: offset)
+                            key.apply(
+                                from: UnsafeRawBufferPointer(rebasing: source[from..<from + length]),
+                                to: UnsafeMutableRawBufferPointer(rebasing: destination[to...]), offset: offset)
                         }
                     }
-                    #expect(Array(out[to..<to + length]) == Self.naiveMask(Array(data[from..<from + length]), key: key, offset: offset),
-                            "length \(length), offset \(offset), source at \(from), destination at \(to)")
-                    #expect(out[..<to].allSatisfy { $0 == 0xEE } && out[(to + length)...].allSatisfy { $0 == 0xEE },
-                            "nothing written outside the destination range")
+                    #expect(
+                        Array(out[to..<to + length]) == Self.naiveMask(Array(data[from..<from + length]), key: key, offset: offset),
+                        "length \(length), offset \(offset), source at \(from), destination at \(to)")
+                    #expect(
+                        out[..<to].allSatisfy { $0 == 0xEE } && out[(to + length)...].allSatisfy { $0 == 0xEE },
+                        "nothing written outside the destination range")
                 }
             }
         }
@@ -125,9 +129,11 @@ struct MaskingTests {
         #expect(parseFrames(bytes, role: .client).frames == [frame(.text, "Hello")])
     }
 
-    @Test("§5.2: FrameWriter uses the minimal length encoding", arguments: [
-        (125, [UInt8(125)]), (126, [126, 0, 126]), (65535, [126, 0xFF, 0xFF]), (65536, [127, 0, 0, 0, 0, 0, 1, 0, 0]),
-    ])
+    @Test(
+        "§5.2: FrameWriter uses the minimal length encoding",
+        arguments: [
+            (125, [UInt8(125)]), (126, [126, 0, 126]), (65535, [126, 0xFF, 0xFF]), (65536, [127, 0, 0, 0, 0, 0, 1, 0, 0]),
+        ])
     func minimalLength(length: Int, lengthBytes: [UInt8]) {
         let payload = [UInt8](repeating: 0x41, count: length)
         let bytes = Self.written(frame(.binary, payload), key: nil)
@@ -144,12 +150,14 @@ struct MaskingTests {
     @Test("§5.2: FrameWriter appends after existing bytes and writes FIN, RSV and opcode bits")
     func writerAppends() {
         var buffer = ByteBuffer(bytes: [0xAA, 0xBB])
-        FrameWriter.write(WebSocketFrame(fin: true, reservedBits: [.rsv1, .rsv3], opcode: .ping, payload: ByteBuffer(bytes: [1])),
-                          maskingKey: testKey, into: &buffer)
+        FrameWriter.write(
+            WebSocketFrame(fin: true, reservedBits: [.rsv1, .rsv3], opcode: .ping, payload: ByteBuffer(bytes: [1])),
+            maskingKey: testKey, into: &buffer)
         FrameWriter.write(frame(.continuation, [2, 3], fin: false), maskingKey: testKey, into: &buffer)
         let bytes = buffer.bytes
         #expect(Array(bytes[0..<2]) == [0xAA, 0xBB])
-        #expect(Array(bytes[2...]) == rawFrame(rsv: 0x50, opcode: 9, payload: [1], mask: testKey)
-            + rawFrame(fin: false, opcode: 0, payload: [2, 3], mask: testKey))
+        #expect(
+            Array(bytes[2...]) == rawFrame(rsv: 0x50, opcode: 9, payload: [1], mask: testKey)
+                + rawFrame(fin: false, opcode: 0, payload: [2, 3], mask: testKey))
     }
 }

@@ -1,7 +1,7 @@
 import NIOCore
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 // Shared helpers of the sans-I/O tests: build wire bytes by hand (independently
 // of FrameWriter), run bytes through a parser or an engine, and compare events.
@@ -14,8 +14,10 @@ let testKey = WebSocketMaskingKey(0x37, 0xFA, 0x21, 0x3D)  // the key of RFC 645
 
 /// The bytes of one frame, written by hand from §5.2 (not with FrameWriter).
 /// `lengthForm` forces a length encoding: 7, 16 or 64 bits.
-func rawFrame(fin: Bool = true, rsv: UInt8 = 0, opcode: UInt8, payload: [UInt8],
-              mask: WebSocketMaskingKey? = nil, lengthForm: Int? = nil) -> [UInt8] {
+func rawFrame(
+    fin: Bool = true, rsv: UInt8 = 0, opcode: UInt8, payload: [UInt8],
+    mask: WebSocketMaskingKey? = nil, lengthForm: Int? = nil
+) -> [UInt8] {
     var out: [UInt8] = [(fin ? 0x80 : 0) | rsv | opcode]
     let maskBit: UInt8 = mask == nil ? 0 : 0x80
     let form = lengthForm ?? (payload.count < 126 ? 7 : payload.count <= 0xFFFF ? 16 : 64)
@@ -87,8 +89,10 @@ func parseAll(_ parser: inout FrameParser, _ buffer: inout ByteBuffer) -> [Parse
 }
 
 /// Parses a complete byte string; returns the frames, or the error that stopped parsing.
-func parseFrames(_ bytes: [UInt8], role: WebSocketRole, maxFrameSize: Int = 1 << 24,
-                 allowed: WebSocketFrame.ReservedBits = []) -> (frames: [WebSocketFrame], error: WebSocketProtocolError?) {
+func parseFrames(
+    _ bytes: [UInt8], role: WebSocketRole, maxFrameSize: Int = 1 << 24,
+    allowed: WebSocketFrame.ReservedBits = []
+) -> (frames: [WebSocketFrame], error: WebSocketProtocolError?) {
     var parser = FrameParser(role: role, maxFrameSize: maxFrameSize, allowedReservedBits: allowed)
     var buffer = ByteBuffer(bytes: bytes)
     var frames: [WebSocketFrame] = []
@@ -103,8 +107,10 @@ func parseFrames(_ bytes: [UInt8], role: WebSocketRole, maxFrameSize: Int = 1 <<
 }
 
 /// The first error a parser reports for these bytes.
-func parseError(_ bytes: [UInt8], role: WebSocketRole = .server, maxFrameSize: Int = 1 << 24,
-                allowed: WebSocketFrame.ReservedBits = []) -> WebSocketProtocolError? {
+func parseError(
+    _ bytes: [UInt8], role: WebSocketRole = .server, maxFrameSize: Int = 1 << 24,
+    allowed: WebSocketFrame.ReservedBits = []
+) -> WebSocketProtocolError? {
     parseFrames(bytes, role: role, maxFrameSize: maxFrameSize, allowed: allowed).error
 }
 

@@ -1,6 +1,6 @@
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 @Suite("UTF8Validator (RFC 3629 §3-§4, RFC 6455 §8.1)")
 struct UTF8ValidatorTests {
@@ -12,13 +12,13 @@ struct UTF8ValidatorTests {
         [],
         Array("plain ASCII, long enough for the eight-byte fast path".utf8),
         Array("aé€𝄞 — 日本語 🇫🇷".utf8),
-        [0x7F],                    // U+007F, last one-byte
-        [0xC2, 0x80],              // U+0080, first two-byte
-        [0xDF, 0xBF],              // U+07FF
-        [0xE0, 0xA0, 0x80],        // U+0800, first three-byte
-        [0xED, 0x9F, 0xBF],        // U+D7FF, last before the surrogates
-        [0xEE, 0x80, 0x80],        // U+E000, first after them
-        [0xEF, 0xBF, 0xBF],        // U+FFFF
+        [0x7F],  // U+007F, last one-byte
+        [0xC2, 0x80],  // U+0080, first two-byte
+        [0xDF, 0xBF],  // U+07FF
+        [0xE0, 0xA0, 0x80],  // U+0800, first three-byte
+        [0xED, 0x9F, 0xBF],  // U+D7FF, last before the surrogates
+        [0xEE, 0x80, 0x80],  // U+E000, first after them
+        [0xEF, 0xBF, 0xBF],  // U+FFFF
         [0xF0, 0x90, 0x80, 0x80],  // U+10000, first four-byte
         [0xF4, 0x8F, 0xBF, 0xBF],  // U+10FFFF, the last code point
         [0xEF, 0xBB, 0xBF] + Array("BOM".utf8),
@@ -35,18 +35,18 @@ struct UTF8ValidatorTests {
     }
 
     static let invalid: [[UInt8]] = [
-        [UInt8(0xC0), 0x80],          // overlong U+0000
-        [0xC1, 0xBF],                 // overlong U+007F
-        [0xE0, 0x80, 0x80],           // overlong U+0000
-        [0xE0, 0x9F, 0xBF],           // overlong U+07FF
-        [0xF0, 0x80, 0x80, 0x80],     // overlong U+0000
-        [0xF0, 0x8F, 0xBF, 0xBF],     // overlong U+FFFF
-        [0xED, 0xA0, 0x80],           // U+D800, a surrogate
-        [0xED, 0xBF, 0xBF],           // U+DFFF
-        [0xF4, 0x90, 0x80, 0x80],     // U+110000
-        [0xF5, 0x80, 0x80, 0x80],     // F5 never appears
-        [0xFF], [0xFE], [0x80],       // never a lead byte
-        [0xC2, 0x41],                 // lead without its continuation
+        [UInt8(0xC0), 0x80],  // overlong U+0000
+        [0xC1, 0xBF],  // overlong U+007F
+        [0xE0, 0x80, 0x80],  // overlong U+0000
+        [0xE0, 0x9F, 0xBF],  // overlong U+07FF
+        [0xF0, 0x80, 0x80, 0x80],  // overlong U+0000
+        [0xF0, 0x8F, 0xBF, 0xBF],  // overlong U+FFFF
+        [0xED, 0xA0, 0x80],  // U+D800, a surrogate
+        [0xED, 0xBF, 0xBF],  // U+DFFF
+        [0xF4, 0x90, 0x80, 0x80],  // U+110000
+        [0xF5, 0x80, 0x80, 0x80],  // F5 never appears
+        [0xFF], [0xFE], [0x80],  // never a lead byte
+        [0xC2, 0x41],  // lead without its continuation
         [0xE2, 0x82, 0x41],
         [0xF0, 0x9D, 0x84, 0xC0],
     ]
@@ -76,12 +76,12 @@ struct UTF8ValidatorTests {
     }
 
     static let early: [([UInt8], Int)] = [
-        (Array("ab".utf8) + [0xED, 0xA0, 0x80], 3),                    // ED A0: a surrogate is certain at A0
-        ([0xF4, 0x90, 0x80, 0x80], 1),                                  // F4 90: past U+10FFFF
-        ([0xE0, 0x80, 0x80], 1),                                        // E0 80: overlong
-        ([0xF0, 0x80, 0x80, 0x80], 1),                                  // F0 80: overlong
-        ([0xC0, 0x80], 0),                                              // C0 never starts a sequence
-        (Array("0123456789".utf8) + [0xFF] + Array("abc".utf8), 10),   // after the ASCII fast path
+        (Array("ab".utf8) + [0xED, 0xA0, 0x80], 3),  // ED A0: a surrogate is certain at A0
+        ([0xF4, 0x90, 0x80, 0x80], 1),  // F4 90: past U+10FFFF
+        ([0xE0, 0x80, 0x80], 1),  // E0 80: overlong
+        ([0xF0, 0x80, 0x80, 0x80], 1),  // F0 80: overlong
+        ([0xC0, 0x80], 0),  // C0 never starts a sequence
+        (Array("0123456789".utf8) + [0xFF] + Array("abc".utf8), 10),  // after the ASCII fast path
         ([0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64], 12),
     ]
 
@@ -116,8 +116,10 @@ struct UTF8ValidatorTests {
     func agreesWithStandardLibrary() {
         var rng = SeededRandom(seed: 99)
         // Bytes biased toward lead and continuation bytes, so that most strings are interesting.
-        let alphabet: [UInt8] = [0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC,
-                                 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        let alphabet: [UInt8] = [
+            0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC,
+            0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF,
+        ]
         var validCount = 0
         for _ in 0..<20_000 {
             let bytes = (0..<Int.random(in: 1...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }

@@ -2,26 +2,31 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOPosix
-@testable import Switchboard
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
+
+@testable import Switchboard
 
 /// What a peer that reads slowly, or not at all, can make a connection hold: bounded, and
 /// a live peer is not mistaken for a dead one.
 @Suite("Bounded resources: peers that do not read")
 struct BoundedResourcesTests {
     /// A server connection on an `EmbeddedChannel` whose handler never reads, behind a counter of the reads it asks for.
-    static func embeddedServerConnection(_ configuration: WebSocketConnectionConfiguration) throws
-        -> (channel: EmbeddedChannel, reads: ReadCounter, connection: UpgradedConnection) {
+    static func embeddedServerConnection(
+        _ configuration: WebSocketConnectionConfiguration
+    ) throws
+        -> (channel: EmbeddedChannel, reads: ReadCounter, connection: UpgradedConnection)
+    {
         let channel = EmbeddedChannel()
         let reads = ReadCounter()
         try channel.pipeline.syncOperations.addHandler(reads)
         let engine = WebSocketEngine(role: .server, limits: .default, extensions: [], allocator: channel.allocator)
         let request = HandshakeRequest(method: "GET", target: "/", headers: [:], remoteAddress: nil, majorVersion: 1, minorVersion: 1)
         let context = WebSocketContext(request: request, subprotocol: nil, extensions: [], role: .server, logger: .init(label: "test"))
-        let connection = try UpgradedConnection.install(on: channel, engine: engine, configuration: configuration, context: context,
-                                                        handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
+        let connection = try UpgradedConnection.install(
+            on: channel, engine: engine, configuration: configuration, context: context,
+            handler: ClosureWebSocketHandler { _, _, _ in }, position: .last, executor: nil)
         return (channel, reads, connection)
     }
 
@@ -93,17 +98,19 @@ struct BoundedResourcesTests {
     func keepaliveWhileReadsAreHeld() async throws {
         try await withTimeout(30, "keepalive with held reads") {
             var routes = WebSocketRoutes()
-            routes.add("/slow", handler: ClosureWebSocketHandler { inbound, outbound, _ in
-                // Reads nothing for several ping timeouts: the 16-message buffer fills and reads are held,
-                // with the client's pongs queued behind its messages.
-                try await Task.sleep(for: .seconds(2))
-                var count = 0
-                for try await _ in inbound {
-                    count += 1
-                    if count == 40 { break }
-                }
-                try await outbound.send(.text("got \(count)"))
-            })
+            routes.add(
+                "/slow",
+                handler: ClosureWebSocketHandler { inbound, outbound, _ in
+                    // Reads nothing for several ping timeouts: the 16-message buffer fills and reads are held,
+                    // with the client's pongs queued behind its messages.
+                    try await Task.sleep(for: .seconds(2))
+                    var count = 0
+                    for try await _ in inbound {
+                        count += 1
+                        if count == 40 { break }
+                    }
+                    try await outbound.send(.text("got \(count)"))
+                })
             let connection = WebSocketConnectionConfiguration(pingInterval: .milliseconds(200), pingTimeout: .milliseconds(300))
             try await withServer(testConfiguration(routes, connection: connection)) { _, port in
                 let reply = Locked<WebSocketMessage?>(nil)
@@ -124,13 +131,15 @@ struct BoundedResourcesTests {
         try await withTimeout(30, "messages after our close") {
             let received = Locked(-1)
             var routes = WebSocketRoutes()
-            routes.add("/closing", handler: ClosureWebSocketHandler { inbound, outbound, _ in
-                try await outbound.close(.goingAway, reason: "bye")
-                try await Task.sleep(for: .seconds(1))
-                var count = 0
-                for try await _ in inbound { count += 1 }
-                received.withLock { $0 = count }
-            })
+            routes.add(
+                "/closing",
+                handler: ClosureWebSocketHandler { inbound, outbound, _ in
+                    try await outbound.close(.goingAway, reason: "bye")
+                    try await Task.sleep(for: .seconds(1))
+                    var count = 0
+                    for try await _ in inbound { count += 1 }
+                    received.withLock { $0 = count }
+                })
             let connection = WebSocketConnectionConfiguration(closeTimeout: .seconds(3), inboundBufferedMessages: 16)
             try await withServer(testConfiguration(routes, connection: connection)) { _, port in
                 let sent = Locked(0)

@@ -1,9 +1,10 @@
 import NIOCore
 import NIOPosix
-@testable import Switchboard
 import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
+
+@testable import Switchboard
 
 /// The executor that runs handlers on their event loop, and how the channel handler uses it:
 /// a reader resumed during a read runs when the read is complete, and takes the whole read at once.
@@ -31,7 +32,7 @@ struct EventLoopTaskExecutorTests {
                     for n in 1...3 { buffer.yield(Self.message(n)) }
                 }
                 let duringRead = seen.value  // the read is not complete yet: the reader has not run
-                executor.runHeldJobs()        // what channelReadComplete does
+                executor.runHeldJobs()  // what channelReadComplete does
                 return (duringRead, seen.value)
             }.get()
             #expect(duringRead == [])

@@ -2,8 +2,8 @@ import NIOCore
 import NIOPosix
 import Switchboard
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 /// Peers that hang up at the worst moment. Each case runs many times, because which
 /// moment a hang-up meets (before, while or after our handlers go in) is a race.

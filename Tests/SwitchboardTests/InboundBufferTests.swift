@@ -1,15 +1,18 @@
 import NIOCore
-@testable import Switchboard
 import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
+
+@testable import Switchboard
 
 /// The buffer between the event loop and a handler's `for await`: order, end, backpressure by count, cancellation.
 /// No channel here: the tests play the event loop's part (`yield`, `finish`) and count demand calls.
 @Suite("InboundBuffer: messages to one reader, count-bounded backpressure")
 struct InboundBufferTests {
     static func message(_ n: Int) -> WebSocketMessage { .binary(ByteBuffer(integer: UInt32(n))) }
-    static func number(_ message: WebSocketMessage?) -> Int? { message.flatMap { $0.data.getInteger(at: $0.data.readerIndex, as: UInt32.self) }.map(Int.init) }
+    static func number(_ message: WebSocketMessage?) -> Int? {
+        message.flatMap { $0.data.getInteger(at: $0.data.readerIndex, as: UInt32.self) }.map(Int.init)
+    }
 
     /// Yields until `condition` holds (a hang is caught by the caller's `withTimeout`).
     static func eventually(_ condition: () -> Bool) async {

@@ -2,8 +2,8 @@ import NIOCore
 import NIOPosix
 import Switchboard
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 /// WebSocketServer and WebSocketClient over 127.0.0.1. Serialized: the timing
 /// checks (heartbeats, timeouts, backpressure) share two cores.
@@ -37,10 +37,12 @@ struct LoopbackTests {
         try await withTimeout(20, "echo over ::1") {
             let seen = Locked<(peer: String?, host: String?)>((nil, nil))
             var routes = WebSocketRoutes()
-            routes.add("/echo", handler: ClosureWebSocketHandler { inbound, outbound, context in
-                seen.withLock { $0 = (context.request.remoteAddress, context.request.headers.single("Host")) }
-                for try await message in inbound { try await outbound.send(message) }
-            })
+            routes.add(
+                "/echo",
+                handler: ClosureWebSocketHandler { inbound, outbound, context in
+                    seen.withLock { $0 = (context.request.remoteAddress, context.request.headers.single("Host")) }
+                    for try await message in inbound { try await outbound.send(message) }
+                })
             let configuration = testConfiguration(routes) { $0.host = "::1" }
             try await withServer(configuration) { _, port in
                 let echoed = Locked<WebSocketMessage?>(nil)
@@ -58,19 +60,22 @@ struct LoopbackTests {
         }
     }
 
-    @Test("A handler runs where handlerExecution says: on an event-loop thread (the default) or off every event loop",
-          arguments: [WebSocketHandlerExecution.eventLoop, .globalExecutor])
+    @Test(
+        "A handler runs where handlerExecution says: on an event-loop thread (the default) or off every event loop",
+        arguments: [WebSocketHandlerExecution.eventLoop, .globalExecutor])
     func handlerExecution(_ execution: WebSocketHandlerExecution) async throws {
         try await withTimeout(20, "handler execution") {
             let onLoop = execution == .eventLoop
             var routes = WebSocketRoutes()
-            routes.add("/where", handler: ClosureWebSocketHandler { inbound, outbound, _ in
-                for try await _ in inbound {
-                    // Checked after a suspension: the task resumed on the executor it prefers.
-                    let here = MultiThreadedEventLoopGroup.currentEventLoop != nil
-                    try await outbound.send(text: here ? "loop" : "pool")
-                }
-            })
+            routes.add(
+                "/where",
+                handler: ClosureWebSocketHandler { inbound, outbound, _ in
+                    for try await _ in inbound {
+                        // Checked after a suspension: the task resumed on the executor it prefers.
+                        let here = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                        try await outbound.send(text: here ? "loop" : "pool")
+                    }
+                })
             let connection = WebSocketConnectionConfiguration(handlerExecution: execution)
             try await withServer(testConfiguration(routes, connection: connection)) { _, port in
                 let answers = Locked<[String]>([])
@@ -131,9 +136,11 @@ struct LoopbackTests {
     func closeCodes() async throws {
         try await withTimeout(20, "close codes") {
             var routes = WebSocketRoutes()
-            routes.add("/bye", handler: ClosureWebSocketHandler { _, outbound, _ in
-                try await outbound.close(WebSocketCloseCode(4001), reason: "server says bye")
-            })
+            routes.add(
+                "/bye",
+                handler: ClosureWebSocketHandler { _, outbound, _ in
+                    try await outbound.close(WebSocketCloseCode(4001), reason: "server says bye")
+                })
             struct Oops: Error {}
             routes.add("/throw", handler: ClosureWebSocketHandler { _, _, _ in throw Oops() })
             try await withServer(testConfiguration(routes)) { _, port in
@@ -198,12 +205,14 @@ struct LoopbackTests {
                             try await connection.executeThenClose { inbound, outbound in
                                 let raw = RawConnection(inbound, outbound, role: .server)
                                 let head = try await raw.readHead() ?? ""
-                                let key = head.split(separator: "\r\n")
+                                let key =
+                                    head.split(separator: "\r\n")
                                     .first { $0.lowercased().hasPrefix("sec-websocket-key:") }
                                     .map { $0.dropFirst("sec-websocket-key:".count).trimmingHTTPWhitespace() } ?? ""
-                                try await raw.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                    + "Sec-WebSocket-Accept: \(WebSocketServerHandshake.acceptValue(forKey: key))\r\n"
-                                    + "Sec-WebSocket-Protocol: evil.v1\r\n\r\n")
+                                try await raw.send(
+                                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                        + "Sec-WebSocket-Accept: \(WebSocketServerHandshake.acceptValue(forKey: key))\r\n"
+                                        + "Sec-WebSocket-Protocol: evil.v1\r\n\r\n")
                                 _ = try? await raw.readToEnd()
                             }
                             return
@@ -309,8 +318,9 @@ struct LoopbackTests {
         }
     }
 
-    @Test("A burst of clients is served whatever acceptsPerWakeup is (0 counts as 1; 1 and 64 batch differently)",
-          arguments: [0, 1, 64])
+    @Test(
+        "A burst of clients is served whatever acceptsPerWakeup is (0 counts as 1; 1 and 64 batch differently)",
+        arguments: [0, 1, 64])
     func acceptsPerWakeup(_ accepts: Int) async throws {
         try await withTimeout(30, "a burst of 48 clients with acceptsPerWakeup \(accepts)") {
             let configuration = testConfiguration(echoRoutes()) { $0.acceptsPerWakeup = accepts }
@@ -406,20 +416,23 @@ struct LoopbackTests {
         }
     }
 
-    @Test("A peer that drops TCP without a close frame makes the handler's loop throw; after a close it ends without error",
-          arguments: [false, true])
+    @Test(
+        "A peer that drops TCP without a close frame makes the handler's loop throw; after a close it ends without error",
+        arguments: [false, true])
     func droppedConnectionThrows(sendsClose: Bool) async throws {
         let outcome = Locked<String?>(nil)
         var routes = WebSocketRoutes()
-        routes.add("/watch", handler: ClosureWebSocketHandler { inbound, _, _ in
-            var messages = 0
-            do {
-                for try await _ in inbound { messages += 1 }
-                outcome.withLock { $0 = "ended after \(messages)" }
-            } catch {
-                outcome.withLock { $0 = "threw \(error) after \(messages)" }
-            }
-        })
+        routes.add(
+            "/watch",
+            handler: ClosureWebSocketHandler { inbound, _, _ in
+                var messages = 0
+                do {
+                    for try await _ in inbound { messages += 1 }
+                    outcome.withLock { $0 = "ended after \(messages)" }
+                } catch {
+                    outcome.withLock { $0 = "threw \(error) after \(messages)" }
+                }
+            })
         let configuration = testConfiguration(routes)
         try await withTimeout(20, "dropped connection") {
             try await withServer(configuration) { _, port in
@@ -442,11 +455,13 @@ struct LoopbackTests {
     func resetBehindRequest() async throws {
         let counts = Locked((started: 0, ended: 0))
         var routes = WebSocketRoutes()
-        routes.add("/watch", handler: ClosureWebSocketHandler { inbound, _, _ in
-            counts.withLock { $0.started += 1 }
-            defer { counts.withLock { $0.ended += 1 } }
-            for try await _ in inbound {}
-        })
+        routes.add(
+            "/watch",
+            handler: ClosureWebSocketHandler { inbound, _, _ in
+                counts.withLock { $0.started += 1 }
+                defer { counts.withLock { $0.ended += 1 } }
+                for try await _ in inbound {}
+            })
         let configuration = testConfiguration(routes)
         try await withTimeout(30, "the server stops after clients reset mid-handshake") {
             try await withServer(configuration) { _, port in
@@ -474,9 +489,11 @@ struct LoopbackTests {
         // suspend the test fails without queueing gigabytes on a shared machine.
         let cap = 128
         var routes = WebSocketRoutes()
-        routes.add("/sink", handler: ClosureWebSocketHandler { _, _, _ in
-            try await Task.sleep(for: .seconds(60))  // never reads; cancelled when the server stops
-        })
+        routes.add(
+            "/sink",
+            handler: ClosureWebSocketHandler { _, _, _ in
+                try await Task.sleep(for: .seconds(60))  // never reads; cancelled when the server stops
+            })
         let configuration = testConfiguration(routes)
         let sent = Locked(0)
         let (counts, client) = try await withTimeout(40, "backpressure") {

@@ -1,9 +1,10 @@
 import NIOCore
 import NIOPosix
-@testable import Switchboard
 import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
+
+@testable import Switchboard
 
 /// The queue between a handler's task and its event loop: batching, and backpressure by bytes.
 /// No channel here: the tests play the channel handler's part (`takeAll`, writability).

@@ -1,6 +1,7 @@
 import NIOCore
-@testable import Switchboard
 import Testing
+
+@testable import Switchboard
 
 /// The rules of ``ReadGate``, one condition at a time and together, without a channel.
 @Suite("ReadGate: when a connection reads and decodes")

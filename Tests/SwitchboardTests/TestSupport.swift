@@ -2,8 +2,8 @@ import NIOCore
 import NIOPosix
 import Switchboard
 import SwitchboardCore
-import Testing
 import SwitchboardTestSupport
+import Testing
 
 // Helpers for loopback tests: a bounded wait that cannot hang, a server run in
 // a task group on port 0, and raw TCP peers that speak bytes only.
@@ -14,7 +14,12 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escapi
     let slot = Locked<CheckedContinuation<T, any Error>?>(nil)
     let timer = Locked<Task<Void, Never>?>(nil)
     func finish(_ result: Result<T, any Error>) -> Bool {
-        guard let continuation = slot.withLock({ c -> CheckedContinuation<T, any Error>? in defer { c = nil }; return c }) else { return false }
+        guard
+            let continuation = slot.withLock({ c -> CheckedContinuation<T, any Error>? in
+                defer { c = nil }
+                return c
+            })
+        else { return false }
         continuation.resume(with: result)
         return true
     }
@@ -37,17 +42,22 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escapi
 }
 
 /// A server configuration for tests: loopback, port 0, short shutdown.
-func testConfiguration(_ routes: WebSocketRoutes, connection: WebSocketConnectionConfiguration = .init(),
-                       edit: (inout WebSocketServerConfiguration) -> Void = { _ in }) -> WebSocketServerConfiguration {
-    var configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, connection: connection,
-                                                     shutdownTimeout: .seconds(1))
+func testConfiguration(
+    _ routes: WebSocketRoutes, connection: WebSocketConnectionConfiguration = .init(),
+    edit: (inout WebSocketServerConfiguration) -> Void = { _ in }
+) -> WebSocketServerConfiguration {
+    var configuration = WebSocketServerConfiguration(
+        host: "127.0.0.1", port: 0, routes: routes, connection: connection,
+        shutdownTimeout: .seconds(1))
     edit(&configuration)
     return configuration
 }
 
 /// Runs a server, calls `body` with it and its port, then stops it.
-func withServer<T: Sendable>(_ configuration: WebSocketServerConfiguration,
-                             _ body: @escaping @Sendable (_ server: WebSocketServer, _ port: Int) async throws -> T) async throws -> T {
+func withServer<T: Sendable>(
+    _ configuration: WebSocketServerConfiguration,
+    _ body: @escaping @Sendable (_ server: WebSocketServer, _ port: Int) async throws -> T
+) async throws -> T {
     try await withLoopbackServer(configuration, body)
 }
 
@@ -66,8 +76,11 @@ func url(_ port: Int, _ path: String = "/echo") -> String { "ws://127.0.0.1:\(po
 
 extension WebSocketClientConfiguration {
     /// Short timeouts, so that a failure shows within the test's bounds.
-    static func test(subprotocols: [String] = [], connection: WebSocketConnectionConfiguration = .init(closeTimeout: .seconds(2)))
-        -> WebSocketClientConfiguration {
+    static func test(
+        subprotocols: [String] = [], connection: WebSocketConnectionConfiguration = .init(closeTimeout: .seconds(2))
+    )
+        -> WebSocketClientConfiguration
+    {
         WebSocketClientConfiguration(subprotocols: subprotocols, connection: connection, handshakeTimeout: .seconds(5))
     }
 }
@@ -152,8 +165,9 @@ func status(of head: String?) -> Int? {
 /// A masked frame as a client sends it.
 func maskedFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
     var buffer = ByteBuffer()
-    FrameWriter.write(WebSocketFrame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: payload)),
-                      maskingKey: WebSocketMaskingKey(1, 2, 3, 4), into: &buffer)
+    FrameWriter.write(
+        WebSocketFrame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: payload)),
+        maskingKey: WebSocketMaskingKey(1, 2, 3, 4), into: &buffer)
     return Array(buffer.readableBytesView)
 }
 

@@ -82,10 +82,12 @@ public struct WebSocketEngine {
     ///   - limits: frame and message size limits for what the peer sends.
     ///   - extensions: the negotiated extensions, in the order of the server's response.
     ///   - framing: bytes on a socket (the default), or frames of a carried session.
-    public init(role: WebSocketRole, limits: WebSocketLimits = .default,
-                extensions: [any WebSocketExtension] = [], framing: Framing = .bytes,
-                allocator: ByteBufferAllocator = ByteBufferAllocator(),
-                maskingKey: @escaping @Sendable () -> WebSocketMaskingKey = WebSocketMaskingKey.random) {
+    public init(
+        role: WebSocketRole, limits: WebSocketLimits = .default,
+        extensions: [any WebSocketExtension] = [], framing: Framing = .bytes,
+        allocator: ByteBufferAllocator = ByteBufferAllocator(),
+        maskingKey: @escaping @Sendable () -> WebSocketMaskingKey = WebSocketMaskingKey.random
+    ) {
         self.role = role
         self.framing = framing
         self.pipeline = ExtensionPipeline(extensions)
@@ -145,8 +147,9 @@ public struct WebSocketEngine {
         var events: [WebSocketEvent] = []
         do throws(WebSocketProtocolError) {
             let length = frame.payload.readableBytes
-            try FrameParser.checkRules(fin: frame.fin, reservedBits: frame.reservedBits, opcode: frame.opcode, length: length,
-                                       allowedReservedBits: parser.allowedReservedBits)
+            try FrameParser.checkRules(
+                fin: frame.fin, reservedBits: frame.reservedBits, opcode: frame.opcode, length: length,
+                allowedReservedBits: parser.allowedReservedBits)
             guard length <= parser.maxFrameSize else {
                 throw WebSocketProtocolError(.messageTooBig, "frame of \(length) bytes exceeds the limit of \(parser.maxFrameSize)")
             }
@@ -262,7 +265,8 @@ public struct WebSocketEngine {
         case .closeReceived:
             // Echo the peer's code (§5.5.1); a close without one is answered with 1000, which
             // tells the peer the close was normal rather than leaving it to guess (1005).
-            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode ?? .normalClosure).payload(allocator: allocator)))
+            sendFrame(
+                WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode ?? .normalClosure).payload(allocator: allocator)))
             closeState = .closed
             return true
         case .closeSent, .closed:
@@ -314,7 +318,8 @@ public struct WebSocketEngine {
         }
         let key = role == .client ? makeMaskingKey() : nil
         if outbound == nil {
-            outbound = allocator.buffer(capacity: FrameWriter.headerSize(payloadLength: frame.payload.readableBytes, masked: key != nil) + frame.payload.readableBytes)
+            outbound = allocator.buffer(
+                capacity: FrameWriter.headerSize(payloadLength: frame.payload.readableBytes, masked: key != nil) + frame.payload.readableBytes)
         }
         FrameWriter.write(frame, maskingKey: key, into: &outbound!)
     }

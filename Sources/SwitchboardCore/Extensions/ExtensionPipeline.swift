@@ -39,9 +39,14 @@ struct ExtensionPipeline {
     }
 
     /// Incoming frames visit extensions `index`, `index - 1`, ..., 0.
-    private mutating func run(incoming frames: [WebSocketFrame], from index: Int,
-                              toApplication: inout [WebSocketFrame], toPeer: inout [WebSocketFrame]) throws(WebSocketProtocolError) {
-        guard index >= 0 else { toApplication += frames; return }
+    private mutating func run(
+        incoming frames: [WebSocketFrame], from index: Int,
+        toApplication: inout [WebSocketFrame], toPeer: inout [WebSocketFrame]
+    ) throws(WebSocketProtocolError) {
+        guard index >= 0 else {
+            toApplication += frames
+            return
+        }
         for frame in frames {
             var output = ExtensionOutput()
             try extensions[index].decode(frame, into: &output)
@@ -51,9 +56,14 @@ struct ExtensionPipeline {
     }
 
     /// Outgoing frames visit extensions `index`, `index + 1`, ..., last.
-    private mutating func run(outgoing frames: [WebSocketFrame], from index: Int,
-                              toApplication: inout [WebSocketFrame], toPeer: inout [WebSocketFrame]) throws(WebSocketProtocolError) {
-        guard index < extensions.count else { toPeer += frames; return }
+    private mutating func run(
+        outgoing frames: [WebSocketFrame], from index: Int,
+        toApplication: inout [WebSocketFrame], toPeer: inout [WebSocketFrame]
+    ) throws(WebSocketProtocolError) {
+        guard index < extensions.count else {
+            toPeer += frames
+            return
+        }
         for frame in frames {
             var output = ExtensionOutput()
             try extensions[index].encode(frame, into: &output)

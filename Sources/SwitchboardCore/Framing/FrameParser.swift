@@ -67,8 +67,10 @@ public struct FrameParser: Sendable {
     public let allocator: ByteBufferAllocator
     @usableFromInline var state: State = .awaitingHeader(partialHeader: nil)
 
-    public init(role: WebSocketRole, maxFrameSize: Int, allowedReservedBits: WebSocketFrame.ReservedBits = [],
-                allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+    public init(
+        role: WebSocketRole, maxFrameSize: Int, allowedReservedBits: WebSocketFrame.ReservedBits = [],
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) {
         self.role = role
         self.maxFrameSize = maxFrameSize
         self.allowedReservedBits = allowedReservedBits
@@ -155,8 +157,10 @@ public struct FrameParser: Sendable {
     /// The rules a frame's first byte and length must meet, however it is carried (§5.2, §5.5):
     /// a defined opcode, only reserved bits an extension claims, control frames whole and at
     /// most 125 bytes. `length` may be the 7-bit length field (126 and 127 exceed 125 too).
-    static func checkRules(fin: Bool, reservedBits: WebSocketFrame.ReservedBits, opcode: WebSocketOpcode, length: Int,
-                           allowedReservedBits: WebSocketFrame.ReservedBits) throws(WebSocketProtocolError) {
+    static func checkRules(
+        fin: Bool, reservedBits: WebSocketFrame.ReservedBits, opcode: WebSocketOpcode, length: Int,
+        allowedReservedBits: WebSocketFrame.ReservedBits
+    ) throws(WebSocketProtocolError) {
         guard opcode.isDefined else { throw .protocolViolation("reserved opcode \(opcode.rawValue)") }  // §5.2
         guard reservedBits.subtracting(allowedReservedBits).isEmpty else {
             throw .protocolViolation("reserved bits set with no extension negotiated for them")  // §5.2
@@ -170,8 +174,8 @@ public struct FrameParser: Sendable {
     /// Decodes and checks a header; consumes it only when it is complete.
     private func readHeader(from buffer: inout ByteBuffer) throws(WebSocketProtocolError) -> Header? {
         guard buffer.readableBytes >= 2,
-              let b0 = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
-              let b1 = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
+            let b0 = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+            let b1 = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
         else { return nil }
 
         let fin = b0 & 0x80 != 0

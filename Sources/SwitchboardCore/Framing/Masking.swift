@@ -9,8 +9,9 @@ public struct WebSocketMaskingKey: Hashable, Sendable {
     public static func random() -> WebSocketMaskingKey {
         var rng = SystemRandomNumberGenerator()
         let v = rng.next() as UInt32
-        return WebSocketMaskingKey(UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
-                                   UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24))
+        return WebSocketMaskingKey(
+            UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
+            UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24))
     }
 
     public static func == (l: Self, r: Self) -> Bool { l.word == r.word }
@@ -57,7 +58,9 @@ public struct WebSocketMaskingKey: Hashable, Sendable {
     /// masking touches every payload byte, so the wide loop is the default path.
     @inlinable
     func apply(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, count: Int, offset: Int) {
-        var s = source, d = destination, remaining = count
+        var s = source
+        var d = destination
+        var remaining = count
         // Rotate the key so that position 0 lines up with key byte `offset`.
         let shift = UInt32((offset & 3) * 8)
         let rotated = shift == 0 ? word : (word >> shift) | (word << (32 - shift))

@@ -7,14 +7,14 @@
 public struct UTF8Validator: Sendable, Hashable {
     /// What the next byte must be.
     @usableFromInline enum Expectation: UInt8, Sendable {
-        case lead            // a complete sequence so far
-        case tail1           // one continuation byte 80...BF to go
-        case tail2           // two to go
-        case tail3           // three to go
-        case afterE0         // A0...BF, then one more (no overlongs)
-        case afterED         // 80...9F, then one more (no surrogates)
-        case afterF0         // 90...BF, then two more (no overlongs)
-        case afterF4         // 80...8F, then two more (nothing past U+10FFFF)
+        case lead  // a complete sequence so far
+        case tail1  // one continuation byte 80...BF to go
+        case tail2  // two to go
+        case tail3  // three to go
+        case afterE0  // A0...BF, then one more (no overlongs)
+        case afterED  // 80...9F, then one more (no surrogates)
+        case afterF0  // 90...BF, then two more (no overlongs)
+        case afterF4  // 80...8F, then two more (nothing past U+10FFFF)
     }
 
     @usableFromInline var expectation: Expectation = .lead
@@ -85,7 +85,8 @@ public struct UTF8Validator: Sendable, Hashable {
     /// Validates a whole byte sequence at once.
     public static func isValid(_ bytes: some Sequence<UInt8>) -> Bool {
         var v = UTF8Validator()
-        let ok = bytes.withContiguousStorageIfAvailable { v.validate(UnsafeRawBufferPointer($0)) }
+        let ok =
+            bytes.withContiguousStorageIfAvailable { v.validate(UnsafeRawBufferPointer($0)) }
             ?? Array(bytes).withUnsafeBytes { v.validate($0) }
         return ok && v.isComplete
     }

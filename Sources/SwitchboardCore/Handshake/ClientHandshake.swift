@@ -21,8 +21,10 @@ public struct WebSocketClientHandshake: Sendable {
     ///   - subprotocols: tokens to offer, most preferred first.
     ///   - extensions: extensions to offer.
     ///   - headers: extra headers, e.g. `Origin` or `Authorization`.
-    public init(host: String, target: String, subprotocols: [String] = [], extensions: [any WebSocketExtensionFactory] = [],
-                headers extra: HandshakeHeaders = [:], key: String? = nil) {
+    public init(
+        host: String, target: String, subprotocols: [String] = [], extensions: [any WebSocketExtensionFactory] = [],
+        headers extra: HandshakeHeaders = [:], key: String? = nil
+    ) {
         var rng = SystemRandomNumberGenerator()
         self.key = key ?? Base64.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) })
         self.subprotocols = subprotocols
@@ -45,7 +47,8 @@ public struct WebSocketClientHandshake: Sendable {
     public func validate(status: Int, headers: HandshakeHeaders) throws(WebSocketError) -> Accepted {
         guard status == 101 else { throw .handshakeFailed("expected status 101, got \(status)") }  // item 1
         guard headers.listContains("Upgrade", token: "websocket") else { throw .handshakeFailed("response Upgrade is not websocket") }  // item 2
-        guard headers.listContains("Connection", token: "upgrade") else { throw .handshakeFailed("response Connection does not include Upgrade") }  // item 3
+        // item 3
+        guard headers.listContains("Connection", token: "upgrade") else { throw .handshakeFailed("response Connection does not include Upgrade") }
         let expected = WebSocketServerHandshake.acceptValue(forKey: key)
         guard headers.single("Sec-WebSocket-Accept")?.trimmingHTTPWhitespace() == expected else {  // item 4
             throw .handshakeFailed("Sec-WebSocket-Accept does not match the key")
@@ -56,8 +59,9 @@ public struct WebSocketClientHandshake: Sendable {
             throw .handshakeFailed("server chose subprotocol \(token), which was not offered")
         }
         let accepted: [any WebSocketExtension]  // item 5
-        do { accepted = try ExtensionNegotiation.clientAccept(response: headers["Sec-WebSocket-Extensions"], factories: extensions) }
-        catch { throw .handshakeFailed(error.message) }
+        do { accepted = try ExtensionNegotiation.clientAccept(response: headers["Sec-WebSocket-Extensions"], factories: extensions) } catch {
+            throw .handshakeFailed(error.message)
+        }
         return Accepted(subprotocol: chosen.first, extensions: accepted)
     }
 }

@@ -108,8 +108,10 @@ public struct HTTPHeadReader: Sendable {
     /// before the colon or at the start of the line (obsolete line folding is refused, §5.2).
     private static func field(_ line: UnsafeRawBufferPointer) -> (name: String, value: String)? {
         guard let colon = line.firstIndex(of: 58), colon > 0,
-              !line[..<colon].contains(where: { $0 == 32 || $0 == 9 }) else { return nil }
-        var start = colon + 1, end = line.count
+            !line[..<colon].contains(where: { $0 == 32 || $0 == 9 })
+        else { return nil }
+        var start = colon + 1
+        var end = line.count
         while start < end, line[start] == 32 || line[start] == 9 { start += 1 }
         while end > start, line[end - 1] == 32 || line[end - 1] == 9 { end -= 1 }
         return (string(line[..<colon]), string(line[start..<end]))

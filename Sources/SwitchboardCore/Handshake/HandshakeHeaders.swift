@@ -6,7 +6,12 @@ public struct HandshakeHeaders: Sendable, Hashable, Sequence, ExpressibleByDicti
     public init(dictionaryLiteral elements: (String, String)...) { self.fields = elements.map { (name: $0.0, value: $0.1) } }
 
     public static func == (l: Self, r: Self) -> Bool { l.fields.elementsEqual(r.fields) { $0 == $1 } }
-    public func hash(into h: inout Hasher) { for f in fields { h.combine(f.name); h.combine(f.value) } }
+    public func hash(into h: inout Hasher) {
+        for f in fields {
+            h.combine(f.name)
+            h.combine(f.value)
+        }
+    }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
@@ -41,7 +46,10 @@ public struct HandshakeHeaders: Sendable, Hashable, Sequence, ExpressibleByDicti
     /// The elements of a comma-separated list header over all its lines (RFC 9110 §5.6.1), trimmed, empty ones dropped.
     public func list(_ name: String) -> [String] {
         var elements: [String] = []
-        forEachListElement(name) { elements.append(String($0)); return true }
+        forEachListElement(name) {
+            elements.append(String($0))
+            return true
+        }
         return elements
     }
 
@@ -80,7 +88,8 @@ extension StringProtocol {
     /// tables and metadata lookups, which was 3% of a server's CPU under a handshake load.
     @inlinable
     public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        let a = utf8, b = other.utf8
+        let a = utf8
+        let b = other.utf8
         guard a.count == b.count else { return false }
         var j = b.startIndex
         for x in a {
@@ -94,8 +103,10 @@ extension StringProtocol {
     /// The string without leading and trailing spaces and tabs, as a view (no copy).
     func trimmingHTTPWhitespaceView() -> Substring {
         // By UTF-8 code unit: `first` and `removeFirst()` would work by `Character`, with grapheme-break checks.
-        let whole = Substring(self), bytes = whole.utf8
-        var start = bytes.startIndex, end = bytes.endIndex
+        let whole = Substring(self)
+        let bytes = whole.utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
         while start != end, bytes[start] == 32 || bytes[start] == 9 { start = bytes.index(after: start) }
         while start != end {
             let last = bytes.index(before: end)

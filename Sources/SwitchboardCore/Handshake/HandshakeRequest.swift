@@ -10,8 +10,10 @@ public struct HandshakeRequest: Sendable, Hashable {
     /// The peer's address, as the transport names it (`"127.0.0.1:53210"`); `nil` when there is no socket (tests, mux).
     public var remoteAddress: String?
 
-    public init(method: String = "GET", target: String, headers: HandshakeHeaders, remoteAddress: String? = nil,
-                majorVersion: Int = 1, minorVersion: Int = 1) {
+    public init(
+        method: String = "GET", target: String, headers: HandshakeHeaders, remoteAddress: String? = nil,
+        majorVersion: Int = 1, minorVersion: Int = 1
+    ) {
         self.method = method
         self.majorVersion = majorVersion
         self.minorVersion = minorVersion
@@ -26,11 +28,12 @@ public struct HandshakeRequest: Sendable, Hashable {
         guard head.startLine.count == 3 else { return nil }
         let version = head.startLine[2].utf8
         guard version.starts(with: "HTTP/".utf8), let dot = version.firstIndex(of: UInt8(ascii: ".")),
-              let major = Int(Substring(version[version.index(version.startIndex, offsetBy: 5)..<dot])),
-              let minor = Int(Substring(version[version.index(after: dot)...]))
+            let major = Int(Substring(version[version.index(version.startIndex, offsetBy: 5)..<dot])),
+            let minor = Int(Substring(version[version.index(after: dot)...]))
         else { return nil }
-        self.init(method: head.startLine[0], target: head.startLine[1], headers: head.headers, remoteAddress: remoteAddress,
-                  majorVersion: major, minorVersion: minor)
+        self.init(
+            method: head.startLine[0], target: head.startLine[1], headers: head.headers, remoteAddress: remoteAddress,
+            majorVersion: major, minorVersion: minor)
     }
 
     /// The path, without the query.
@@ -63,11 +66,17 @@ public struct HandshakeRequest: Sendable, Hashable {
     }
 
     public static func == (l: Self, r: Self) -> Bool {
-        l.method == r.method && l.majorVersion == r.majorVersion && l.minorVersion == r.minorVersion && l.target == r.target && l.headers == r.headers && l.remoteAddress == r.remoteAddress
+        l.method == r.method && l.majorVersion == r.majorVersion && l.minorVersion == r.minorVersion && l.target == r.target && l.headers == r.headers
+            && l.remoteAddress == r.remoteAddress
     }
 
     public func hash(into h: inout Hasher) {
-        h.combine(method); h.combine(majorVersion); h.combine(minorVersion); h.combine(target); h.combine(headers); h.combine(remoteAddress)
+        h.combine(method)
+        h.combine(majorVersion)
+        h.combine(minorVersion)
+        h.combine(target)
+        h.combine(headers)
+        h.combine(remoteAddress)
     }
 }
 
@@ -78,7 +87,8 @@ private func percentDecode(_ s: Substring) -> String {
         if b == UInt8(ascii: "+") {
             out.append(UInt8(ascii: " "))
         } else if b == UInt8(ascii: "%"), bytes.count >= 2,
-                  let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
+            let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)
+        {
             out.append(v)
             bytes = bytes.dropFirst(2)
         } else {

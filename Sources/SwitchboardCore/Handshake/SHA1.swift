@@ -18,26 +18,35 @@ enum SHA1 {
         for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
 
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
-        for chunk in stride(from: 0, to: data.count, by: 64) {
-            for i in 0..<16 {
-                let j = chunk + i * 4
-                w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
-            }
-            for i in 16..<80 { w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotatedLeft(1) }
-            var (a, b, c, d, e) = h
-            for i in 0..<80 {
-                let f: UInt32, k: UInt32
-                switch i {
-                case 0..<20: f = (b & c) | (~b & d); k = 0x5A82_7999
-                case 20..<40: f = b ^ c ^ d; k = 0x6ED9_EBA1
-                case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1B_BCDC
-                default: f = b ^ c ^ d; k = 0xCA62_C1D6
+            for chunk in stride(from: 0, to: data.count, by: 64) {
+                for i in 0..<16 {
+                    let j = chunk + i * 4
+                    w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
                 }
-                let t = a.rotatedLeft(5) &+ f &+ e &+ k &+ w[i]
-                (e, d, c, b, a) = (d, c, b.rotatedLeft(30), a, t)
+                for i in 16..<80 { w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotatedLeft(1) }
+                var (a, b, c, d, e) = h
+                for i in 0..<80 {
+                    let f: UInt32
+                    let k: UInt32
+                    switch i {
+                    case 0..<20:
+                        f = (b & c) | (~b & d)
+                        k = 0x5A82_7999
+                    case 20..<40:
+                        f = b ^ c ^ d
+                        k = 0x6ED9_EBA1
+                    case 40..<60:
+                        f = (b & c) | (b & d) | (c & d)
+                        k = 0x8F1B_BCDC
+                    default:
+                        f = b ^ c ^ d
+                        k = 0xCA62_C1D6
+                    }
+                    let t = a.rotatedLeft(5) &+ f &+ e &+ k &+ w[i]
+                    (e, d, c, b, a) = (d, c, b.rotatedLeft(30), a, t)
+                }
+                h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
             }
-            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
-        }
         }
         var digest: [UInt8] = []
         digest.reserveCapacity(20)

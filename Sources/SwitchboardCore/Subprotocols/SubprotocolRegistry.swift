@@ -38,7 +38,9 @@ public struct SubprotocolRegistry: Sendable {
     }
 
     /// Registers a closure for `token`.
-    public mutating func register(_ token: String, _ body: @escaping @Sendable (WebSocketInbound, WebSocketOutbound, WebSocketContext) async throws -> Void) {
+    public mutating func register(
+        _ token: String, _ body: @escaping @Sendable (WebSocketInbound, WebSocketOutbound, WebSocketContext) async throws -> Void
+    ) {
         register(token, ClosureWebSocketHandler(body))
     }
 
@@ -58,31 +60,12 @@ public struct SubprotocolRegistry: Sendable {
             return .accept(subprotocol: token, handler: handler)
         }
         if requiresSubprotocol {
-            return .reject(reason: offered.isEmpty ? "a subprotocol is required (one of \(tokens.joined(separator: ", ")))"
-                : "none of the offered subprotocols (\(offered.joined(separator: ", "))) is served here")
+            return .reject(
+                reason: offered.isEmpty
+                    ? "a subprotocol is required (one of \(tokens.joined(separator: ", ")))"
+                    : "none of the offered subprotocols (\(offered.joined(separator: ", "))) is served here")
         }
         if let defaultHandler { return .accept(subprotocol: nil, handler: defaultHandler) }
         return .reject(reason: "no handler for a connection without subprotocol")
     }
-}
-
-/// Maps request paths to the subprotocol registries that serve them.
-public struct WebSocketRoutes: Sendable {
-    private var routes: [String: SubprotocolRegistry] = [:]
-
-    public init() {}
-
-    /// Serves `registry` at `path` (exact match, e.g. `/rpc`).
-    public mutating func add(_ path: String, _ registry: SubprotocolRegistry) { routes[path] = registry }
-
-    /// Serves a single handler at `path`, for clients that offer no subprotocol or none of these.
-    public mutating func add(_ path: String, handler: any WebSocketHandler) {
-        routes[path] = SubprotocolRegistry(defaultHandler: handler)
-    }
-
-    /// The registry for `path`, if any.
-    public func registry(for path: String) -> SubprotocolRegistry? { routes[path] }
-
-    /// Every route's path, sorted.
-    public var paths: [String] { routes.keys.sorted() }
 }

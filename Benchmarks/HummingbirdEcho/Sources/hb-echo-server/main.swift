@@ -11,8 +11,9 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let arguments = CommandLine.arguments

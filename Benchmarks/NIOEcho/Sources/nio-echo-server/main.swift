@@ -20,7 +20,7 @@ import NIOPosix
 import NIOWebSocket
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Echoes data frames, answers pings and closes, on the event loop.
@@ -183,7 +183,9 @@ if let accepts = options.acceptsPerWakeup {
 do {
     let server = try bootstrap.bind(host: options.host, port: options.port).wait()
     let address = server.localAddress
-    printError("nio-echo-server listening on \(address?.ipAddress ?? options.host):\(address?.port ?? options.port), \(options.threads) event-loop thread(s)\n")
+    printError(
+        "nio-echo-server listening on \(address?.ipAddress ?? options.host):\(address?.port ?? options.port), \(options.threads) event-loop thread(s)\n"
+    )
     try server.closeFuture.wait()
 } catch {
     printError("error: \(error)\n")

@@ -50,11 +50,13 @@ public struct WebSocketConnectionConfiguration: Sendable {
     /// no thread switch per message; a handler must not block (see ``WebSocketHandlerExecution``).
     public var handlerExecution: WebSocketHandlerExecution
 
-    public init(limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
-                idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
-                inboundBufferedMessages: Int = 16, inboundBufferedBytes: Int = 1 << 20, decodedBytesPerTurn: Int = 1 << 20,
-                releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
-                handlerExecution: WebSocketHandlerExecution = .eventLoop) {
+    public init(
+        limits: WebSocketLimits = .default, pingInterval: TimeAmount? = .seconds(20), pingTimeout: TimeAmount = .seconds(20),
+        idleTimeout: TimeAmount? = nil, closeTimeout: TimeAmount = .seconds(10), maxOutgoingFrameSize: Int? = nil,
+        inboundBufferedMessages: Int = 16, inboundBufferedBytes: Int = 1 << 20, decodedBytesPerTurn: Int = 1 << 20,
+        releaseIdleMemoryAfter: TimeAmount? = .seconds(5),
+        handlerExecution: WebSocketHandlerExecution = .eventLoop
+    ) {
         self.limits = limits
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
@@ -68,15 +70,3 @@ public struct WebSocketConnectionConfiguration: Sendable {
         self.handlerExecution = handlerExecution
     }
 }
-
-/// What the async side asks of the channel handler.
-enum WebSocketOutboundCommand: Sendable {
-    case message(WebSocketMessage)
-    case ping(ByteBuffer)
-    case close(WebSocketCloseCode, String)
-    /// The handler has returned: close, and drop whatever messages still arrive.
-    case finish(WebSocketCloseCode, String)
-}
-
-/// Sent down a server's connections to start a graceful shutdown (close 1001).
-struct GracefulShutdownEvent: Sendable {}

@@ -1,41 +1,3 @@
-/// Who may open a WebSocket from a browser page, by the page's `Origin` (RFC 6455 §4.2.1 item 8, §10.2).
-public enum OriginPolicy: Sendable {
-    /// Every origin, and requests with none. Right for servers whose clients are not browsers.
-    case any
-    /// Only these origins (e.g. `https://example.com`), compared without case; requests with no `Origin` are allowed,
-    /// since only browsers send one and non-browser clients can claim any origin anyway.
-    case allow(Set<String>)
-    /// A closure given the `Origin` header (or `nil`) and the request.
-    case custom(@Sendable (_ origin: String?, _ request: HandshakeRequest) -> Bool)
-
-    func permits(_ request: HandshakeRequest) -> Bool {
-        let origin = request.headers.single("Origin")
-        switch self {
-        case .any: return true
-        case .allow(let origins):
-            guard let origin else { return true }
-            return origins.contains { $0.equalsIgnoringASCIICase(origin) }
-        case .custom(let check): return check(origin, request)
-        }
-    }
-}
-
-/// An HTTP answer that refuses a handshake.
-public struct HandshakeRejection: Error, Sendable, Hashable, CustomStringConvertible {
-    public var status: Int
-    /// Logged, and sent as the response body.
-    public var reason: String
-    public var headers: HandshakeHeaders
-
-    public init(status: Int, reason: String, headers: HandshakeHeaders = [:]) {
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-    }
-
-    public var description: String { "\(status): \(reason)" }
-}
-
 /// The server side of the opening handshake (RFC 6455 §4.2): every check of
 /// §4.2.1 with its HTTP answer, then routing, origin, subprotocol and extensions.
 public struct WebSocketServerHandshake: Sendable {
@@ -79,7 +41,8 @@ public struct WebSocketServerHandshake: Sendable {
         let headers = request.headers
         guard Self.isWebSocketUpgrade(request) else {
             // RFC 9110 §15.5.22: 426 names the protocol to upgrade to.
-            return reject(426, "this resource is a WebSocket endpoint", ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"])
+            return reject(
+                426, "this resource is a WebSocket endpoint", ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"])
         }
         // §4.2.1, items 1 to 6, in order.
         guard request.method == "GET" else { return reject(400, "the handshake must be a GET request, not \(request.method)") }
