@@ -1,12 +1,3 @@
-/// A call a peer made: a request when it has an id, a notification when it has none (§4, §4.1).
-struct IncomingCall: Sendable {
-    var method: String
-    /// An array (by position) or an object (by name); `nil` when omitted (§4.2).
-    var params: JSONValue?
-    /// A string, a number or null; `nil` for a notification, which is never answered.
-    var id: JSONValue?
-}
-
 /// One JSON value a peer sent (a whole message, or one member of a batch), classified by §4-§5.
 enum IncomingMessage: Sendable {
     case call(IncomingCall)
@@ -63,16 +54,6 @@ enum IncomingMessage: Sendable {
             self = .response(id: validID, outcome: .failure(rpcError))
         } else {
             self = .ignored(reason: "malformed error object")
-        }
-    }
-}
-
-extension JSONValue {
-    /// Whether this can be an id: a string, a number or null (§4).
-    var isValidID: Bool {
-        switch self {
-        case .string, .integer, .double, .null: return true
-        case .bool, .array, .object: return false
         }
     }
 }

@@ -29,7 +29,8 @@ final class ConnectionTimers {
     private weak var delegate: (any ConnectionTimerDelegate)?
     /// How long a quiet connection waits before its extensions free memory; `nil` when there is nothing to free.
     private let releaseIdleMemoryAfter: TimeAmount?
-    private var lastActivity = NIODeadline.now()
+    /// When the last data message went either way, on the loop's clock (virtual on an `EmbeddedEventLoop`).
+    private var lastActivity: NIODeadline
     private var pingTimer: RepeatedTask?
     private var pongDeadline: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
@@ -39,6 +40,7 @@ final class ConnectionTimers {
     init(configuration: WebSocketConnectionConfiguration, releasesMemory: Bool, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.eventLoop = eventLoop
+        self.lastActivity = eventLoop.now
         self.releaseIdleMemoryAfter = releasesMemory ? configuration.releaseIdleMemoryAfter : nil
     }
 
@@ -50,10 +52,10 @@ final class ConnectionTimers {
             pingTimer = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in bound.value.delegate?.heartbeatDue() }
         }
         if let idle = configuration.idleTimeout {
-            whenQuiet(for: idle, from: .now() + idle, timer: \.idleTimer) { $0.idleTimedOut() }
+            whenQuiet(for: idle, from: eventLoop.now + idle, timer: \.idleTimer) { $0.idleTimedOut() }
         }
         if let quiet = releaseIdleMemoryAfter {
-            scheduleMemoryRelease(at: .now() + quiet, quiet: quiet)
+            scheduleMemoryRelease(at: eventLoop.now + quiet, quiet: quiet)
         }
     }
 
@@ -100,7 +102,7 @@ final class ConnectionTimers {
 
     /// A data message went one way or the other: the idle clocks restart.
     func noteActivity(closing: Bool) {
-        lastActivity = .now()
+        lastActivity = eventLoop.now
         if memoryTimer == nil, !closing, let quiet = releaseIdleMemoryAfter {
             scheduleMemoryRelease(at: lastActivity + quiet, quiet: quiet)
         }
@@ -120,7 +122,7 @@ final class ConnectionTimers {
         self[keyPath: timer] = eventLoop.scheduleTask(deadline: deadline) {
             let (timers, timer, action) = bound.value
             let due = timers.lastActivity + quiet
-            if due <= .now() {
+            if due <= timers.eventLoop.now {
                 timers[keyPath: timer] = nil
                 if let delegate = timers.delegate { action(delegate) }
             } else {

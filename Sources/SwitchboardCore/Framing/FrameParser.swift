@@ -217,9 +217,3 @@ public struct FrameParser: Sendable {
         return Header(fin: fin, reservedBits: rsv, opcode: opcode, payloadLength: Int(length), maskingKey: key)
     }
 }
-
-/// Which endpoint is parsing: a server requires masked frames, a client unmasked ones (§5.1).
-public enum WebSocketRole: Sendable, Hashable {
-    case client
-    case server
-}
