@@ -232,7 +232,7 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
         ("FuzzHandshake", ["SwitchboardCore", "PerMessageDeflate"]),
         ("FuzzDeflate", ["SwitchboardCore", "PerMessageDeflate"]),
         ("FuzzMux", ["SwitchboardCore", "Multiplex"]),
-        ("FuzzJSON", ["SwitchboardJSON"]),
+        ("FuzzJSON", ["JSONRPC", "SwitchboardJSON"]),
     ]
     // FuzzDriver: a C shim that starts libFuzzer from the entry point SwiftPM names MODULE_main.
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))

@@ -1,5 +1,6 @@
 import FuzzDriver
 
+@testable import JSONRPC
 @testable import SwitchboardJSON
 
 /// The JSON parser and the JSON-RPC message rules, with a round trip: whatever parses,
