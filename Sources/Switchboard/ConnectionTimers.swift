@@ -24,7 +24,12 @@ protocol ConnectionTimerDelegate: AnyObject {
 /// the time, and a timer that fires early is set again for the quiet period after it.
 /// Lives on the connection's event loop.
 final class ConnectionTimers {
-    private let configuration: WebSocketConnectionConfiguration
+    // Only the durations, not the whole configuration: the handler keeps that, and every
+    // connection holds one of these for its lifetime.
+    private let pingInterval: TimeAmount?
+    private let pingTimeout: TimeAmount
+    private let idleTimeout: TimeAmount?
+    private let closeTimeout: TimeAmount
     private let eventLoop: any EventLoop
     private weak var delegate: (any ConnectionTimerDelegate)?
     /// How long a quiet connection waits before its extensions free memory; `nil` when there is nothing to free.
@@ -38,7 +43,10 @@ final class ConnectionTimers {
     private var closeTimer: Scheduled<Void>?
 
     init(configuration: WebSocketConnectionConfiguration, releasesMemory: Bool, eventLoop: any EventLoop) {
-        self.configuration = configuration
+        self.pingInterval = configuration.pingInterval
+        self.pingTimeout = configuration.pingTimeout
+        self.idleTimeout = configuration.idleTimeout
+        self.closeTimeout = configuration.closeTimeout
         self.eventLoop = eventLoop
         self.lastActivity = eventLoop.now
         self.releaseIdleMemoryAfter = releasesMemory ? configuration.releaseIdleMemoryAfter : nil
@@ -48,10 +56,10 @@ final class ConnectionTimers {
     func start(delegate: any ConnectionTimerDelegate) {
         self.delegate = delegate
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        if let interval = configuration.pingInterval {
+        if let interval = pingInterval {
             pingTimer = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in bound.value.delegate?.heartbeatDue() }
         }
-        if let idle = configuration.idleTimeout {
+        if let idle = idleTimeout {
             whenQuiet(for: idle, from: eventLoop.now + idle, timer: \.idleTimer) { $0.idleTimedOut() }
         }
         if let quiet = releaseIdleMemoryAfter {
@@ -86,7 +94,7 @@ final class ConnectionTimers {
     /// A heartbeat ping went out: the pong is due within the ping timeout.
     func pingSent() {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        pongDeadline = eventLoop.scheduleTask(in: configuration.pingTimeout) {
+        pongDeadline = eventLoop.scheduleTask(in: pingTimeout) {
             let timers = bound.value
             timers.pongDeadline = nil
             if timers.delegate?.pongOverdue() == true { timers.pingSent() }
@@ -137,6 +145,6 @@ final class ConnectionTimers {
     func startCloseTimeout() {
         guard closeTimer == nil else { return }
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        closeTimer = eventLoop.scheduleTask(in: configuration.closeTimeout) { bound.value.delegate?.closeTimedOut() }
+        closeTimer = eventLoop.scheduleTask(in: closeTimeout) { bound.value.delegate?.closeTimedOut() }
     }
 }

@@ -50,7 +50,7 @@ final class SessionHost: WebSocketSessionHost {
         self.sink = sink
         let primary = carrier.start()
         flush()
-        return start(handler, on: primary)
+        return makeStart(handler, on: primary)
     }
 
     // MARK: From the connection
@@ -100,10 +100,10 @@ final class SessionHost: WebSocketSessionHost {
 
     func run(_ handler: any WebSocketHandler, on endpoint: any WebSocketSessionEndpoint) {
         guard !ended else { return }
-        startsContinuation.yield(start(handler, on: endpoint))
+        startsContinuation.yield(makeStart(handler, on: endpoint))
     }
 
-    private func start(_ handler: any WebSocketHandler, on endpoint: any WebSocketSessionEndpoint) -> Start {
+    private func makeStart(_ handler: any WebSocketHandler, on endpoint: any WebSocketSessionEndpoint) -> Start {
         guard let endpoint = endpoint as? SessionEndpoint else {
             preconditionFailure("a session's endpoint must come from its host's makeEndpoint(context:delegate:)")
         }
