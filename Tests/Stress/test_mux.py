@@ -393,14 +393,16 @@ def test_quota_violations(stress):
                 for b in reader.drops(c):
                     codes[b.code] = codes.get(b.code, 0) + 1
             over_codes = [b.code for b in reader.drops(over)]
+            # Read before peer.close(): closing our end makes the reader thread record an OSError.
+            physical = reader.closed
             m.observed = (f"drops by code {codes}; overflow channel: {over_codes}; channel 1 echoed: {echoed}; "
-                          f"{reader.closed or 'physical open'}")
+                          f"{physical or 'physical open'}")
         finally:
             peer.close()
     m.assert_healthy(peak_growth_mib=32, final_growth_mib=32)
     assert codes == {3005: QUOTA_VIOLATIONS}, m.observed
     assert over_codes == [3006], m.observed
-    assert echoed and reader.closed is None, m.observed
+    assert echoed and physical is None, m.observed
 
 
 def test_channels_never_opened(stress):
