@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PerMessageDeflate", targets: ["PerMessageDeflate"]),
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "Multiplex", targets: ["Multiplex"]),
+        .library(name: "SOAP", targets: ["SOAP"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
     dependencies: [
@@ -65,14 +66,39 @@ let package = Package(
             path: "Sources/SwitchboardJSON",
             swiftSettings: strictSettings
         ),
+        // The XML toolkit SOAP and XMPP share (XElement, a strict parser with limits and no DTD,
+        // a writer, Codable to and from XElement, XML Schema shapes of Codable types): not a
+        // product. The element model is public and re-exported by the plug-ins; the rest is `package`.
+        .target(
+            name: "SwitchboardXML",
+            path: "Sources/SwitchboardXML",
+            swiftSettings: strictSettings
+        ),
+        // What request/response subprotocols share (not a product): calls served concurrently
+        // under a bound, our calls awaiting answers with deadlines.
+        .target(
+            name: "SwitchboardCalls",
+            path: "Sources/SwitchboardCalls",
+            swiftSettings: strictSettings
+        ),
         // JSON-RPC 2.0 as a subprotocol.
         .target(
             name: "JSONRPC",
             dependencies: [
-                "SwitchboardCore", "SwitchboardJSON", .product(name: "NIOCore", package: "swift-nio"),
+                "SwitchboardCore", "SwitchboardJSON", "SwitchboardCalls", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Plugins/JSONRPC",
+            swiftSettings: strictSettings
+        ),
+        // SOAP 1.2 and 1.1 over WebSocket ([MS-SWSB], token `soap`), with WS-Addressing and WSDL.
+        .target(
+            name: "SOAP",
+            dependencies: [
+                "SwitchboardCore", "SwitchboardXML", "SwitchboardCalls", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/SOAP",
             swiftSettings: strictSettings
         ),
         // Logical channels over one socket (draft-ietf-hybi-websocket-multiplexing).
@@ -85,14 +111,14 @@ let package = Package(
         // What `switchboard serve` shows off: the JSON-RPC demo service, the browser test page (not a product).
         .target(
             name: "SwitchboardExamples",
-            dependencies: ["SwitchboardCore", "JSONRPC"],
+            dependencies: ["SwitchboardCore", "JSONRPC", "SOAP"],
             path: "Examples",
             swiftSettings: strictSettings
         ),
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC", "Multiplex"],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC", "SOAP", "Multiplex"],
             path: "Registry",
             swiftSettings: strictSettings
         ),
@@ -107,6 +133,8 @@ let package = Package(
                 "SwitchboardBench",
                 "SwitchboardExamples",
                 "Multiplex",
+                "SOAP",
+                "SwitchboardJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,6 +202,19 @@ let package = Package(
                 "SwitchboardTestSupport", "JSONRPC", "SwitchboardJSON", "SwitchboardExamples", "Switchboard", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SOAPTests",
+            dependencies: [
+                "SwitchboardTestSupport", "SOAP", "SwitchboardXML", "SwitchboardExamples", "Switchboard", "SwitchboardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SwitchboardXMLTests",
+            dependencies: ["SwitchboardXML"],
             swiftSettings: strictSettings
         ),
         .testTarget(

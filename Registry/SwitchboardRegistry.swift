@@ -1,6 +1,7 @@
 import JSONRPC
 import Multiplex
 import PerMessageDeflate
+import SOAP
 import SwitchboardCore
 
 /// The catalogue of built-in plug-ins that `switchboard serve` and `switchboard plugins` read.
@@ -26,6 +27,15 @@ public enum SwitchboardRegistry {
                 return "also served without a subprotocol; \(c.maxConcurrentCalls) calls in flight per connection, "
                     + "call timeout \(c.callTimeout.components.seconds) s, messages up to \(size), batches of \(c.maxBatchLength), "
                     + "nesting depth \(c.maxNestingDepth)"
+            }()),
+        PluginDescriptor(
+            token: SOAPHandler.token, kind: .subprotocol, specification: "[MS-SWSB]: SOAP 1.2 and 1.1, WS-Addressing 1.0, WSDL 1.1",
+            defaults: {
+                let c = SOAPConfiguration()
+                return "SOAP \(c.version.rawValue) unless soap-content-type names 1.1; envelopes up to \(c.maxMessageSize >> 10) KiB, "
+                    + "nesting depth \(c.maxNestingDepth), \(c.maxAttributesPerElement) attributes per element, "
+                    + "\(c.maxNamespaceDeclarations) namespace declarations, no DTD or entities; \(c.maxConcurrentCalls) calls in flight per connection, "
+                    + "call timeout \(c.callTimeout.components.seconds) s"
             }()),
     ]
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardJSON
 import Synchronization

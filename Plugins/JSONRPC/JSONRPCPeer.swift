@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SwitchboardCalls
 import SwitchboardCore
 import SwitchboardJSON
 import Synchronization
@@ -27,23 +28,16 @@ public final class JSONRPCPeer: Sendable {
     public let context: WebSocketContext
     private let outbound: WebSocketOutbound
     private let callTimeout: Duration
-    private let maxBackgroundTasks: Int
-    let pending = PendingCalls()
-    private let tasks = Mutex(BackgroundTasks())
-
-    private struct BackgroundTasks {
-        var nextID = 0
-        var running: [Int: Task<Void, Never>] = [:]
-        var closed = false
-        /// The limit was hit and logged at info; later refusals are logged at debug.
-        var limitLogged = false
+    let pending = PendingCalls<JSONValue>(closedError: JSONRPCCallError.connectionClosed) { method, timeout in
+        JSONRPCCallError.timedOut(method: method, after: timeout)
     }
+    private let tasks: BackgroundTasks
 
     init(outbound: WebSocketOutbound, context: WebSocketContext, configuration: JSONRPCConfiguration) {
         self.outbound = outbound
         self.context = context
         self.callTimeout = configuration.callTimeout
-        self.maxBackgroundTasks = configuration.maxBackgroundTasks
+        self.tasks = BackgroundTasks(limit: configuration.maxBackgroundTasks)
     }
 
     /// Calls `method` on the peer and waits for its result.
@@ -96,26 +90,13 @@ public final class JSONRPCPeer: Sendable {
     @discardableResult
     public func startTask(_ body: @escaping @Sendable () async throws -> Void) throws(JSONRPCError) -> Task<Void, Never> {
         let logger = context.logger
-        let limit = maxBackgroundTasks
-        return try tasks.withLock { tasks throws(JSONRPCError) in
-            guard tasks.running.count < limit else {
-                let level: Logger.Level = tasks.limitLogged ? .debug : .info
-                tasks.limitLogged = true
-                logger.log(
-                    level: level, "JSON-RPC background task refused: the connection runs as many as it may",
-                    metadata: ["limit": "\(limit)"])
-                throw JSONRPCError.tooManyBackgroundTasks.with(data: "at most \(limit) at once on a connection")
-            }
-            let id = tasks.nextID
-            tasks.nextID += 1
-            let task = Task { [weak self] in
-                do { try await body() } catch {
-                    logger.debug("JSON-RPC background task ended", metadata: ["error": "\(error)"])
-                }
-                _ = self?.tasks.withLock { $0.running.removeValue(forKey: id) }
-            }
-            if tasks.closed { task.cancel() } else { tasks.running[id] = task }
-            return task
+        do {
+            return try tasks.start(body) { error in logger.debug("JSON-RPC background task ended", metadata: ["error": "\(error)"]) }
+        } catch {
+            logger.log(
+                level: error.isFirst ? .info : .debug, "JSON-RPC background task refused: the connection runs as many as it may",
+                metadata: ["limit": "\(error.limit)"])
+            throw JSONRPCError.tooManyBackgroundTasks.with(data: "at most \(error.limit) at once on a connection")
         }
     }
 
@@ -133,12 +114,7 @@ public final class JSONRPCPeer: Sendable {
     /// The connection is gone: fails waiting calls, cancels background tasks.
     func connectionClosed() {
         pending.closeAll()
-        let running: [Task<Void, Never>] = tasks.withLock { tasks in
-            tasks.closed = true
-            defer { tasks.running.removeAll() }
-            return Array(tasks.running.values)
-        }
-        for task in running { task.cancel() }
+        tasks.cancelAll()
     }
 
     private func encode(_ params: (any Encodable)?, for method: String) throws -> [UInt8]? {

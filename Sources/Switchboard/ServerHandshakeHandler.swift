@@ -65,10 +65,14 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             respond(context: context, HTTPResponse(status: 400, body: "bad request line\n"))
             return
         }
-        let isRoute = configuration.routes.registry(for: request.path) != nil
-        guard isRoute || WebSocketServerHandshake.isWebSocketUpgrade(request) else {
-            let response = configuration.httpHandler?(request) ?? HTTPResponse(status: 404, body: "not found\n")
+        let isUpgrade = WebSocketServerHandshake.isWebSocketUpgrade(request)
+        // Plain HTTP goes to the HTTP handler first, on a WebSocket route too (a SOAP route's `?wsdl`).
+        if !isUpgrade, let response = configuration.httpHandler?(request) {
             respond(context: context, response)
+            return
+        }
+        guard isUpgrade || configuration.routes.registry(for: request.path) != nil else {
+            respond(context: context, HTTPResponse(status: 404, body: "not found\n"))
             return
         }
         switch handshake.evaluate(request) {

@@ -15,7 +15,8 @@ public struct WebSocketServerConfiguration: Sendable {
     /// TLS for wss; `nil` serves plain ws.
     public var tls: TLSConfiguration?
     public var connection: WebSocketConnectionConfiguration
-    /// Answers plain HTTP requests (a page, a health check); `nil` or a `nil` answer gives 404.
+    /// Answers plain HTTP requests (a page, a health check, a route's WSDL), on WebSocket routes too;
+    /// a `nil` answer gives 404, or 426 (Upgrade: websocket) on a WebSocket route.
     /// The answer must reach the client within ``handshakeTimeout``, which also bounds a
     /// client that does not read it.
     public var httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)?

@@ -5,6 +5,7 @@ import Multiplex
 import NIOCore
 import NIOSSL
 import Switchboard
+import SOAP
 import SwitchboardBench
 import SwitchboardCore
 import SwitchboardRegistry
@@ -42,6 +43,10 @@ struct Connect: AsyncParsableCommand {
         for header in headers {
             guard let colon = header.firstIndex(of: ":") else { throw ValidationError("--header takes 'Name: value'") }
             configuration.headers.add(name: String(header[..<colon]), value: String(header[header.index(after: colon)...]).trimmingCharacters())
+        }
+        // [MS-SWSB]: a client offering `soap` names its envelopes' media type; SOAP 1.2 unless told otherwise.
+        if subprotocols.contains(SOAPHandler.token), configuration.headers[SOAPHandler.contentTypeHeader].isEmpty {
+            configuration.headers.add(name: SOAPHandler.contentTypeHeader, value: SOAPVersion.v1_2.contentType)
         }
         if let proxy {
             guard let colon = proxy.lastIndex(of: ":"), let port = Int(proxy[proxy.index(after: colon)...]) else {

@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
                 .compactMap { $0.makeExtension?(maxMessageSize) },
             originPolicy: allowOrigin.isEmpty ? .any : .allow(Set(allowOrigin)),
             tls: tls, connection: connection,
-            httpHandler: { request in Self.page(for: request, routes: routePaths) }
+            httpHandler: { [scheme = tls == nil ? "ws" : "wss"] request in Self.page(for: request, routes: routePaths, scheme: scheme) }
         )
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         let group = threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? .singleton
@@ -98,8 +98,14 @@ struct Serve: AsyncParsableCommand {
         signals.forEach { $0.cancel() }
     }
 
-    /// Plain HTTP: a health check and an index of the routes.
-    static func page(for request: HandshakeRequest, routes: [String]) -> HTTPResponse? {
+    /// Plain HTTP: a health check, an index of the routes, and the demos' pages (the SOAP WSDL).
+    static func page(for request: HandshakeRequest, routes: [String], scheme: String) -> HTTPResponse? {
+        if let demo = SwitchboardDemos.all.first(where: { $0.route == request.path }), let page = demo.page {
+            // The address the client used, so that the WSDL's port points where it came from.
+            let host = request.headers["Host"].first ?? "127.0.0.1"
+            guard let answer = page(request, "\(scheme)://\(host)\(demo.route)") else { return nil }
+            return HTTPResponse(status: 200, headers: ["Content-Type": answer.contentType], body: answer.body)
+        }
         switch request.path {
         case "/health":
             return HTTPResponse(status: 200, body: "ok\n")

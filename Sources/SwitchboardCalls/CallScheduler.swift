@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Bounds the peer's calls that run at once on one connection, and those waiting in line.
+/// Bounds the peer's calls that run at once on one connection, and those waiting in line
+/// (JSON-RPC's and SOAP's alike).
 ///
 /// The reader ``admit(_:)``s each call: it either gets to start a worker for
 /// it, or the call waits in line, or (line full) the reader itself waits,
@@ -9,8 +10,8 @@ import Synchronization
 /// `maxRunning` workers exist. Because the reader keeps reading while calls
 /// wait in line, answers to our own calls and the peer's close still get
 /// through while every worker is busy, up to a full line.
-final class CallScheduler<Job: Sendable>: Sendable {
-    enum Admission {
+package final class CallScheduler<Job: Sendable>: Sendable {
+    package enum Admission {
         /// Start a worker for the job.
         case start(Job)
         /// The job waits in line for a worker.
@@ -30,14 +31,14 @@ final class CallScheduler<Job: Sendable>: Sendable {
     private let maxWaiting: Int
     private let state: Mutex<State>
 
-    init(maxRunning: Int, maxWaiting: Int) {
+    package init(maxRunning: Int, maxWaiting: Int) {
         self.maxRunning = maxRunning
         self.maxWaiting = maxWaiting
         self.state = Mutex(State())
     }
 
     /// Admits a call, waiting while both the workers and the line are full.
-    func admit(_ job: Job) async -> Admission {
+    package func admit(_ job: Job) async -> Admission {
         while true {
             let admission: Admission? = state.withLock { state in
                 if state.closed { return .closed }
@@ -58,7 +59,7 @@ final class CallScheduler<Job: Sendable>: Sendable {
     }
 
     /// Called by a worker that finished a job: the next job for it, or `nil` to end.
-    func next() -> Job? {
+    package func next() -> Job? {
         let (job, reader): (Job?, CheckedContinuation<Void, Never>?) = state.withLock { state in
             let reader = state.readerWaiting
             state.readerWaiting = nil
@@ -73,7 +74,7 @@ final class CallScheduler<Job: Sendable>: Sendable {
     }
 
     /// Drops the line and lets a waiting reader go; every later admission is `.closed`.
-    func close() {
+    package func close() {
         let reader: CheckedContinuation<Void, Never>? = state.withLock { state in
             state.closed = true
             state.line.removeAll()
