@@ -13,13 +13,15 @@ enum WSDLWriter {
 
     static func document(_ operations: SOAPOperations, service: String, location: String, transport: String) -> XElement {
         let ns = operations.namespace
+        // `CalculatorService` has the port type `Calculator` and ports `CalculatorSoap12`, `CalculatorSoap11`.
+        let base = service.hasSuffix("Service") && service != "Service" ? String(service.dropLast(7)) : service
         func w(_ local: String) -> XName { XName(local, namespace: wsdl) }
         func x(_ local: String) -> XName { XName(local, namespace: xsd) }
         func attribute(_ name: String, _ value: String) -> XAttribute { XAttribute(XName(name), value) }
 
         var schema = XElement(x("schema"), attributes: [attribute("targetNamespace", ns), attribute("elementFormDefault", "qualified")])
         var messages: [XElement] = []
-        var portType = XElement(w("portType"), attributes: [attribute("name", service + "PortType")])
+        var portType = XElement(w("portType"), attributes: [attribute("name", base)])
         for operation in operations.all {
             schema.append(element(operation.name, type: operation.input))
             messages.append(message(operation.name + "Input", element: operation.name))
@@ -45,8 +47,8 @@ enum WSDLWriter {
         definitions.append(portType)
         var wsdlService = XElement(w("service"), attributes: [attribute("name", service)])
         for (suffix, bindingNamespace) in [("Soap12", soap12Binding), ("Soap11", soap11Binding)] {
-            definitions.append(binding(operations, name: service + suffix, portType: service + "PortType", namespace: bindingNamespace, transport: transport))
-            var port = XElement(w("port"), attributes: [attribute("name", service + suffix), attribute("binding", "tns:\(service + suffix)")])
+            definitions.append(binding(operations, name: base + suffix, portType: base, namespace: bindingNamespace, transport: transport))
+            var port = XElement(w("port"), attributes: [attribute("name", base + suffix), attribute("binding", "tns:\(base + suffix)")])
             port.append(XElement(XName("address", namespace: bindingNamespace), attributes: [attribute("location", location)]))
             wsdlService.append(port)
         }
@@ -105,8 +107,9 @@ extension SOAPOperations {
     public static let webSocketTransport = "http://schemas.microsoft.com/soap/websocket"
 
     /// The WSDL 1.1 document describing these operations, for a service named `service`
-    /// reachable at `location` (a `ws://` or `wss://` URL), with a SOAP 1.2 port
-    /// (`<service>Soap12`) and a SOAP 1.1 port (`<service>Soap11`).
+    /// reachable at `location` (a `ws://` or `wss://` URL): the port type is the service's
+    /// name without a trailing `Service`, say `Calculator`, with a SOAP 1.2 port
+    /// (`CalculatorSoap12`) and a SOAP 1.1 port (`CalculatorSoap11`).
     ///
     /// - Parameter transport: the bindings' `transport` URI; [MS-SWSB]'s by default.
     public func wsdl(service: String, location: String, transport: String = SOAPOperations.webSocketTransport) -> String {
