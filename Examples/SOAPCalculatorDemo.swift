@@ -34,10 +34,12 @@ public enum SOAPCalculatorDemo {
 
     public struct Accepted: Codable, Sendable {
         public var accepted: Int
+        public init(accepted: Int) { self.accepted = accepted }
     }
 
     public struct Tick: Codable, Sendable {
         public var n: Int
+        public init(n: Int) { self.n = n }
     }
 
     /// A handler serving the calculator.

@@ -39,7 +39,7 @@ public struct SOAPConfiguration: Sendable {
     public var understoodHeaders: Set<XName>
 
     public init(
-        version: SOAPVersion = .v1_2, maxMessageSize: Int = 1 << 20, maxNestingDepth: Int = 32, maxAttributesPerElement: Int = 32,
+        version: SOAPVersion = .soap12, maxMessageSize: Int = 1 << 20, maxNestingDepth: Int = 32, maxAttributesPerElement: Int = 32,
         maxNamespaceDeclarations: Int = 64, maxConcurrentCalls: Int = 64, maxBackgroundTasks: Int = 64, callTimeout: Duration = .seconds(30),
         understoodHeaders: Set<XName> = []
     ) {

@@ -65,7 +65,8 @@ final class SOAPConnection: Sendable {
 
     private func receive(_ data: ByteBuffer, group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         guard data.readableBytes <= configuration.maxMessageSize else {
-            await reject(SOAPFault(.sender, reason: "an envelope of \(data.readableBytes) bytes exceeds the limit of \(configuration.maxMessageSize)"))
+            let limit = configuration.maxMessageSize
+            await reject(SOAPFault(.sender, reason: "an envelope of \(data.readableBytes) bytes exceeds the limit of \(limit)"))
             return
         }
         let root: XElement
@@ -96,7 +97,8 @@ final class SOAPConnection: Sendable {
         }
         let notUnderstood = self.notUnderstood(envelope.headers)
         guard notUnderstood.isEmpty else {
-            var fault = SOAPFault(.mustUnderstand, reason: "header blocks not understood: \(notUnderstood.map(\.description).joined(separator: ", "))")
+            let names = notUnderstood.map(\.description).joined(separator: ", ")
+            var fault = SOAPFault(.mustUnderstand, reason: "header blocks not understood: \(names)")
             fault.notUnderstood = notUnderstood
             await reject(fault, answering: addressing)
             return
@@ -113,7 +115,8 @@ final class SOAPConnection: Sendable {
             deliver(envelope, to: number)
         } else if isFault {
             // Never answer a fault with a fault: two ends could bounce them forever.
-            logger.debug("SOAP fault that answers no call of ours", metadata: ["fault": "\(SOAPFault(first, version: version, scope: envelope.bodyScope).map { "\($0)" } ?? "unreadable")"])
+            let fault = SOAPFault(first, version: version, scope: envelope.bodyScope)
+            logger.debug("SOAP fault that answers no call of ours", metadata: ["fault": "\(fault.map { "\($0)" } ?? "unreadable")"])
         } else if let fallback = operations.fallback {
             await schedule(Job(operation: fallback, body: first, headers: envelope.headers, addressing: addressing), group: &group)
         } else {
@@ -138,7 +141,7 @@ final class SOAPConnection: Sendable {
     /// The `mustUnderstand` header blocks aimed at us that neither this module nor the application processes.
     private func notUnderstood(_ headers: [XElement]) -> [XName] {
         headers.compactMap { header in
-            let mustUnderstand = header.attribute(version.name("mustUnderstand")).map { $0 == "1" || (version == .v1_2 && $0 == "true") } ?? false
+            let mustUnderstand = header.attribute(version.name("mustUnderstand")).map { $0 == "1" || (version == .soap12 && $0 == "true") } ?? false
             guard mustUnderstand, isAimedAtUs(header) else { return nil }
             if Addressing.understoodHeaders.contains(header.name) || configuration.understoodHeaders.contains(header.name) { return nil }
             return header.name
@@ -148,11 +151,11 @@ final class SOAPConnection: Sendable {
     /// Whether a header block's role (1.1 actor) is one this end plays: none given, `next`, or `ultimateReceiver`.
     private func isAimedAtUs(_ header: XElement) -> Bool {
         switch version {
-        case .v1_2:
+        case .soap12:
             guard let role = header.attribute(version.name("role")) else { return true }
             return role == "http://www.w3.org/2003/05/soap-envelope/role/next"
                 || role == "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"
-        case .v1_1:
+        case .soap11:
             guard let actor = header.attribute(version.name("actor")) else { return true }
             return actor == "http://schemas.xmlsoap.org/soap/actor/next"
         }

@@ -40,7 +40,7 @@ struct SOAPEnvelope {
         guard let body = children.first, body.name == version.name("Body") else {
             throw Rejection(fault: SOAPFault(.sender, reason: "the envelope has no Body after its Header"), version: version)
         }
-        guard children.count == 1 || version == .v1_1 else {
+        guard children.count == 1 || version == .soap11 else {
             throw Rejection(fault: SOAPFault(.sender, reason: "a SOAP 1.2 envelope has nothing after its Body"), version: version)
         }
         return SOAPEnvelope(version: version, headers: headers, body: body.elements, bodyScope: root.declarations + body.declarations)
@@ -48,7 +48,7 @@ struct SOAPEnvelope {
 
     /// The envelope's bytes: `Envelope`, `Header` when there are header blocks, `Body`.
     func serialized() -> [UInt8] {
-        let prefix = version == .v1_2 ? "env" : "soap"
+        let prefix = version == .soap12 ? "env" : "soap"
         var declarations = [XNamespaceDeclaration(prefix: prefix, uri: version.envelopeNamespace)]
         if headers.contains(where: { $0.name.namespace == Addressing.namespace }) {
             declarations.append(XNamespaceDeclaration(prefix: "wsa", uri: Addressing.namespace))

@@ -4,10 +4,10 @@ extension SOAPFault {
     /// Codes are QNames in text, so the prefixes they use are declared on the element that
     /// holds them.
     func element(_ version: SOAPVersion) -> XElement {
-        let envelopePrefix = XNamespaceDeclaration(prefix: version == .v1_2 ? "env" : "soap", uri: version.envelopeNamespace)
+        let envelopePrefix = XNamespaceDeclaration(prefix: version == .soap12 ? "env" : "soap", uri: version.envelopeNamespace)
         var fault = XElement(version.name("Fault"), declarations: [envelopePrefix])
         switch version {
-        case .v1_2:
+        case .soap12:
             var code = XElement(version.name("Code"))
             code.append(XElement(version.name("Value"), text: "env:\(self.code.rawValue)"))
             // Subcodes nest, outermost first: build from the innermost out.
@@ -27,8 +27,8 @@ extension SOAPFault {
             let lang = XAttribute(XName("lang", namespace: "http://www.w3.org/XML/1998/namespace"), "en")
             fault.append(XElement(version.name("Reason"), children: [.element(XElement(version.name("Text"), attributes: [lang], text: reason))]))
             if !detail.isEmpty { fault.append(XElement(version.name("Detail"), children: detail.map(XNode.element))) }
-        case .v1_1:
-            fault.append(XElement(XName("faultcode"), text: "soap:\(code.v1_1Name)"))
+        case .soap11:
+            fault.append(XElement(XName("faultcode"), text: "soap:\(code.soap11Name)"))
             fault.append(XElement(XName("faultstring"), text: reason))
             if !detail.isEmpty { fault.append(XElement(XName("detail"), children: detail.map(XNode.element))) }
         }
@@ -40,7 +40,7 @@ extension SOAPFault {
         guard element.name == version.name("Fault") else { return nil }
         let scope = scope + element.declarations
         switch version {
-        case .v1_2:
+        case .soap12:
             guard let codeElement = element.element(version.name("Code")), let value = codeElement.element(version.name("Value")),
                 let codeName = XNamespaceDeclaration.resolve(value.text, in: scope + codeElement.declarations + value.declarations),
                 codeName.namespace == version.envelopeNamespace, let code = Code(rawValue: codeName.local)
@@ -54,10 +54,10 @@ extension SOAPFault {
                 if let name = XNamespaceDeclaration.resolve(subValue.text, in: levelScope + subValue.declarations) { subcodes.append(name) }
                 level = subcode
             }
-        case .v1_1:
+        case .soap11:
             guard let codeText = element.element(XName("faultcode"))?.text,
                 let codeName = XNamespaceDeclaration.resolve(codeText, in: scope + (element.element(XName("faultcode"))?.declarations ?? [])),
-                let code = Code(v1_1Name: codeName.local.split(separator: ".").first.map(String.init) ?? codeName.local)
+                let code = Code(soap11Name: codeName.local.split(separator: ".").first.map(String.init) ?? codeName.local)
             else { return nil }
             self.init(code, reason: element.element(XName("faultstring"))?.text ?? "", detail: element.element(XName("detail"))?.elements ?? [])
         }
@@ -66,17 +66,18 @@ extension SOAPFault {
     /// The header blocks a fault carries: `Upgrade` with VersionMismatch (1.2 §5.4.7),
     /// `NotUnderstood` per block with MustUnderstand (1.2 §5.4.8).
     func headerBlocks(_ version: SOAPVersion, supported: SOAPVersion) -> [XElement] {
-        let v12 = SOAPVersion.v1_2
+        let v12 = SOAPVersion.soap12
         switch code {
         case .versionMismatch:
             let supportedEnvelope = XElement(
                 v12.name("SupportedEnvelope"), attributes: [XAttribute(XName("qname"), "up:Envelope")],
                 declarations: [XNamespaceDeclaration(prefix: "up", uri: supported.envelopeNamespace)])
             return [XElement(v12.name("Upgrade"), children: [.element(supportedEnvelope)])]
-        case .mustUnderstand where version == .v1_2:
+        case .mustUnderstand where version == .soap12:
             return notUnderstood.enumerated().map { index, name in
-                XElement(
-                    v12.name("NotUnderstood"), attributes: [XAttribute(XName("qname"), name.namespace == nil ? name.local : "nu\(index):\(name.local)")],
+                let qname = name.namespace == nil ? name.local : "nu\(index):\(name.local)"
+                return XElement(
+                    v12.name("NotUnderstood"), attributes: [XAttribute(XName("qname"), qname)],
                     declarations: name.namespace.map { [XNamespaceDeclaration(prefix: "nu\(index)", uri: $0)] } ?? [])
             }
         default:

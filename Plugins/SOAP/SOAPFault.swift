@@ -25,9 +25,9 @@ public struct SOAPFault: Error, Sendable, Hashable, CustomStringConvertible {
         case receiver = "Receiver"
 
         /// The code's local name in `version`: 1.1 calls ``sender`` `Client` and ``receiver`` `Server`.
-        public func name(in version: SOAPVersion) -> String { version == .v1_1 ? v1_1Name : rawValue }
+        public func name(in version: SOAPVersion) -> String { version == .soap11 ? soap11Name : rawValue }
 
-        var v1_1Name: String {
+        var soap11Name: String {
             switch self {
             case .sender: "Client"
             case .receiver: "Server"
@@ -35,11 +35,11 @@ public struct SOAPFault: Error, Sendable, Hashable, CustomStringConvertible {
             }
         }
 
-        init?(v1_1Name: String) {
-            switch v1_1Name {
+        init?(soap11Name: String) {
+            switch soap11Name {
             case "Client": self = .sender
             case "Server": self = .receiver
-            default: self.init(rawValue: v1_1Name)
+            default: self.init(rawValue: soap11Name)
             }
         }
     }

@@ -56,7 +56,9 @@ public struct SOAPOperations: Sendable {
 
     /// Registers the one-way operation `name`: it is never answered, not even with a fault
     /// (WSDL 1.1 §2.4.1); an error it throws is logged.
-    public mutating func registerOneWay<Input: Codable & Sendable>(_ name: String, _ body: @escaping @Sendable (Input, SOAPPeer) async throws -> Void) {
+    public mutating func registerOneWay<Input: Codable & Sendable>(
+        _ name: String, _ body: @escaping @Sendable (Input, SOAPPeer) async throws -> Void
+    ) {
         add(
             Operation(
                 name: name, input: Self.schema(of: Input.self), output: nil,

@@ -5,22 +5,22 @@
 /// connection. SOAP 1.2 is the default, as in [MS-SWSB], which specifies SOAP 1.2 only:
 /// SOAP 1.1 (`text/xml`) is here for the many SOAP stacks that speak nothing else.
 public enum SOAPVersion: String, Sendable, Hashable, CaseIterable {
-    case v1_1 = "1.1"
-    case v1_2 = "1.2"
+    case soap11 = "1.1"
+    case soap12 = "1.2"
 
     /// The namespace of `Envelope`, `Header`, `Body` and `Fault`.
     public var envelopeNamespace: String {
         switch self {
-        case .v1_1: "http://schemas.xmlsoap.org/soap/envelope/"
-        case .v1_2: "http://www.w3.org/2003/05/soap-envelope"
+        case .soap11: "http://schemas.xmlsoap.org/soap/envelope/"
+        case .soap12: "http://www.w3.org/2003/05/soap-envelope"
         }
     }
 
     /// The media type of an envelope, as sent in `soap-content-type`.
     public var mediaType: String {
         switch self {
-        case .v1_1: "text/xml"
-        case .v1_2: "application/soap+xml"
+        case .soap11: "text/xml"
+        case .soap12: "application/soap+xml"
         }
     }
 

@@ -59,20 +59,21 @@ enum WSDLWriter {
     private static func message(_ name: String, element: String) -> XElement {
         var message = XElement(XName("message", namespace: wsdl), attributes: [XAttribute(XName("name"), name)])
         message.append(
-            XElement(XName("part", namespace: wsdl), attributes: [XAttribute(XName("name"), "parameters"), XAttribute(XName("element"), "tns:\(element)")]))
+            XElement(
+                XName("part", namespace: wsdl), attributes: [XAttribute(XName("name"), "parameters"), XAttribute(XName("element"), "tns:\(element)")]
+            ))
         return message
     }
 
     private static func binding(_ operations: SOAPOperations, name: String, portType: String, namespace: String, transport: String) -> XElement {
         func b(_ local: String) -> XName { XName(local, namespace: namespace) }
-        var binding = XElement(XName("binding", namespace: wsdl), attributes: [XAttribute(XName("name"), name), XAttribute(XName("type"), "tns:\(portType)")])
+        var binding = XElement(
+            XName("binding", namespace: wsdl), attributes: [XAttribute(XName("name"), name), XAttribute(XName("type"), "tns:\(portType)")])
         binding.append(XElement(b("binding"), attributes: [XAttribute(XName("style"), "document"), XAttribute(XName("transport"), transport)]))
         for operation in operations.all {
             var bound = XElement(XName("operation", namespace: wsdl), attributes: [XAttribute(XName("name"), operation.name)])
-            bound.append(
-                XElement(
-                    b("operation"), attributes: [XAttribute(XName("soapAction"), "\(operations.namespace)/\(operation.name)"), XAttribute(XName("style"), "document")]
-                ))
+            let action = XAttribute(XName("soapAction"), "\(operations.namespace)/\(operation.name)")
+            bound.append(XElement(b("operation"), attributes: [action, XAttribute(XName("style"), "document")]))
             let literal = XElement(b("body"), attributes: [XAttribute(XName("use"), "literal")])
             bound.append(XElement(XName("input", namespace: wsdl), children: [.element(literal)]))
             if operation.output != nil { bound.append(XElement(XName("output", namespace: wsdl), children: [.element(literal)])) }
@@ -113,6 +114,7 @@ extension SOAPOperations {
     ///
     /// - Parameter transport: the bindings' `transport` URI; [MS-SWSB]'s by default.
     public func wsdl(service: String, location: String, transport: String = SOAPOperations.webSocketTransport) -> String {
-        #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + XMLWriter.string(WSDLWriter.document(self, service: service, location: location, transport: transport))
+        let document = WSDLWriter.document(self, service: service, location: location, transport: transport)
+        return #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + XMLWriter.string(document)
     }
 }

@@ -4,8 +4,8 @@ import Logging
 import Multiplex
 import NIOCore
 import NIOSSL
-import Switchboard
 import SOAP
+import Switchboard
 import SwitchboardBench
 import SwitchboardCore
 import SwitchboardRegistry
@@ -46,7 +46,7 @@ struct Connect: AsyncParsableCommand {
         }
         // [MS-SWSB]: a client offering `soap` names its envelopes' media type; SOAP 1.2 unless told otherwise.
         if subprotocols.contains(SOAPHandler.token), configuration.headers[SOAPHandler.contentTypeHeader].isEmpty {
-            configuration.headers.add(name: SOAPHandler.contentTypeHeader, value: SOAPVersion.v1_2.contentType)
+            configuration.headers.add(name: SOAPHandler.contentTypeHeader, value: SOAPVersion.soap12.contentType)
         }
         if let proxy {
             guard let colon = proxy.lastIndex(of: ":"), let port = Int(proxy[proxy.index(after: colon)...]) else {

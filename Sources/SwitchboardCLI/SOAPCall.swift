@@ -39,7 +39,7 @@ struct SOAPCall: AsyncParsableCommand {
         }
         let timeout = Duration.seconds(timeout)
         let waitPushes = self.waitPushes
-        let handler = SOAPHandler(operations: operations, configuration: SOAPConfiguration(version: soap11 ? .v1_1 : .v1_2)) { peer in
+        let handler = SOAPHandler(operations: operations, configuration: SOAPConfiguration(version: soap11 ? .soap11 : .soap12)) { peer in
             let answers = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
                 for (index, request) in requests.enumerated() {
                     group.addTask { (index, await request.run(on: peer, timeout: timeout)) }

@@ -35,6 +35,13 @@ package struct XMLSchemaField: Sendable, Hashable {
     package var isOptional: Bool
     /// `maxOccurs="unbounded"`.
     package var isRepeated: Bool
+
+    package init(name: String, type: XMLSchemaType, isOptional: Bool, isRepeated: Bool) {
+        self.name = name
+        self.type = type
+        self.isOptional = isOptional
+        self.isRepeated = isRepeated
+    }
 }
 
 /// What one recording decoder learned.
@@ -111,13 +118,19 @@ private struct RecordingKeyedContainer<Key: CodingKey>: KeyedDecodingContainerPr
 
     func decodeNil(forKey key: Key) throws -> Bool {
         decoder.shape.probedForNil.insert(key.stringValue)
+        // An optional at the depth limit is cut here (a recursive `next: Node?`): anything, optional.
+        guard decoder.depth + 1 < XMLSchemaRecorder.maxDepth else {
+            decoder.shape.fields.append(XMLSchemaField(name: key.stringValue, type: .any, isOptional: true, isRepeated: false))
+            return true
+        }
         return false
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let child = RecordingDecoder(depth: decoder.depth + 1, codingPath: codingPath + [key])
         guard child.depth <= XMLSchemaRecorder.maxDepth else {
-            throw DecodingError.dataCorrupted(.init(codingPath: child.codingPath, debugDescription: "nested deeper than \(XMLSchemaRecorder.maxDepth)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: child.codingPath, debugDescription: "nested deeper than \(XMLSchemaRecorder.maxDepth)"))
         }
         let value = try child.record(type)
         decoder.shape.fields.append(
@@ -128,11 +141,13 @@ private struct RecordingKeyedContainer<Key: CodingKey>: KeyedDecodingContainerPr
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: "hand-written nested containers cannot be described"))
+        throw DecodingError.dataCorrupted(
+            .init(codingPath: codingPath + [key], debugDescription: "hand-written nested containers cannot be described"))
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: "hand-written nested containers cannot be described"))
+        throw DecodingError.dataCorrupted(
+            .init(codingPath: codingPath + [key], debugDescription: "hand-written nested containers cannot be described"))
     }
 
     func superDecoder() throws -> any Decoder { decoder }
@@ -146,7 +161,7 @@ private struct RecordingUnkeyedContainer: UnkeyedDecodingContainer {
     var codingPath: [any CodingKey] { decoder.codingPath }
     var count: Int? { nil }
     private(set) var currentIndex = 0
-    var isAtEnd: Bool { currentIndex > 0 || decoder.depth >= XMLSchemaRecorder.maxDepth }
+    var isAtEnd: Bool { currentIndex > 0 || decoder.depth + 1 >= XMLSchemaRecorder.maxDepth }
 
     init(decoder: RecordingDecoder) { self.decoder = decoder }
 
