@@ -183,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "jsonrpc-bench",
             dependencies: [
-                "JSONRPC", "SwitchboardExamples", "Switchboard", "SwitchboardCore", "AllocationCounter",
+                "JSONRPC", "SOAP", "SwitchboardExamples", "Switchboard", "SwitchboardCore", "AllocationCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/JSONRPC",
@@ -300,7 +300,7 @@ if Context.environment["SWITCHBOARD_README_SNIPPETS"] != nil {
         package.targets.append(
             .executableTarget(
                 name: "ReadmeSnippet\(index)",
-                dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC"],
+                dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP"],
                 path: ".readme-snippets/Snippet\(index)",
                 swiftSettings: strictSettings
             ))

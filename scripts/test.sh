@@ -8,7 +8,7 @@
 #                             scripts/check-readme-snippets.sh: every ```swift block of README.md builds,
 #                             and `swift format lint --strict` over every tracked Swift file (.swift-format)
 #   3. interop                pytest Tests/Interop against Python `websockets`
-#                             (venv .venv-interop from Tests/Interop/requirements.txt),
+#                             and zeep (SOAP), (venv .venv-interop from Tests/Interop/requirements.txt),
 #                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
 #                             Python 2.7.18 (scripts/mpw-setup.sh fetches it into .mpw-cache/,
 #                             sha256-checked, never committed; no Python 2.7 = those tests fail)
@@ -76,7 +76,8 @@ if [ "${SKIP_SWIFT:-0}" != "1" ]; then
   record "swift test" "$rc"
   say "README snippets"
   set +e; "$REPO/scripts/check-readme-snippets.sh"; rc=$?; set -e
-  record "README snippets compile" "$rc"  say "swift-format lint (.swift-format)"
+  record "README snippets compile" "$rc"
+  say "swift-format lint (.swift-format)"
   # Every tracked Swift file as `swift format format -i` leaves it: run that to fix a failure.
   set +e; git -C "$REPO" ls-files -z '*.swift' | (cd "$REPO" && xargs -0 swift format lint --strict --configuration .swift-format); rc=$?; set -e
   record "swift-format lint" "$rc"

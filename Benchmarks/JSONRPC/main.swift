@@ -1,11 +1,14 @@
-// JSON-RPC calls per second over loopback: `swift run -c release jsonrpc-bench [options]`.
+// JSON-RPC and SOAP calls per second over loopback: `swift run -c release jsonrpc-bench [options]`.
 //
 //   --seconds S     measured seconds per run (default 2, after 0.5 s of warm-up)
 //   --runs N        runs per scenario; the median is reported (default 5)
 //   --url URL       call an external server's /rpc (e.g. `switchboard serve`) instead of one in this process
+//                   (and its /soap)
+//   --protocols P   jsonrpc, soap or jsonrpc,soap (default both, each scenario side by side)
 //
 // Each scenario opens C connections, and on each runs K callers that call
-// `subtract [n, 1]` (typed parameters by position, an Int result) one after
+// `subtract [n, 1]` (typed parameters by position, an Int result), or the SOAP
+// calculator's `Subtract {a: n, b: 1}` (a typed envelope, WS-Addressing ids) one after
 // another: K = 1 measures the round trip, larger K the pipelined throughput
 // (the server runs a connection's calls concurrently, up to its bound of 64).
 // Client and server share this machine's cores, so the figures compare runs
@@ -15,19 +18,21 @@
 import AllocationCounter
 import JSONRPC
 import NIOCore
+import SOAP
 import Switchboard
 import SwitchboardCore
+import SwitchboardExamples
 import Synchronization
 
 #if canImport(Glibc)
     import Glibc
-    import SwitchboardExamples
 #endif
 
 struct Options {
     var seconds = 2.0
     var runs = 5
     var url: String?
+    var protocols: [CallProtocol] = CallProtocol.allCases
 
     init(_ arguments: [String]) {
         var rest = arguments[...]
@@ -41,14 +46,44 @@ struct Options {
                 guard let number = Int(value), number > 0 else { Self.usage("--runs takes a positive integer") }
                 runs = number
             case "--url": url = value
+            case "--protocols":
+                let named = value.split(separator: ",").compactMap { CallProtocol(rawValue: String($0)) }
+                guard !named.isEmpty else { Self.usage("--protocols takes jsonrpc, soap or jsonrpc,soap") }
+                protocols = named
             default: Self.usage("unknown option \(flag)")
             }
         }
     }
 
     static func usage(_ problem: String) -> Never {
-        print("jsonrpc-bench: \(problem)\nusage: jsonrpc-bench [--seconds S] [--runs N] [--url ws://host:port/rpc]")
+        print("jsonrpc-bench: \(problem)\nusage: jsonrpc-bench [--seconds S] [--runs N] [--url ws://host:port/rpc] [--protocols jsonrpc,soap]")
         exit(2)
+    }
+}
+
+/// The subprotocol a scenario calls through.
+enum CallProtocol: String, CaseIterable {
+    case jsonrpc
+    case soap
+
+    var route: String { self == .jsonrpc ? "/rpc" : "/soap" }
+
+    /// A client whose session hands `body` a typed `subtract(n, 1)` call, and how to connect it.
+    func client(
+        _ body: @escaping @Sendable (_ subtract: @escaping @Sendable (Int) async throws -> Int) async throws -> Void
+    ) -> (handler: any WebSocketHandler, configuration: WebSocketClientConfiguration) {
+        switch self {
+        case .jsonrpc:
+            let handler = JSONRPCHandler { server in try await body { n in try await server.call("subtract", [n, 1]) } }
+            return (handler, .init(subprotocols: [JSONRPCHandler.defaultToken]))
+        case .soap:
+            let handler = SOAPHandler(namespace: SOAPCalculatorDemo.namespace) { server in
+                try await body { n in
+                    try await server.call("Subtract", SOAPCalculatorDemo.Operands(a: n, b: 1), as: SOAPCalculatorDemo.Result.self).result
+                }
+            }
+            return (handler, .init(subprotocols: [SOAPHandler.token], headers: handler.handshakeHeaders))
+        }
     }
 }
 
@@ -76,19 +111,19 @@ func allocations(from start: ContinuousClock.Instant, to end: ContinuousClock.In
 }
 
 /// One run: `connections` connections with `callers` sequential callers each.
-func run(url: String, connections: Int, callers: Int, seconds: Double) async throws -> Measurement {
+func run(_ callProtocol: CallProtocol, url: String, connections: Int, callers: Int, seconds: Double) async throws -> Measurement {
     let clock = ContinuousClock()
     let start = clock.now + .milliseconds(500)
     let end = start + .milliseconds(Int(seconds * 1000))
     let counter = Counter()
     let allocated = allocations(from: start, to: end)
-    let client = JSONRPCHandler { server in
+    let client = callProtocol.client { subtract in
         try await withThrowingTaskGroup(of: Void.self) { group in
             for caller in 0..<callers {
                 group.addTask {
                     var n = caller
                     while true {
-                        let difference: Int = try await server.call("subtract", [n, 1])
+                        let difference = try await subtract(n)
                         precondition(difference == n - 1, "wrong answer")
                         let now = clock.now
                         if now >= end { return }
@@ -103,8 +138,8 @@ func run(url: String, connections: Int, callers: Int, seconds: Double) async thr
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<connections {
             group.addTask {
-                try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [JSONRPCHandler.defaultToken])) {
-                    try await client.handle($0, $1, context: $2)
+                try await WebSocketClient.connect(to: url, configuration: client.configuration) {
+                    try await client.handler.handle($0, $1, context: $2)
                 }
             }
         }
@@ -168,6 +203,7 @@ let server = WebSocketServer(
         routes: {
             var routes = WebSocketRoutes()
             routes.add("/rpc", .jsonRPC(JSONRPCDemo.handler()))
+            routes.add("/soap", .soap(SOAPCalculatorDemo.handler()))
             routes.add(
                 "/echo",
                 handler: ClosureWebSocketHandler { inbound, outbound, _ in
@@ -205,8 +241,13 @@ func fixed(_ value: Double) -> String {
 
 print("jsonrpc-bench: \(url), subtract [n, 1], \(options.runs) runs of \(options.seconds) s per scenario, median (min-max)")
 for (connections, callers) in [(1, 1), (1, 64), (16, 1), (16, 16)] {
-    let name = "\(connections) connection\(connections == 1 ? "" : "s") x \(callers) caller\(callers == 1 ? "" : "s")"
-    try await report(name) { try await run(url: url, connections: connections, callers: callers, seconds: options.seconds) }
+    for callProtocol in options.protocols {
+        let name = "\(callProtocol.rawValue) \(connections) connection\(connections == 1 ? "" : "s") x \(callers) caller\(callers == 1 ? "" : "s")"
+        let target = url.replacingSuffix("/rpc", with: callProtocol.route)
+        try await report(name) {
+            try await run(callProtocol, url: target, connections: connections, callers: callers, seconds: options.seconds)
+        }
+    }
 }
 if options.url == nil {
     let echoURL = url.replacingSuffix("/rpc", with: "/echo")
