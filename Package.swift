@@ -274,6 +274,7 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
         ("FuzzDeflate", ["SwitchboardCore", "PerMessageDeflate"]),
         ("FuzzMux", ["SwitchboardCore", "Multiplex"]),
         ("FuzzJSON", ["JSONRPC", "SwitchboardJSON"]),
+        ("FuzzXML", ["SOAP", "SwitchboardXML"]),
     ]
     // FuzzDriver: a C shim that starts libFuzzer from the entry point SwiftPM names MODULE_main.
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))

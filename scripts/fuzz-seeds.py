@@ -151,7 +151,32 @@ def json_seeds() -> list[bytes]:
     return [t.encode("utf-8", "surrogateescape") for t in texts]
 
 
-SEEDS = {"FuzzFrames": frames_seeds, "FuzzHandshake": handshake_seeds, "FuzzDeflate": deflate_seeds, "FuzzMux": mux_seeds, "FuzzJSON": json_seeds}
+def xml_seeds() -> list[bytes]:
+    env12 = "http://www.w3.org/2003/05/soap-envelope"
+    env11 = "http://schemas.xmlsoap.org/soap/envelope/"
+    wsa = "http://www.w3.org/2005/08/addressing"
+    texts = [
+        f'<?xml version="1.0" encoding="UTF-8"?><e:Envelope xmlns:e="{env12}" xmlns:a="{wsa}"><e:Header><a:MessageID>urn:x:1</a:MessageID>'
+        f'<a:Action>urn:example:calc/Add</a:Action><t:T xmlns:t="urn:t" e:mustUnderstand="true" e:role="urn:r">1</t:T></e:Header>'
+        '<e:Body><Add xmlns="urn:example:calc"><a>2</a><b>3</b></Add></e:Body></e:Envelope>',
+        f'<s:Envelope xmlns:s="{env11}"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>x &amp; y</faultstring>'
+        '<detail><d>1</d></detail></s:Fault></s:Body></s:Envelope>',
+        f'<env:Envelope xmlns:env="{env12}"><env:Body><env:Fault><env:Code><env:Value>env:Sender</env:Value><env:Subcode>'
+        '<env:Value xmlns:c="urn:example:calc">c:DivisionByZero</env:Value></env:Subcode></env:Code><env:Reason>'
+        '<env:Text xml:lang="en">division by zero</env:Text></env:Reason></env:Fault></env:Body></env:Envelope>',
+        '<Shape xmlns="urn:s"><name>n &#x263A; &#65;</name><sizes>1</sizes><sizes>255</sizes><nested><name>m</name></nested>'
+        '<flag>1</flag><ratio>INF</ratio></Shape>',
+        "<a><![CDATA[<not markup>]]><!-- c --><b x='1' y=\"2\"/>\r\ntext</a>",
+        '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;">]><lolz>&lol1;</lolz>', "<a>&e;</a>", "<?pi x?><a/>",
+        "<a>" * 40 + "</a>" * 40, "<p:a xmlns:p='u' p:b='1' b='2'/>", "<a xmlns='u'><b xmlns=''/></a>", "<a></b>", "<a b='<'/>",
+        "<message xmlns='jabber:client' to='b@localhost' type='chat'><body>hi</body></message>",
+        "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
+    ]
+    return [t.encode() for t in texts]
+
+
+SEEDS = {"FuzzFrames": frames_seeds, "FuzzHandshake": handshake_seeds, "FuzzDeflate": deflate_seeds, "FuzzMux": mux_seeds, "FuzzJSON": json_seeds,
+         "FuzzXML": xml_seeds}
 
 
 def main() -> None:
