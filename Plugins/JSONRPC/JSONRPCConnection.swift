@@ -60,6 +60,7 @@ final class JSONRPCConnection: Sendable {
             do {
                 for try await message in inbound {
                     await receive(message, group: &group)
+                    await yieldAfterLargeMessage(of: message.data.readableBytes)
                 }
             } catch {
                 shutDown()
@@ -169,18 +170,7 @@ final class JSONRPCConnection: Sendable {
     // MARK: Running calls
 
     private func schedule(_ job: Job, group: inout ThrowingDiscardingTaskGroup<any Error>) async {
-        switch await scheduler.admit(job) {
-        case .start(let first):
-            group.addTask {
-                var job: Job? = first
-                while let current = job {
-                    await self.execute(current)
-                    job = self.scheduler.next()
-                }
-            }
-        case .queued, .closed:
-            break
-        }
+        await scheduler.schedule(job, in: &group) { await self.execute($0) }
     }
 
     private func execute(_ job: Job) async {

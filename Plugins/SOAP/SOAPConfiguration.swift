@@ -23,6 +23,11 @@ public struct SOAPConfiguration: Sendable {
     /// WS-Addressing and a few payload namespaces declares under ten.
     public var maxNamespaceDeclarations: Int
 
+    /// The most elements in one envelope. Default 50,000: a 1 MiB envelope of real data (fields
+    /// of 20 bytes or more) holds fewer, while one of empty elements would hold 250,000 and cost
+    /// about 40 times its size in memory and, on a debug build, seconds of parsing.
+    public var maxElements: Int
+
     /// How many calls from the peer run at once on this connection; as many again wait in
     /// line, and past that the connection stops reading (backpressure). Default 64, as JSON-RPC's.
     public var maxConcurrentCalls: Int
@@ -40,17 +45,20 @@ public struct SOAPConfiguration: Sendable {
 
     public init(
         version: SOAPVersion = .soap12, maxMessageSize: Int = 1 << 20, maxNestingDepth: Int = 32, maxAttributesPerElement: Int = 32,
-        maxNamespaceDeclarations: Int = 64, maxConcurrentCalls: Int = 64, maxBackgroundTasks: Int = 64, callTimeout: Duration = .seconds(30),
+        maxNamespaceDeclarations: Int = 64, maxElements: Int = 50_000, maxConcurrentCalls: Int = 64, maxBackgroundTasks: Int = 64,
+        callTimeout: Duration = .seconds(30),
         understoodHeaders: Set<XName> = []
     ) {
         precondition(
-            maxMessageSize > 0 && maxNestingDepth > 0 && maxAttributesPerElement > 0 && maxNamespaceDeclarations > 0 && maxConcurrentCalls > 0
+            maxMessageSize > 0 && maxNestingDepth > 0 && maxAttributesPerElement > 0 && maxNamespaceDeclarations > 0 && maxElements > 0
+                && maxConcurrentCalls > 0
                 && maxBackgroundTasks > 0, "SOAPConfiguration limits must be positive")
         self.version = version
         self.maxMessageSize = maxMessageSize
         self.maxNestingDepth = maxNestingDepth
         self.maxAttributesPerElement = maxAttributesPerElement
         self.maxNamespaceDeclarations = maxNamespaceDeclarations
+        self.maxElements = maxElements
         self.maxConcurrentCalls = maxConcurrentCalls
         self.maxBackgroundTasks = maxBackgroundTasks
         self.callTimeout = callTimeout
@@ -60,6 +68,6 @@ public struct SOAPConfiguration: Sendable {
     var xmlLimits: XMLLimits {
         XMLLimits(
             maxDepth: maxNestingDepth, maxAttributesPerElement: maxAttributesPerElement, maxNamespaceDeclarations: maxNamespaceDeclarations,
-            allowsComments: true)
+            maxElements: maxElements, allowsComments: true)
     }
 }

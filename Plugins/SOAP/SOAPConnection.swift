@@ -56,6 +56,7 @@ final class SOAPConnection: Sendable {
                     continue
                 }
                 await receive(message.data, group: &group)
+                await yieldAfterLargeMessage(of: message.data.readableBytes)
             }
             group.cancelAll()
         }
@@ -187,18 +188,7 @@ final class SOAPConnection: Sendable {
     // MARK: Running requests
 
     private func schedule(_ job: Job, group: inout ThrowingDiscardingTaskGroup<any Error>) async {
-        switch await scheduler.admit(job) {
-        case .start(let first):
-            group.addTask {
-                var job: Job? = first
-                while let current = job {
-                    await self.execute(current)
-                    job = self.scheduler.next()
-                }
-            }
-        case .queued, .closed:
-            break
-        }
+        await scheduler.schedule(job, in: &group) { await self.execute($0) }
     }
 
     private func execute(_ job: Job) async {

@@ -58,6 +58,25 @@ package final class CallScheduler<Job: Sendable>: Sendable {
         }
     }
 
+    /// Admits `job` and, when it may start, adds a worker to `group` that runs it with
+    /// `execute`, then takes the next jobs in line until there are none.
+    package func schedule(
+        _ job: Job, in group: inout ThrowingDiscardingTaskGroup<any Error>, execute: @escaping @Sendable (Job) async -> Void
+    ) async {
+        switch await admit(job) {
+        case .start(let first):
+            group.addTask {
+                var job: Job? = first
+                while let current = job {
+                    await execute(current)
+                    job = self.next()
+                }
+            }
+        case .queued, .closed:
+            break
+        }
+    }
+
     /// Called by a worker that finished a job: the next job for it, or `nil` to end.
     package func next() -> Job? {
         let (job, reader): (Job?, CheckedContinuation<Void, Never>?) = state.withLock { state in

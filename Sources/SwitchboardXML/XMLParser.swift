@@ -27,6 +27,7 @@ package struct XMLParser {
     private var open: [OpenElement] = []
     private var bindings: [XNamespaceDeclaration] = [XNamespaceDeclaration(prefix: "xml", uri: XMLParser.xmlNamespace)]
     private var declarationCount = 0
+    private var elementCount = 0
     private var text: [UInt8] = []
 
     static let xmlNamespace = "http://www.w3.org/XML/1998/namespace"
@@ -206,6 +207,8 @@ package struct XMLParser {
         flushText()
         index += 1
         guard open.count < limits.maxDepth else { throw fail(.limit, "elements nest deeper than \(limits.maxDepth)") }
+        elementCount += 1
+        guard elementCount <= limits.maxElements else { throw fail(.limit, "more than \(limits.maxElements) elements") }
         let qualifiedName = try readName()
         var raw: [(name: String, value: String)] = []
         var selfClosing = false
@@ -293,18 +296,19 @@ package struct XMLParser {
     }
 
     private func resolve(_ qualifiedName: String, isAttribute: Bool) throws(XMLParseError) -> XName {
-        let parts = qualifiedName.split(separator: ":", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1:
+        let utf8 = qualifiedName.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else {
             // The default namespace applies to elements, never to attributes (Namespaces in XML §6.2).
             guard !isAttribute, let uri = lookup("") else { return XName(qualifiedName) }
             return XName(qualifiedName, namespace: uri.isEmpty ? nil : uri)
-        case 2 where !parts[0].isEmpty && !parts[1].isEmpty:
-            guard let uri = lookup(String(parts[0])) else { throw fail(.notWellFormed, "prefix \(parts[0]) is not bound") }
-            return XName(String(parts[1]), namespace: uri)
-        default:
+        }
+        let prefix = String(qualifiedName[..<colon])
+        let local = String(qualifiedName[utf8.index(after: colon)...])
+        guard !prefix.isEmpty, !local.isEmpty, !local.utf8.contains(UInt8(ascii: ":")) else {
             throw fail(.notWellFormed, "malformed name \(qualifiedName)")
         }
+        guard let uri = lookup(prefix) else { throw fail(.notWellFormed, "prefix \(prefix) is not bound") }
+        return XName(local, namespace: uri)
     }
 
     private func lookup(_ prefix: String) -> String? { bindings.last { $0.prefix == prefix }?.uri }
