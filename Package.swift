@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),  // latency histograms of `switchboard bench`
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),  // XMPP's SCRAM: SHA-1, SHA-256, HMAC
     ],
     targets: [
         // The protocol, with no I/O.
@@ -99,6 +100,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Plugins/SOAP",
+            swiftSettings: strictSettings
+        ),
+        // XMPP over WebSocket (RFC 7395, token `xmpp`): work in progress (issue 15), not a product yet.
+        .target(
+            name: "XMPP",
+            dependencies: [
+                "SwitchboardCore", "SwitchboardXML", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/XMPP",
             swiftSettings: strictSettings
         ),
         // Logical channels over one socket (draft-ietf-hybi-websocket-multiplexing).
@@ -210,6 +221,11 @@ let package = Package(
                 "SwitchboardTestSupport", "SOAP", "SwitchboardXML", "SwitchboardExamples", "Switchboard", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "XMPPTests",
+            dependencies: ["XMPP", "SwitchboardCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,9 +1,9 @@
 /// Standard base64 (RFC 4648 §4), for the handshake's key and accept values.
-enum Base64 {
+package enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Written straight into the string's storage: one allocation.
-    static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         String(unsafeUninitializedCapacity: (bytes.count + 2) / 3 * 4) { out in
             var o = 0
             for i in stride(from: 0, to: bytes.count, by: 3) {
@@ -19,7 +19,7 @@ enum Base64 {
     }
 
     /// Decodes canonical padded base64; `nil` for anything else.
-    static func decode(_ string: String) -> [UInt8]? {
+    package static func decode(_ string: String) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(string.utf8.count / 4 * 3)
         return walk(string) { out.append($0) } ? out : nil
