@@ -4,11 +4,12 @@ independent Python client against our own server. A helper, not a test file.
 
 It does: the `xmpp` subprotocol, `<open/>`/`<close/>` framing (one element per text
 message), SASL PLAIN and SCRAM-SHA-1/-256 (RFC 5802, RFC 7677; no channel binding,
-ASCII credentials: no SASLprep), the stream restart after SASL (RFC 7395 §3.5),
+ASCII credentials: no SASLprep), the stream restart after SASL (RFC 7395 §3.7),
 resource binding (RFC 6120 §7), the optional session iq, iq with ids and timeouts,
 message, presence, roster (RFC 6121) and XEP-0199 ping. It checks what it reads:
 a text message holding exactly one element, stanzas qualified by `jabber:client`,
-no DOCTYPE; a breach raises ProtocolViolation. Every wait is bounded.
+no DOCTYPE, comment or processing instruction (nor an XML declaration: RFC 7395 peers
+send bare elements); a breach raises ProtocolViolation. Every wait is bounded.
 
     async with await XmppClient.connect(url, "alice", "wonderland") as alice:
         await alice.send_message("bob@localhost", "hi")
@@ -426,10 +427,13 @@ class XmppClient:
             if fut is not None and not fut.done():
                 fut.set_result(el)
             return
-        if type_ not in ("get", "set") or not id_ or len(el) != 1:
+        if type_ not in ("get", "set") or not id_:
             raise ProtocolViolation(f"invalid iq (RFC 6120 §8.2.3): {ET.tostring(el)!r}")
         reply = {"type": "result", "id": id_, "to": el.get("from")}
-        if el[0].tag == f"{{{NS_PING}}}ping" and type_ == "get":
+        if len(el) != 1:  # a get/set carries exactly one payload (RFC 6120 §8.2.3)
+            error = E("error", {"type": "modify"}, E("bad-request", xmlns=NS_STANZAS))
+            await self.send(E("iq", {**reply, "type": "error"}, error, xmlns=NS_CLIENT))
+        elif el[0].tag == f"{{{NS_PING}}}ping" and type_ == "get":
             await self.send(E("iq", reply, xmlns=NS_CLIENT))
         elif el[0].tag == f"{{{NS_ROSTER}}}query" and type_ == "set":  # roster push (RFC 6121 §2.1.6)
             await self.send(E("iq", reply, xmlns=NS_CLIENT))
@@ -501,7 +505,7 @@ async def exercise(url: str, alice: tuple[str, str], bob: tuple[str, str], *, do
             # "subscribed" to interested resources only, and subscription requests to available
             # ones (RFC 6121 §2.1.6, §3.1.3, §3.1.6).
             for x in (a, b):
-                assert await x.roster() == {}, "fresh accounts have empty rosters"
+                assert await x.roster() == {}, "exercise() needs accounts with empty rosters (a fresh server)"
                 await x.send_presence()
             for x, y, ybare, xbare in ((a, b, bbare, abare), (b, a, abare, bbare)):
                 await x.send_presence(to=ybare, type_="subscribe")
