@@ -145,6 +145,7 @@ let package = Package(
                 "SwitchboardExamples",
                 "Multiplex",
                 "SOAP",
+                "XMPP",
                 "SwitchboardJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

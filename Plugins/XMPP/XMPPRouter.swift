@@ -11,6 +11,9 @@ import Synchronization
 final class XMPPRouter: Sendable {
     struct Session: Sendable {
         let jid: JID
+        /// Which connection this is: a connection that lost its resource to a later login must
+        /// not unbind the later one.
+        var id = 0
         /// Queues a stanza for this connection.
         let deliver: @Sendable (XElement) -> Void
         /// Ends this connection with a stream error (a later login took its resource).

@@ -11,6 +11,7 @@ public struct XMPPStreamError: Error, Sendable, Hashable, CustomStringConvertibl
         case policyViolation = "policy-violation"
         case resourceConstraint = "resource-constraint"
         case restrictedXML = "restricted-xml"
+        case unsupportedEncoding = "unsupported-encoding"
         case unsupportedStanzaType = "unsupported-stanza-type"
         case unsupportedVersion = "unsupported-version"
         case internalServerError = "internal-server-error"

@@ -8,6 +8,7 @@ import Switchboard
 import SwitchboardCore
 import SwitchboardExamples
 import SwitchboardRegistry
+import XMPP
 
 #if canImport(Glibc)
     import Glibc
@@ -35,6 +36,10 @@ struct Serve: AsyncParsableCommand {
     var threads: Int?
     @Option(help: "Allowed browser Origin (repeatable); none allows every origin.")
     var allowOrigin: [String] = []
+    @Option(
+        name: .customLong("xmpp-user"),
+        help: "An account of the XMPP server at /xmpp (domain localhost), name:password (repeatable).")
+    var xmppUsers: [String] = []
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -60,6 +65,14 @@ struct Serve: AsyncParsableCommand {
             registry.register(token, make())
             routes.add(route, registry)
         }
+
+        // XMPP over WebSocket (RFC 7395) for domain localhost, with the accounts given here.
+        let accounts = InMemoryAccountStore()
+        for user in xmppUsers {
+            guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else { throw ValidationError("--xmpp-user takes name:password") }
+            accounts.add(String(user[..<colon]), password: String(user[user.index(after: colon)...]))
+        }
+        routes.add("/xmpp", .xmpp(XMPPServer(configuration: XMPPConfiguration(domain: "localhost"), accounts: accounts)))
 
         var connection = WebSocketConnectionConfiguration()
         connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)

@@ -191,6 +191,8 @@ class ProsodyServer:
 
     def _launch(self) -> bool:
         """Starts prosody; True once it serves our token, False if the port was not ours."""
+        for stale in (self.log_path, self.console_path):  # an earlier attempt's "port in use" must not count
+            stale.unlink(missing_ok=True)
         console = open(self.console_path, "ab")
         try:
             self.proc = subprocess.Popen([self.prosody, "-F", "--config", str(self.config_path)],

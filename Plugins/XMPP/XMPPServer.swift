@@ -1,0 +1,68 @@
+import Logging
+import NIOCore
+import SwitchboardCore
+
+/// An XMPP server over WebSocket (RFC 7395): register it under ``token`` on a route.
+///
+/// ```swift
+/// let accounts = InMemoryAccountStore()
+/// accounts.add("alice", password: "secret")
+/// let xmpp = XMPPServer(configuration: XMPPConfiguration(domain: "localhost"), accounts: accounts)
+/// routes.add("/xmpp", .xmpp(xmpp))
+/// ```
+///
+/// Each connection is one client stream: SASL (SCRAM-SHA-256, SCRAM-SHA-1, and PLAIN where
+/// ``XMPPConfiguration/allowsPlainOverInsecureTransport`` or the peer is on loopback), resource
+/// binding, then stanzas routed between the server's connected clients. Bad input gets the
+/// stream error RFC 6120 names, then `<close/>`, then the WebSocket close, and a log line.
+public final class XMPPServer: WebSocketHandler {
+    /// `xmpp`, RFC 7395's token.
+    public static let token = "xmpp"
+
+    public let configuration: XMPPConfiguration
+    let accounts: any XMPPAccountStore
+    let router: XMPPRouter
+
+    public init(
+        configuration: XMPPConfiguration = XMPPConfiguration(), accounts: any XMPPAccountStore, roster: any XMPPRosterStore = InMemoryRosterStore()
+    ) {
+        self.configuration = configuration
+        self.accounts = accounts
+        self.router = XMPPRouter(domain: configuration.domain, roster: roster, maxSessionsPerAccount: configuration.maxConnectionsPerAccount)
+    }
+
+    /// What reaches a connection from elsewhere: a stanza to deliver, or the end of its stream.
+    enum Delivery: Sendable {
+        case stanza(XElement)
+        case terminate(XMPPStreamError)
+    }
+
+    public func handle(_ inbound: WebSocketInbound, _ outbound: WebSocketOutbound, context: WebSocketContext) async throws {
+        let logger = context.logger
+        let (deliveries, deliver) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingNewest(1024))
+        let connection = Connection(server: self, outbound: outbound, context: context, deliver: deliver)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await delivery in deliveries {
+                    switch delivery {
+                    case .stanza(let stanza): try? await connection.send(stanza)
+                    case .terminate(let error): await connection.end(with: error)
+                    }
+                }
+            }
+            do {
+                try await connection.read(inbound)
+            } catch {
+                logger.debug("XMPP connection ended", metadata: ["error": "\(error)"])
+            }
+            deliver.finish()
+            group.cancelAll()
+        }
+        await connection.finished()
+    }
+
+    static func isLoopback(_ address: String?) -> Bool {
+        guard let address else { return false }
+        return address.hasPrefix("127.") || address.hasPrefix("[::1]") || address.hasPrefix("::1")
+    }
+}
