@@ -107,7 +107,8 @@ extension XMPPServer {
                         logger.info("XMPP stream error", metadata: ["error": "\(error)", "peer": "\(context.request.remoteAddress ?? "?")"])
                     }
                     state.withLock { $0.closed = true }
-                    try? await outbound.close(error == nil ? .normalClosure : .policyViolation, reason: error?.condition.rawValue ?? "")
+                    // The error went in-band as <stream:error/> and <close/> (RFC 7395 §3.6): the socket closes normally.
+                    try? await outbound.close(.normalClosure, reason: error?.condition.rawValue ?? "")
                 }
             }
         }
