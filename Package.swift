@@ -129,7 +129,7 @@ let package = Package(
         // The catalogue of built-in plug-ins.
         .target(
             name: "SwitchboardRegistry",
-            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC", "SOAP", "Multiplex"],
+            dependencies: ["SwitchboardCore", "PerMessageDeflate", "JSONRPC", "SOAP", "XMPP", "Multiplex"],
             path: "Registry",
             swiftSettings: strictSettings
         ),

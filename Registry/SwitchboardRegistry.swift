@@ -3,6 +3,7 @@ import Multiplex
 import PerMessageDeflate
 import SOAP
 import SwitchboardCore
+import XMPP
 
 /// The catalogue of built-in plug-ins that `switchboard serve` and `switchboard plugins` read.
 ///
@@ -37,6 +38,14 @@ public enum SwitchboardRegistry {
                     + "\(c.maxNamespaceDeclarations) namespace declarations, no DTD or entities; \(c.maxConcurrentCalls) calls in flight per connection, "
                     + "call timeout \(c.callTimeout.components.seconds) s"
             }()),
+        PluginDescriptor(
+            token: XMPPServer.token, kind: .subprotocol, specification: "RFC 7395 (RFC 6120, RFC 6121), server side; in progress",
+            defaults: {
+                let c = XMPPConfiguration()
+                return "domain \(c.domain); SCRAM-SHA-256, SCRAM-SHA-1 (PLAIN to loopback only); stanzas up to \(c.maxStanzaSize >> 10) KiB, "
+                    + "depth \(c.maxNestingDepth), \(c.maxStanzasPerSecond) stanzas/s, \(c.maxConnectionsPerAccount) connections per account; "
+                    + "accounts from serve --xmpp-user"
+            }(), route: "/xmpp"),
     ]
 
     private static func multiplex(_ revision: MuxRevision) -> PluginDescriptor {

@@ -115,7 +115,7 @@ extension XMPPServer {
 
         func send(_ element: XElement) async throws {
             var out: [UInt8] = []
-            XMLWriter.write(element, to: &out)
+            if element == XMPPServerStream.closeElement { out = Array(XMPPServerStream.closeText.utf8) } else { XMLWriter.write(element, to: &out) }
             try await outbound.send(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: out)))
         }
 

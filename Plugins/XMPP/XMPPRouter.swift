@@ -79,6 +79,20 @@ final class XMPPRouter: Sendable {
         }
     }
 
+    private func messageTargets(of account: JID) -> [Session] {
+        state.withLock { state in
+            let bound = state.sessions.values.filter { $0.jid.bare == account.bare }
+            let available = bound.filter { session in
+                guard let presence = state.presence[session.jid] else { return false }
+                let priority =
+                    presence.element(XName("priority", namespace: XMPPNamespace.client)).flatMap { Int($0.text.trimmingXMLWhitespace()) } ?? 0
+                return priority >= 0
+            }
+            let anyAvailable = bound.contains { state.presence[$0.jid] != nil }
+            return anyAvailable ? available : bound
+        }
+    }
+
     func sessions(of account: JID) -> [Session] { state.withLock { state in state.sessions.values.filter { $0.jid.bare == account.bare } } }
     private func session(_ jid: JID) -> Session? { state.withLock { $0.sessions[jid] } }
 
@@ -99,8 +113,9 @@ final class XMPPRouter: Sendable {
                 full.deliver(stanza)
                 return
             }
-            // A bare JID (or an offline full JID, RFC 6121 §8.5.3.2.1): every resource of the account.
-            let targets = to.localpart == nil ? [] : sessions(of: to)
+            // A bare JID (or an offline full JID, RFC 6121 §8.5.3.2.1): the available resources of
+            // non-negative priority (§8.5.2.1.1); when none has sent presence yet, every bound one.
+            let targets = to.localpart == nil ? [] : messageTargets(of: to)
             guard !targets.isEmpty else {
                 if !["error", "groupchat", "headline"].contains(type ?? "normal") { bounce(stanza, from: from, condition: "service-unavailable") }
                 return

@@ -135,11 +135,14 @@ struct XMPPServerStream {
     // MARK: Steps
 
     private mutating func open(_ element: XElement, restart: Bool) -> [Action] {
+        // An error in the opening itself still goes after an <open/> of ours (RFC 6120 §4.9.1.2).
         guard element.name == XName("open", namespace: XMPPNamespace.framing) else {
-            return fail(.invalidNamespace, "the stream must start with <open xmlns='\(XMPPNamespace.framing)'/>")
+            return [.send(openElement)] + fail(.invalidNamespace, "the stream must start with <open xmlns='\(XMPPNamespace.framing)'/>")
         }
-        guard element.attribute(XName("version")) == "1.0" else { return fail(.unsupportedVersion, "version 1.0 only") }
-        guard element.attribute(XName("to"))?.lowercased() == domain else { return fail(.hostUnknown, "this server is \(domain)") }
+        guard element.attribute(XName("version")) == "1.0" else { return [.send(openElement)] + fail(.unsupportedVersion, "version 1.0 only") }
+        guard element.attribute(XName("to"))?.lowercased() == domain else {
+            return [.send(openElement)] + fail(.hostUnknown, "this server is \(domain)")
+        }
         var features = XElement(
             XName("features", namespace: XMPPNamespace.streams), declarations: [XNamespaceDeclaration(prefix: "stream", uri: XMPPNamespace.streams)])
         if restart, let username {
@@ -226,6 +229,9 @@ struct XMPPServerStream {
     }
 
     static let closeElement = XElement(XName("close", namespace: XMPPNamespace.framing))
+    /// How `<close/>` is written: Strophe.js (1.2) takes a server's close for one only when it is
+    /// exactly this text, space included.
+    static let closeText = #"<close xmlns="urn:ietf:params:xml:ns:xmpp-framing" />"#
 
     static func iq(type: String, id: String, children: [XElement]) -> XElement {
         XElement(

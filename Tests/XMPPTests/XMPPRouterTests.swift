@@ -53,6 +53,19 @@ private func condition(_ element: XElement) -> String? {
         #expect(condition(aliceInbox.take()[0]) == "remote-server-not-found")
     }
 
+    @Test func bareMessagesGoToAvailableResourcesOfNonNegativePriority() async throws {
+        let (alice, _) = try connect("alice", "a")
+        let (phone, phoneInbox) = try connect("bob", "phone")
+        let (desk, deskInbox) = try connect("bob", "desk")
+        await router.route(
+            stanza("presence", ["from": phone.description], [XElement(XName("priority", namespace: "jabber:client"), text: "-1")]), from: phone)
+        await router.route(
+            stanza("presence", ["from": desk.description], [XElement(XName("priority", namespace: "jabber:client"), text: "5")]), from: desk)
+        _ = (phoneInbox.take(), deskInbox.take())
+        await router.route(stanza("message", ["to": "bob@localhost", "from": alice.description, "type": "chat"]), from: alice)
+        #expect(deskInbox.take().count == 1 && phoneInbox.take().isEmpty)
+    }
+
     @Test func serverIQs() async throws {
         let (alice, inbox) = try connect("alice", nil)
         #expect(alice.resource?.hasPrefix("switchboard-") == true)  // a server-made resource when none is asked
