@@ -226,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "XMPPTests",
-            dependencies: ["XMPP", "SwitchboardCore"],
+            dependencies: ["XMPP", "SwitchboardCore", "Switchboard", "SwitchboardTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,70 @@
+import NIOCore
+import Switchboard
+import SwitchboardCore
+import SwitchboardTestSupport
+import Testing
+
+@testable import XMPP
+
+/// Our client against our server over loopback: two accounts, a message through the router,
+/// presence, pings both ways, and a wrong password.
+@Suite struct XMPPClientServerTests {
+    func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        let accounts = InMemoryAccountStore()
+        accounts.add("alice", password: "wonderland", iterations: 64)
+        accounts.add("bob", password: "builder", iterations: 64)
+        var routes = WebSocketRoutes()
+        routes.add("/xmpp", .xmpp(XMPPServer(accounts: accounts)))
+        let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
+        try await withLoopbackServer(configuration, seconds: 30) { _, port in try await body("ws://127.0.0.1:\(port)/xmpp") }
+    }
+
+    /// Runs `client` on a connection to `url`; rethrows what the client threw.
+    func run(_ url: String, _ client: XMPPClient) async throws {
+        let failure = Locked<(any Error)?>(nil)
+        _ = try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, context in
+            do { try await client.handle(inbound, outbound, context: context) } catch { failure.withLock { $0 = error } }
+        }
+        if let error = failure.value { throw error }
+    }
+
+    @Test func twoClientsExchangeAMessage() async throws {
+        try await withServer { url in
+            let bobReady = Locked<XMPPSession?>(nil)
+            let received = Locked<String?>(nil)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await run(url, XMPPClient(jid: JID("bob@localhost/desk")!, password: "builder") { session in
+                        #expect(session.jid == JID("bob@localhost/desk"))
+                        try await session.sendPresence()
+                        bobReady.withLock { $0 = session }
+                        for await stanza in session.incoming where stanza.name.local == "message" {
+                            received.withLock { $0 = stanza.element(XName("body", namespace: "jabber:client"))?.text }
+                            #expect(stanza.attribute(XName("from"))?.hasPrefix("alice@localhost/") == true)
+                            return
+                        }
+                    })
+                }
+                group.addTask {
+                    for _ in 0..<500 where bobReady.value == nil { try await Task.sleep(for: .milliseconds(10)) }
+                    try await run(url, XMPPClient(jid: JID("alice@localhost")!, password: "wonderland") { session in
+                        #expect(session.jid.resource != nil)  // the server made one
+                        try await session.ping()
+                        try await session.ping(JID("bob@localhost/desk"))  // bob's client answers pings itself
+                        try await session.send(message: "hello bob", to: JID("bob@localhost")!)
+                    })
+                }
+                try await group.waitForAll()
+            }
+            #expect(received.value == "hello bob")
+        }
+    }
+
+    @Test func aWrongPasswordFailsAuthentication() async throws {
+        try await withServer { url in
+            await #expect(throws: XMPPClientError.authenticationFailed("not-authorized")) {
+                try await run(url, XMPPClient(jid: JID("alice@localhost")!, password: "wrong") { _ in })
+            }
+        }
+    }
+}
