@@ -8,7 +8,7 @@
 #                             scripts/check-readme-snippets.sh: every ```swift block of README.md builds,
 #                             and `swift format lint --strict` over every tracked Swift file (.swift-format)
 #   3. interop                pytest Tests/Interop against Python `websockets`
-#                             and zeep (SOAP), (venv .venv-interop from Tests/Interop/requirements.txt),
+#                             zeep (SOAP) and Prosody (XMPP, Debian package), (venv .venv-interop from Tests/Interop/requirements.txt),
 #                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
 #                             Python 2.7.18 (scripts/mpw-setup.sh fetches it into .mpw-cache/,
 #                             sha256-checked, never committed; no Python 2.7 = those tests fail)

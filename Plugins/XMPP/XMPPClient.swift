@@ -60,7 +60,9 @@ public struct XMPPClient: WebSocketHandler {
 
         // The restart (RFC 7395 §3.7), then bind (RFC 6120 §7).
         features = try await openStream(&reader, writer)
-        guard features.element(XName("bind", namespace: XMPPNamespace.bind)) != nil else { throw XMPPClientError.protocolViolation("no bind feature") }
+        guard features.element(XName("bind", namespace: XMPPNamespace.bind)) != nil else {
+            throw XMPPClientError.protocolViolation("no bind feature")
+        }
         var bind = XElement(XName("bind", namespace: XMPPNamespace.bind))
         if let resource = jid.resource { bind.append(XElement(XName("resource", namespace: XMPPNamespace.bind), text: resource)) }
         try await writer.send(XMPPServerStream.iq(type: "set", id: "bind", children: [bind]))
@@ -71,7 +73,8 @@ public struct XMPPClient: WebSocketHandler {
         if let session = features.element(XName("session", namespace: XMPPNamespace.session)),
             session.element(XName("optional", namespace: XMPPNamespace.session)) == nil
         {
-            try await writer.send(XMPPServerStream.iq(type: "set", id: "session", children: [XElement(XName("session", namespace: XMPPNamespace.session))]))
+            try await writer.send(
+                XMPPServerStream.iq(type: "set", id: "session", children: [XElement(XName("session", namespace: XMPPNamespace.session))]))
             _ = try await reader.expectIQResult(id: "session")
         }
 
@@ -97,9 +100,12 @@ public struct XMPPClient: WebSocketHandler {
     private func openStream(_ reader: inout ElementReader, _ writer: ElementWriter) async throws -> XElement {
         try await writer.send(
             XElement(
-                XName("open", namespace: XMPPNamespace.framing), attributes: [XAttribute(XName("to"), jid.domain), XAttribute(XName("version"), "1.0")]))
+                XName("open", namespace: XMPPNamespace.framing),
+                attributes: [XAttribute(XName("to"), jid.domain), XAttribute(XName("version"), "1.0")]))
         let open = try await reader.next()
-        guard open.name == XName("open", namespace: XMPPNamespace.framing) else { throw XMPPClientError.protocolViolation("expected <open/>, got \(open.name)") }
+        guard open.name == XName("open", namespace: XMPPNamespace.framing) else {
+            throw XMPPClientError.protocolViolation("expected <open/>, got \(open.name)")
+        }
         let features = try await reader.next()
         guard features.name == XName("features", namespace: XMPPNamespace.streams) else {
             throw XMPPClientError.protocolViolation("expected stream features, got \(features.name)")
@@ -167,7 +173,9 @@ struct ElementReader {
 
     mutating func expectIQResult(id: String) async throws -> XElement {
         let element = try await next()
-        guard element.name.local == "iq", element.attribute(XName("id")) == id else { throw XMPPClientError.protocolViolation("expected the iq \(id)") }
+        guard element.name.local == "iq", element.attribute(XName("id")) == id else {
+            throw XMPPClientError.protocolViolation("expected the iq \(id)")
+        }
         guard element.attribute(XName("type")) == "result" else { throw XMPPClientError.iqError(XMPPSession.condition(of: element)) }
         return element
     }

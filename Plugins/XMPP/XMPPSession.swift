@@ -23,7 +23,8 @@ public final class XMPPSession: Sendable {
     public func send(message body: String, to: JID, type: String = "chat") async throws {
         try await send(
             XElement(
-                XName("message", namespace: XMPPNamespace.client), attributes: [XAttribute(XName("to"), to.description), XAttribute(XName("type"), type)],
+                XName("message", namespace: XMPPNamespace.client),
+                attributes: [XAttribute(XName("to"), to.description), XAttribute(XName("type"), type)],
                 children: [.element(XElement(XName("body", namespace: XMPPNamespace.client), text: body))]))
     }
 
@@ -42,7 +43,8 @@ public final class XMPPSession: Sendable {
         var attributes = [XAttribute(XName("type"), type), XAttribute(XName("id"), "sb\(number)")]
         if let to { attributes.append(XAttribute(XName("to"), to.description)) }
         do {
-            try await send(XElement(XName("iq", namespace: XMPPNamespace.client), attributes: attributes, children: payload.map { [.element($0)] } ?? []))
+            try await send(
+                XElement(XName("iq", namespace: XMPPNamespace.client), attributes: attributes, children: payload.map { [.element($0)] } ?? []))
         } catch {
             pending.discard(number)
             throw error
@@ -84,7 +86,8 @@ public final class XMPPSession: Sendable {
     }
 
     static func condition(of stanza: XElement) -> String {
-        stanza.element(XName("error", namespace: XMPPNamespace.client))?.elements.first { $0.name.namespace == XMPPNamespace.stanzaErrors }?.name.local
+        stanza.element(XName("error", namespace: XMPPNamespace.client))?.elements.first { $0.name.namespace == XMPPNamespace.stanzaErrors }?.name
+            .local
             ?? "undefined-condition"
     }
 }

@@ -48,9 +48,9 @@ struct SOAPCall: AsyncParsableCommand {
                 for try await (index, answer) in group { answers[index] = answer }
                 return answers
             }
-            for answer in answers { print(json: answer) }
+            for answer in answers { printJSONLine(answer) }
             await pushes.wait(for: waitPushes, timeout: timeout)
-            for element in pushes.taken(waitPushes) { print(json: ["push": .string(element.name.local), "body": Request.fields(of: element)]) }
+            for element in pushes.taken(waitPushes) { printJSONLine(["push": .string(element.name.local), "body": Request.fields(of: element)]) }
         }
         let configuration = WebSocketClientConfiguration(subprotocols: [SOAPHandler.token], headers: handler.handshakeHeaders)
         do {
@@ -130,10 +130,4 @@ struct SOAPCall: AsyncParsableCommand {
 
         func taken(_ count: Int) -> [XElement] { elements.withLock { Array($0.prefix(count)) } }
     }
-}
-
-private func print(json value: JSONValue) {
-    var out: [UInt8] = []
-    JSONWriter.write(value, to: &out)
-    StandardStream.standardOutput.write(String(decoding: out, as: UTF8.self) + "\n")
 }

@@ -7,7 +7,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A WebSocket server, client and toolbox.",
-        subcommands: [Serve.self, Connect.self, SOAPCall.self, Bench.self, Plugins.self]
+        subcommands: [Serve.self, Connect.self, SOAPCall.self, XMPPChat.self, Bench.self, Plugins.self]
     )
 }
 

@@ -34,25 +34,29 @@ import Testing
             let received = Locked<String?>(nil)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await run(url, XMPPClient(jid: JID("bob@localhost/desk")!, password: "builder") { session in
-                        #expect(session.jid == JID("bob@localhost/desk"))
-                        try await session.sendPresence()
-                        bobReady.withLock { $0 = session }
-                        for await stanza in session.incoming where stanza.name.local == "message" {
-                            received.withLock { $0 = stanza.element(XName("body", namespace: "jabber:client"))?.text }
-                            #expect(stanza.attribute(XName("from"))?.hasPrefix("alice@localhost/") == true)
-                            return
-                        }
-                    })
+                    try await run(
+                        url,
+                        XMPPClient(jid: JID("bob@localhost/desk")!, password: "builder") { session in
+                            #expect(session.jid == JID("bob@localhost/desk"))
+                            try await session.sendPresence()
+                            bobReady.withLock { $0 = session }
+                            for await stanza in session.incoming where stanza.name.local == "message" {
+                                received.withLock { $0 = stanza.element(XName("body", namespace: "jabber:client"))?.text }
+                                #expect(stanza.attribute(XName("from"))?.hasPrefix("alice@localhost/") == true)
+                                return
+                            }
+                        })
                 }
                 group.addTask {
                     for _ in 0..<500 where bobReady.value == nil { try await Task.sleep(for: .milliseconds(10)) }
-                    try await run(url, XMPPClient(jid: JID("alice@localhost")!, password: "wonderland") { session in
-                        #expect(session.jid.resource != nil)  // the server made one
-                        try await session.ping()
-                        try await session.ping(JID("bob@localhost/desk"))  // bob's client answers pings itself
-                        try await session.send(message: "hello bob", to: JID("bob@localhost")!)
-                    })
+                    try await run(
+                        url,
+                        XMPPClient(jid: JID("alice@localhost")!, password: "wonderland") { session in
+                            #expect(session.jid.resource != nil)  // the server made one
+                            try await session.ping()
+                            try await session.ping(JID("bob@localhost/desk"))  // bob's client answers pings itself
+                            try await session.send(message: "hello bob", to: JID("bob@localhost")!)
+                        })
                 }
                 try await group.waitForAll()
             }
