@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "XMPP",
             dependencies: [
-                "SwitchboardCore", "SwitchboardXML", .product(name: "Crypto", package: "swift-crypto"),
+                "SwitchboardCore", "SwitchboardXML", "SwitchboardCalls", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Plugins/XMPP",

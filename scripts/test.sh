@@ -18,7 +18,9 @@
 #   5. browser                pytest Tests/Browser: headless Chromium (Debian chromium +
 #                             chromium-driver, selenium from Tests/Browser/requirements.txt,
 #                             installed into the same venv) loads /test from `switchboard
-#                             serve` and echoes 10 B..1 MiB over permessage-deflate
+#                             serve` and echoes 10 B..1 MiB over permessage-deflate; Strophe.js (Debian
+#                             libjs-strophe) logs two users in to serve's XMPP at /xmpp and exchanges
+#                             presence and messages (Tests/Browser/test_strophe.py)
 #   6. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
 #                             (every case but 9.*, 12.*, 13.*; the full run is
 #                             scripts/autobahn.sh)
