@@ -24,6 +24,8 @@ final class XMPPRouter: Sendable {
         var sessions: [JID: Session] = [:]
         /// The last available presence of each full JID that sent one.
         var presence: [JID: XElement] = [:]
+        /// Who each full JID sent directed presence to: told when it becomes unavailable (RFC 6121 §4.6.2).
+        var directed: [JID: Set<JID>] = [:]
         var nextResource = 0
     }
 
@@ -71,10 +73,13 @@ final class XMPPRouter: Sendable {
         let wasAvailable: Bool = state.withLock { state in
             guard let current = state.sessions[jid], isCurrent(current) else { return false }
             state.sessions[jid] = nil
-            return state.presence.removeValue(forKey: jid) != nil
+            let directed = !(state.directed[jid]?.isEmpty ?? true)
+            return state.presence.removeValue(forKey: jid) != nil || directed
         }
         if wasAvailable {
-            let unavailable = XElement(XName("presence", namespace: XMPPNamespace.client), attributes: [XAttribute(XName("type"), "unavailable")])
+            let unavailable = XElement(
+                XName("presence", namespace: XMPPNamespace.client),
+                attributes: [XAttribute(XName("type"), "unavailable"), XAttribute(XName("from"), jid.description)])
             await broadcast(unavailable, from: jid)
         }
     }
@@ -135,6 +140,9 @@ final class XMPPRouter: Sendable {
             case nil, "unavailable":
                 if let to {
                     for target in to.resource == nil ? sessions(of: to) : session(to).map({ [$0] }) ?? [] { target.deliver(stanza) }
+                    state.withLock { state in
+                        if type == nil { state.directed[from, default: []].insert(to) } else { state.directed[from]?.remove(to) }
+                    }
                 } else {
                     await broadcast(stanza, from: from)
                 }
@@ -161,6 +169,15 @@ final class XMPPRouter: Sendable {
             return first && available
         }
         let items = await roster.items(of: from)
+        if !available {
+            // Those who had directed presence from this resource learn that it is gone too.
+            let directed = state.withLock { $0.directed.removeValue(forKey: from) ?? [] }
+            for target in directed where !items.contains(where: { $0.contactSees && $0.contact == target.bare }) {
+                for session in target.resource == nil ? sessions(of: target) : session(target).map({ [$0] }) ?? [] {
+                    session.deliver(addressed(stanza, to: session.jid))
+                }
+            }
+        }
         for own in sessions(of: from) where own.jid != from { own.deliver(stanza) }
         for item in items where item.contactSees {
             for target in sessions(of: item.contact) { target.deliver(stanza) }

@@ -113,6 +113,17 @@ private func condition(_ element: XElement) -> String? {
         #expect(aliceInbox.take().first?.attribute(XName("type")) == "unavailable")
     }
 
+    @Test func directedPresenceRecipientsLearnOfTheLogout() async throws {
+        let (alice, _) = try connect("alice", "a")
+        let (bob, bobInbox) = try connect("bob", "b")
+        await router.route(stanza("presence", ["to": bob.description, "from": alice.description]), from: alice)
+        #expect(bobInbox.take().count == 1)
+        await router.unbind(alice) { _ in true }
+        let after = bobInbox.take()
+        #expect(
+            after.count == 1 && after.first?.attribute(XName("type")) == "unavailable" && after.first?.attribute(XName("from")) == alice.description)
+    }
+
     @Test func aSecondLoginOnOneResourceEndsTheFirstAndAccountsAreBounded() throws {
         let (_, first) = try connect("alice", "phone")
         _ = try connect("alice", "phone")
