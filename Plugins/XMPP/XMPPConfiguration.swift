@@ -16,6 +16,11 @@ public struct XMPPConfiguration: Sendable {
     /// typing or a bot answering, well below a flood.
     public var maxStanzasPerSecond: Int
 
+    /// Bytes of stanzas routed to one connection and not yet written to it; past it, stanzas to
+    /// that connection are dropped (and logged once). Default 1 MiB: room for any burst a reading
+    /// client meets, while a client that never reads cannot make others' stanzas pile up in the server.
+    public var maxQueuedBytes: Int
+
     /// Connections (resources) per account at once. Default 10.
     public var maxConnectionsPerAccount: Int
 
@@ -26,16 +31,17 @@ public struct XMPPConfiguration: Sendable {
 
     public init(
         domain: String = "localhost", maxStanzaSize: Int = 256 * 1024, maxNestingDepth: Int = 32, maxStanzasPerSecond: Int = 50,
-        maxConnectionsPerAccount: Int = 10, allowsPlainOverInsecureTransport: Bool = false
+        maxConnectionsPerAccount: Int = 10, maxQueuedBytes: Int = 1 << 20, allowsPlainOverInsecureTransport: Bool = false
     ) {
         precondition(
-            maxStanzaSize > 0 && maxNestingDepth > 0 && maxStanzasPerSecond > 0 && maxConnectionsPerAccount > 0,
+            maxStanzaSize > 0 && maxNestingDepth > 0 && maxStanzasPerSecond > 0 && maxConnectionsPerAccount > 0 && maxQueuedBytes > 0,
             "XMPPConfiguration limits must be positive")
         self.domain = domain.lowercased()
         self.maxStanzaSize = maxStanzaSize
         self.maxNestingDepth = maxNestingDepth
         self.maxStanzasPerSecond = maxStanzasPerSecond
         self.maxConnectionsPerAccount = maxConnectionsPerAccount
+        self.maxQueuedBytes = maxQueuedBytes
         self.allowsPlainOverInsecureTransport = allowsPlainOverInsecureTransport
     }
 

@@ -14,6 +14,10 @@ extension XMPPServer {
             /// Token bucket: stanzas that may still be sent now.
             var tokens: Double
             var refilled: ContinuousClock.Instant
+            /// Bytes of stanzas routed here and not yet written: bounded by `maxQueuedBytes`.
+            var queuedBytes = 0
+            /// A stanza was dropped for a full queue (logged once at info).
+            var dropped = false
         }
 
         private let server: XMPPServer
@@ -88,9 +92,10 @@ extension XMPPServer {
                     guard case .binding(let username) = state.withLock({ $0.machine.state }) else { continue }
                     let deliver = self.deliver
                     let id = sessionID
+                    let connection = self
                     let outcome = server.router.bind(username: username, requested: requested) { jid in
                         XMPPRouter.Session(
-                            jid: jid, id: id, deliver: { deliver.yield(.stanza($0)) }, terminate: { deliver.yield(.terminate($0)) })
+                            jid: jid, id: id, deliver: { connection.enqueue($0) }, terminate: { deliver.yield(.terminate($0)) })
                     }
                     switch outcome {
                     case .success(let jid):
@@ -117,6 +122,33 @@ extension XMPPServer {
             var out: [UInt8] = []
             if element == XMPPServerStream.closeElement { out = Array(XMPPServerStream.closeText.utf8) } else { XMLWriter.write(element, to: &out) }
             try await outbound.send(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: out)))
+        }
+
+        /// Queues a stanza routed to this client. A client that does not read would otherwise
+        /// let every sender's stanzas pile up here: past `maxQueuedBytes` they are dropped.
+        func enqueue(_ stanza: XElement) {
+            var bytes: [UInt8] = []
+            XMLWriter.write(stanza, to: &bytes)
+            let limit = server.configuration.maxQueuedBytes
+            let (admitted, firstDrop): (Bool, Bool) = state.withLock { state in
+                guard state.queuedBytes + bytes.count <= limit else {
+                    defer { state.dropped = true }
+                    return (false, !state.dropped)
+                }
+                state.queuedBytes += bytes.count
+                return (true, false)
+            }
+            if admitted {
+                deliver.yield(.stanza(bytes))
+            } else if firstDrop {
+                logger.info("XMPP stanzas dropped: the client does not read", metadata: ["limit": "\(limit)"])
+            }
+        }
+
+        /// Writes a queued stanza, then takes it off the count.
+        func write(queued bytes: [UInt8]) async {
+            try? await outbound.send(WebSocketMessage(kind: .text, data: ByteBuffer(bytes: bytes)))
+            state.withLock { $0.queuedBytes -= bytes.count }
         }
 
         /// A stream error from this side: the error, `<close/>`, the WebSocket close.

@@ -33,19 +33,20 @@ public final class XMPPServer: WebSocketHandler {
 
     /// What reaches a connection from elsewhere: a stanza to deliver, or the end of its stream.
     enum Delivery: Sendable {
-        case stanza(XElement)
+        /// A stanza, already written, counted in ``Connection``'s queued bytes.
+        case stanza([UInt8])
         case terminate(XMPPStreamError)
     }
 
     public func handle(_ inbound: WebSocketInbound, _ outbound: WebSocketOutbound, context: WebSocketContext) async throws {
         let logger = context.logger
-        let (deliveries, deliver) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingNewest(1024))
+        let (deliveries, deliver) = AsyncStream.makeStream(of: Delivery.self)  // bounded in bytes by Connection.enqueue
         let connection = Connection(server: self, outbound: outbound, context: context, deliver: deliver)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await delivery in deliveries {
                     switch delivery {
-                    case .stanza(let stanza): try? await connection.send(stanza)
+                    case .stanza(let bytes): await connection.write(queued: bytes)
                     case .terminate(let error): await connection.end(with: error)
                     }
                 }
