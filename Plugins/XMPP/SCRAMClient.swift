@@ -23,6 +23,10 @@ struct SCRAMClient {
         self.clientNonce = nonce ?? Base64.encode((0..<18).map { _ in UInt8.random(in: .min ... .max, using: &random) })
     }
 
+    /// The most PBKDF2 iterations a server may ask for. Each costs two HMACs on our side, so a
+    /// hostile server naming billions would hold the client's CPU; real servers ask 4,096 to 10,000.
+    static let maxIterations = 100_000
+
     /// `n,,n=user,r=nonce`.
     var clientFirst: String { "n,,\(clientFirstBare)" }
 
@@ -30,7 +34,8 @@ struct SCRAMClient {
     mutating func receiveServerFirst(_ message: String) throws(Failure) -> String {
         let attributes = SCRAMServer.attributes(message)
         guard let nonce = attributes["r"], nonce.hasPrefix(clientNonce), nonce.count > clientNonce.count,
-            let salt = attributes["s"].flatMap(Base64.decode), let iterations = attributes["i"].flatMap({ Int($0) }), iterations > 0
+            let salt = attributes["s"].flatMap(Base64.decode), let iterations = attributes["i"].flatMap({ Int($0) }),
+            (1...Self.maxIterations).contains(iterations)
         else { throw .malformed("server-first needs r=, s= and i=") }
         let salted = mechanism.saltedPassword(password, salt: salt, iterations: iterations)
         let clientKey = mechanism.hmac(key: salted, Array("Client Key".utf8))

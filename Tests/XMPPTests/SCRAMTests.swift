@@ -60,6 +60,9 @@ import Testing
         #expect(throws: SCRAMServer.Failure.self) { try server.receiveClientFirst("p=tls-unique,,n=alice,r=x", serverNonce: "s") { _ in stored } }
         #expect(throws: SCRAMServer.Failure.self) { try server.receiveClientFirst("n,,r=x", serverNonce: "s") { _ in stored } }
         #expect(throws: SCRAMServer.Failure.self) { try server.receiveClientFinal("c=biws,r=x,p=AAAA") }
+        // A server asking for billions of iterations is refused before any is computed.
+        var greedy = SCRAMClient(mechanism: mechanism, username: "alice", password: "right", nonce: "abc")
+        #expect(throws: SCRAMClient.Failure.self) { try greedy.receiveServerFirst("r=abcdef,s=QSXCR+Q6sek8bf92,i=2000000000") }
         #expect(SCRAMServer.unescape("a=2Cb=3Dc") == "a,b=c")
         #expect(SCRAMServer.unescape("a=2") == nil)
         #expect(SCRAMClient.escape("a,b=c") == "a=2Cb=3Dc")
