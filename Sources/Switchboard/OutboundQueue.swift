@@ -159,13 +159,26 @@ final class OutboundQueue: Sendable {
         }
     }
 
-    /// The channel's writability, after a flush or when it changes; wakes waiting senders if there is room.
+    /// The channel's writability changed (an event of the loop's poll); wakes waiting senders if there is room.
     func channelWritabilityChanged(_ writable: Bool) {
-        resume(
-            state.withLockedValue { state in
-                state.channelWritable = writable
-                return state.mustWait ? [] : state.takeWaiters()
-            }, with: .success(()))
+        resume(takeWaitersIfRoom(writable), with: .success(()))
+    }
+
+    /// A drain wrote the queue; `writable` is the channel's writability after its flush. Waiting
+    /// senders that now have room go on after the event loop's next poll of its sockets
+    /// (``LoopPollGate``): resumed by the drain itself, a sender faster than the kernel needs to
+    /// push back would keep the loop's task queue from ever emptying, and the loop from reading.
+    func drained(channelWritable writable: Bool) {
+        let waiters = takeWaitersIfRoom(writable)
+        guard !waiters.isEmpty else { return }
+        LoopPollGate.afterNextPoll(on: eventLoop) { [self] in resume(waiters, with: .success(())) }
+    }
+
+    private func takeWaitersIfRoom(_ writable: Bool) -> [CheckedContinuation<Void, any Error>] {
+        state.withLockedValue { state in
+            state.channelWritable = writable
+            return state.mustWait ? [] : state.takeWaiters()
+        }
     }
 
     /// The engine's closing handshake went on: from now on, refuse what it would refuse.

@@ -77,7 +77,7 @@ final class SessionEndpoint: WebSocketSessionEndpoint {
                 delegate.handlerFinished(code: code, reason: reason)
             }
         }
-        if !closed { outbound.channelWritabilityChanged(unsent <= Self.highWatermark) }
+        if !closed { outbound.drained(channelWritable: unsent <= Self.highWatermark) }
         host?.flush()
     }
 

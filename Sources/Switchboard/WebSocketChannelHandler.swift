@@ -32,6 +32,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var lingering = false
     /// The outbound queue's drain waits for `channelReadComplete` (``OutboundQueue/holdDrainUntilReadComplete()``).
     private var drainHeld = false
+    /// Inside ``drainOutbound(context:)``: a writability change now comes from its own flush, not from a poll.
+    private var draining = false
     private var needsFlush = false
     /// The handler has returned; messages that still arrive have no reader.
     private var applicationDone = false
@@ -270,7 +272,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         gate.socketWritabilityChanged(context.channel.isWritable)
-        outbound.channelWritabilityChanged(context.channel.isWritable)
+        // Writable again inside a drain's flush: the drain tells the queue when it is done.
+        if !draining { outbound.channelWritabilityChanged(context.channel.isWritable) }
         sessions?.writabilityChanged()
         issuePendingRead(context: context)
         context.fireChannelWritabilityChanged()
@@ -291,6 +294,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Writes everything the application queued since the last drain, with one flush, then
     /// tells the queue whether the channel has room (which lets waiting senders go on).
     private func drainOutbound(context: ChannelHandlerContext) {
+        draining = true
+        defer { draining = false }
         for command in outbound.takeAll() {
             // A message that raced a close the event loop started (timeout, shutdown) is dropped:
             // the queue refuses the next ones.
@@ -298,7 +303,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
-        outbound.channelWritabilityChanged(context.channel.isWritable)
+        outbound.drained(channelWritable: context.channel.isWritable)
     }
 
     /// Hands one command to the engine; the bytes it produces are written by the caller (a close's
