@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "JSONRPC", targets: ["JSONRPC"]),
         .library(name: "Multiplex", targets: ["Multiplex"]),
         .library(name: "SOAP", targets: ["SOAP"]),
+        .library(name: "XMPP", targets: ["XMPP"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
     dependencies: [
@@ -102,7 +103,7 @@ let package = Package(
             path: "Plugins/SOAP",
             swiftSettings: strictSettings
         ),
-        // XMPP over WebSocket (RFC 7395, token `xmpp`): work in progress (issue 15), not a product yet.
+        // XMPP over WebSocket (RFC 7395, token `xmpp`): server (stream machine, SCRAM, router, roster) and client.
         .target(
             name: "XMPP",
             dependencies: [
@@ -199,6 +200,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/JSONRPC",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "xmpp-bench",
+            dependencies: ["XMPP", "Switchboard", "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/XMPP",
             swiftSettings: strictSettings
         ),
         // Helpers shared by the test targets: a seeded RNG, a lock box, a bounded loopback server.
@@ -318,7 +325,7 @@ if Context.environment["SWITCHBOARD_README_SNIPPETS"] != nil {
         package.targets.append(
             .executableTarget(
                 name: "ReadmeSnippet\(index)",
-                dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP"],
+                dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP", "XMPP"],
                 path: ".readme-snippets/Snippet\(index)",
                 swiftSettings: strictSettings
             ))

@@ -39,7 +39,7 @@ public enum SwitchboardRegistry {
                     + "call timeout \(c.callTimeout.components.seconds) s"
             }()),
         PluginDescriptor(
-            token: XMPPServer.token, kind: .subprotocol, specification: "RFC 7395 (RFC 6120, RFC 6121), server side; in progress",
+            token: XMPPServer.token, kind: .subprotocol, specification: "RFC 7395 (RFC 6120, RFC 6121, RFC 5802, XEP-0199), server and client",
             defaults: {
                 let c = XMPPConfiguration()
                 return "domain \(c.domain); SCRAM-SHA-256, SCRAM-SHA-1 (PLAIN to loopback only); stanzas up to \(c.maxStanzaSize >> 10) KiB, "

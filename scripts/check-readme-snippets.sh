@@ -6,7 +6,7 @@
 #
 # Each block becomes .readme-snippets/SnippetN/main.swift (not committed), after the imports
 # a reader of the README has at hand (Switchboard, SwitchboardCore, PerMessageDeflate,
-# Multiplex, JSONRPC, SOAP); Package.swift adds one executable target per block when
+# Multiplex, JSONRPC, SOAP, XMPP); Package.swift adds one executable target per block when
 # SWITCHBOARD_README_SNIPPETS=N is set. Built, never run (the server examples serve forever).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +16,7 @@ count="$(python3 - <<'PY'
 import os, re
 text = open("README.md").read()
 blocks = re.findall(r"^```swift\n(.*?)^```", text, flags=re.S | re.M)
-prelude = "".join(f"import {m}\n" for m in ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP"])
+prelude = "".join(f"import {m}\n" for m in ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP", "XMPP"])
 for n, block in enumerate(blocks):
     os.makedirs(f".readme-snippets/Snippet{n}", exist_ok=True)
     with open(f".readme-snippets/Snippet{n}/main.swift", "w") as f:
