@@ -299,6 +299,7 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
         ("FuzzMux", ["SwitchboardCore", "Multiplex"]),
         ("FuzzJSON", ["JSONRPC", "SwitchboardJSON"]),
         ("FuzzXML", ["SOAP", "SwitchboardXML"]),
+        ("FuzzXMPP", ["XMPP", "SwitchboardXML"]),
     ]
     // FuzzDriver: a C shim that starts libFuzzer from the entry point SwiftPM names MODULE_main.
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))

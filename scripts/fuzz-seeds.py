@@ -10,6 +10,7 @@ exercise (1.x-4.x framing and opcodes, 5.x fragmentation, 6.x UTF-8, 7.x close,
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import struct
@@ -175,8 +176,36 @@ def xml_seeds() -> list[bytes]:
     return [t.encode() for t in texts]
 
 
+def xmpp_seeds() -> list[bytes]:
+    """NUL-separated client messages: whole logins (PLAIN as alice/secret, as the target answers), then stanzas."""
+    framing, sasl, bind = "urn:ietf:params:xml:ns:xmpp-framing", "urn:ietf:params:xml:ns:xmpp-sasl", "urn:ietf:params:xml:ns:xmpp-bind"
+    open_ = f"<open xmlns='{framing}' to='localhost' version='1.0'/>"
+    plain = base64.b64encode(b"\0alice\0secret").decode()
+    login = [open_, f"<auth xmlns='{sasl}' mechanism='PLAIN'>{plain}</auth>", open_,
+             f"<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='{bind}'><resource>r</resource></bind></iq>"]
+    stanzas = [
+        "<message xmlns='jabber:client' to='bob@localhost' type='chat'><body>hi</body></message>",
+        "<message xmlns='jabber:client' to='bob@localhost' from='mallory@evil'><body>x</body></message>",
+        "<presence xmlns='jabber:client'><priority>1</priority></presence>",
+        "<iq xmlns='jabber:client' type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>",
+        "<iq xmlns='jabber:client' type='set' id='s'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>",
+        f"<close xmlns='{framing}'/>",
+    ]
+    wrong = base64.b64encode(b"\0alice\0nope").decode()
+    scram = base64.b64encode(b"n,,n=alice,r=abcdef").decode()
+    sequences = [
+        login + stanzas,
+        login,
+        [open_, f"<auth xmlns='{sasl}' mechanism='PLAIN'>{wrong}</auth>"] * 4,
+        [open_, f"<auth xmlns='{sasl}' mechanism='SCRAM-SHA-1'>{scram}</auth>", f"<response xmlns='{sasl}'>=</response>"],
+        [open_, "<message xmlns='jabber:client' to='b@localhost'/>"],
+        [f"<open xmlns='{framing}' to='elsewhere' version='1.0'/>"],
+    ]
+    return ["\0".join(sequence).encode() for sequence in sequences]
+
+
 SEEDS = {"FuzzFrames": frames_seeds, "FuzzHandshake": handshake_seeds, "FuzzDeflate": deflate_seeds, "FuzzMux": mux_seeds, "FuzzJSON": json_seeds,
-         "FuzzXML": xml_seeds}
+         "FuzzXML": xml_seeds, "FuzzXMPP": xmpp_seeds}
 
 
 def main() -> None:

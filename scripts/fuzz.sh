@@ -7,7 +7,8 @@
 # Targets: FuzzFrames (frame parser, message assembly, UTF-8), FuzzHandshake (HTTP head reader,
 # server handshake evaluation, client response check), FuzzDeflate (permessage-deflate decoder,
 # round trip), FuzzMux (a server's mux session), FuzzJSON (JSON parser, JSON-RPC message rules),
-# FuzzXML (XML parser and writer round trip, SOAP envelope, fault and addressing readers).
+# FuzzXML (XML parser and writer round trip, SOAP envelope, fault and addressing readers),
+# FuzzXMPP (XMPP's stream machine over a sequence of client messages: SASL, bind, stanzas).
 #
 # The corpus of each target is .fuzz/corpus/TARGET (not committed): seeded by scripts/fuzz-seeds.py
 # from the shapes the tests and the Autobahn TestSuite's cases use, then grown by libFuzzer.
@@ -19,7 +20,7 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-TARGETS=(FuzzFrames FuzzHandshake FuzzDeflate FuzzMux FuzzJSON FuzzXML)
+TARGETS=(FuzzFrames FuzzHandshake FuzzDeflate FuzzMux FuzzJSON FuzzXML FuzzXMPP)
 target="${1:?usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags]}"
 seconds="${2:?usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags]}"
 shift 2

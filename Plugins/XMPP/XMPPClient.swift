@@ -7,7 +7,10 @@ import Synchronization
 /// An XMPP client over WebSocket (RFC 7395), as a handler: run it on a `WebSocketClient`
 /// connection offering ``XMPPServer/token``. It opens the stream, authenticates (SCRAM-SHA-256,
 /// then SCRAM-SHA-1, then PLAIN, whichever the server offers first in that order), binds a
-/// resource and hands the session to `body`; when `body` returns, it closes the stream.
+/// resource and hands the session to `body`; when `body` returns, it closes the stream. A
+/// stream error from the server (`system-shutdown`, or `conflict` when another login takes the
+/// resource) ends `session.incoming` and is thrown from `handle` as
+/// ``XMPPClientError/streamError(_:_:)``.
 ///
 /// ```swift
 /// let client = XMPPClient(jid: JID("alice@localhost")!, password: "secret") { session in
@@ -81,6 +84,7 @@ public struct XMPPClient: WebSocketHandler {
         let session = XMPPSession(jid: full, writer: writer, timeout: timeout)
         let body = self.body
         // The body runs beside; this task reads until the server's <close/> or the socket's end.
+        var ended: XMPPClientError?
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { Task { try? await writer.send(XMPPServerStream.closeElement) } }
@@ -90,11 +94,17 @@ public struct XMPPClient: WebSocketHandler {
             while let message = try await reader.iterator.next() {
                 guard let element = ElementReader.parse(message) else { continue }
                 if element.name == XName("close", namespace: XMPPNamespace.framing) { break }
+                if let error = ElementReader.streamError(element) {
+                    ended = error  // <close/> follows (RFC 7395 §3.6)
+                    continue
+                }
                 await session.receive(element)
             }
             session.connectionClosed()
             try await group.next()
         }
+        // The server ended the stream (system-shutdown, conflict, ...): the caller learns why.
+        if let ended { throw ended }
     }
 
     private func openStream(_ reader: inout ElementReader, _ writer: ElementWriter) async throws -> XElement {
@@ -152,13 +162,16 @@ struct ElementReader {
         if fired.load(ordering: .relaxed) { throw XMPPClientError.timedOut }
         guard let message else { throw XMPPClientError.connectionClosed }
         guard let element = Self.parse(message) else { throw XMPPClientError.protocolViolation("a message that is not one XML element") }
-        if element.name == XName("error", namespace: XMPPNamespace.streams) {
-            let condition = element.elements.first { $0.name.namespace == XMPPNamespace.streamErrors && $0.name.local != "text" }
-            let text = element.element(XName("text", namespace: XMPPNamespace.streamErrors))?.text ?? ""
-            throw XMPPClientError.streamError(
-                condition.flatMap { XMPPStreamError.Condition(rawValue: $0.name.local) } ?? .internalServerError, text)
-        }
+        if let error = Self.streamError(element) { throw error }
         return element
+    }
+
+    /// The error a `<stream:error/>` carries; `nil` for any other element.
+    static func streamError(_ element: XElement) -> XMPPClientError? {
+        guard element.name == XName("error", namespace: XMPPNamespace.streams) else { return nil }
+        let condition = element.elements.first { $0.name.namespace == XMPPNamespace.streamErrors && $0.name.local != "text" }
+        let text = element.element(XName("text", namespace: XMPPNamespace.streamErrors))?.text ?? ""
+        return .streamError(condition.flatMap { XMPPStreamError.Condition(rawValue: $0.name.local) } ?? .internalServerError, text)
     }
 
     /// The payload of a SASL `challenge` or `success`; a `failure` throws its condition.

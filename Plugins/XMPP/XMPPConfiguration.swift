@@ -25,17 +25,32 @@ public struct XMPPConfiguration: Sendable {
     public var maxConnectionsPerAccount: Int
 
     /// Whether SASL PLAIN is offered on plain `ws://` to peers that are not on loopback. Default
-    /// `false`: PLAIN sends the password itself, so it is offered only over `wss://` (which a
-    /// TLS-terminating proxy in front may also stand for) and to loopback peers.
+    /// `false`: PLAIN sends the password itself, so it is offered only over `wss://` and to
+    /// loopback peers. Set it behind a TLS-terminating proxy, whose plain connection to this
+    /// server stands for the client's `wss://`.
     public var allowsPlainOverInsecureTransport: Bool
+
+    /// Failed SASL attempts one connection may make; the next failure ends the stream with
+    /// `policy-violation`. Default 3, within RFC 6120 §6.4.5's "at least 2 and no more than 5":
+    /// room for a typo, no room to guess passwords on one connection.
+    public var maxAuthenticationAttempts: Int
+
+    /// How long a connection may take from its WebSocket handshake to a bound resource; past it,
+    /// a `connection-timeout` stream error. Default 30 s: a login is a few round trips, and a
+    /// stream that never logs in would otherwise hold its socket and memory for ever.
+    public var loginTimeout: Duration
 
     public init(
         domain: String = "localhost", maxStanzaSize: Int = 256 * 1024, maxNestingDepth: Int = 32, maxStanzasPerSecond: Int = 50,
-        maxConnectionsPerAccount: Int = 10, maxQueuedBytes: Int = 1 << 20, allowsPlainOverInsecureTransport: Bool = false
+        maxConnectionsPerAccount: Int = 10, maxQueuedBytes: Int = 1 << 20, allowsPlainOverInsecureTransport: Bool = false,
+        maxAuthenticationAttempts: Int = 3, loginTimeout: Duration = .seconds(30)
     ) {
         precondition(
-            maxStanzaSize > 0 && maxNestingDepth > 0 && maxStanzasPerSecond > 0 && maxConnectionsPerAccount > 0 && maxQueuedBytes > 0,
+            maxStanzaSize > 0 && maxNestingDepth > 0 && maxStanzasPerSecond > 0 && maxConnectionsPerAccount > 0 && maxQueuedBytes > 0
+                && maxAuthenticationAttempts > 0 && loginTimeout > .zero,
             "XMPPConfiguration limits must be positive")
+        self.maxAuthenticationAttempts = maxAuthenticationAttempts
+        self.loginTimeout = loginTimeout
         self.domain = domain.lowercased()
         self.maxStanzaSize = maxStanzaSize
         self.maxNestingDepth = maxNestingDepth

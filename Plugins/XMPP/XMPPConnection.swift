@@ -37,10 +37,13 @@ extension XMPPServer {
             let streamID = String(random.next(), radix: 36)
             self.sessionID = Int(truncatingIfNeeded: random.next())
             let configuration = server.configuration
-            let plain = configuration.allowsPlainOverInsecureTransport || XMPPServer.isLoopback(context.request.remoteAddress)
+            let plain =
+                configuration.allowsPlainOverInsecureTransport || context.request.isSecure || XMPPServer.isLoopback(context.request.remoteAddress)
             self.state = Mutex(
                 State(
-                    machine: XMPPServerStream(domain: configuration.domain, offersPlain: plain, streamID: streamID),
+                    machine: XMPPServerStream(
+                        domain: configuration.domain, offersPlain: plain, streamID: streamID,
+                        maxAuthenticationAttempts: configuration.maxAuthenticationAttempts),
                     tokens: Double(2 * configuration.maxStanzasPerSecond), refilled: .now))
         }
 
@@ -153,11 +156,19 @@ extension XMPPServer {
 
         /// A stream error from this side: the error, `<close/>`, the WebSocket close.
         func fail(_ condition: XMPPStreamError.Condition, _ text: String) async {
+            guard !state.withLock({ $0.closed }) else { return }
             await perform(state.withLock { $0.machine.fail(condition, text) })
         }
 
-        /// Another connection ended this one (a login took its resource).
+        /// Another connection ended this one (a login took its resource), or the server is shutting down.
         func end(with error: XMPPStreamError) async { await fail(error.condition, error.text) }
+
+        /// Ends the stream with `connection-timeout` unless it has bound a resource by `loginTimeout`.
+        func enforceLoginTimeout() async {
+            let timeout = server.configuration.loginTimeout
+            guard (try? await Task.sleep(for: timeout)) != nil, !state.withLock({ $0.machine.isEstablished || $0.closed }) else { return }
+            await fail(.connectionTimeout, "no resource bound within \(timeout)")
+        }
 
         /// The socket is gone: leave the router.
         func finished() async {

@@ -21,7 +21,7 @@ final class XMPPRouter: Sendable {
     }
 
     private struct State {
-        var sessions: [JID: Session] = [:]
+        var sessions = XMPPSessionTable()
         /// The last available presence of each full JID that sent one.
         var presence: [JID: XElement] = [:]
         /// Who each full JID sent directed presence to: told when it becomes unavailable (RFC 6121 §4.6.2).
@@ -56,7 +56,7 @@ final class XMPPRouter: Sendable {
             }
             let jid = account.with(resource: resource)
             let displaced = state.sessions[jid]
-            let others = state.sessions.keys.count { $0.bare == account && $0 != jid }
+            let others = state.sessions.count(of: account) - (displaced == nil ? 0 : 1)
             guard others < maxSessionsPerAccount else {
                 return (.failure(XMPPStreamError(.policyViolation, "at most \(maxSessionsPerAccount) connections per account")), nil)
             }
@@ -86,7 +86,7 @@ final class XMPPRouter: Sendable {
 
     private func messageTargets(of account: JID) -> [Session] {
         state.withLock { state in
-            let bound = state.sessions.values.filter { $0.jid.bare == account.bare }
+            let bound = state.sessions.sessions(of: account)
             let available = bound.filter { session in
                 guard let presence = state.presence[session.jid] else { return false }
                 let priority =
@@ -98,7 +98,7 @@ final class XMPPRouter: Sendable {
         }
     }
 
-    func sessions(of account: JID) -> [Session] { state.withLock { state in state.sessions.values.filter { $0.jid.bare == account.bare } } }
+    func sessions(of account: JID) -> [Session] { state.withLock { $0.sessions.sessions(of: account) } }
     private func session(_ jid: JID) -> Session? { state.withLock { $0.sessions[jid] } }
 
     // MARK: Routing
@@ -184,7 +184,7 @@ final class XMPPRouter: Sendable {
         }
         guard initial, let me = session(from) else { return }
         for item in items where item.seesContact {
-            let presences = state.withLock { state in state.presence.filter { $0.key.bare == item.contact }.map(\.value) }
+            let presences = state.withLock { state in state.sessions.resources(of: item.contact).compactMap { state.presence[$0] } }
             for presence in presences { me.deliver(addressed(presence, to: from)) }
         }
     }
@@ -225,7 +225,7 @@ final class XMPPRouter: Sendable {
         for target in sessions(of: contact) { target.deliver(forwarded) }
         if type == "subscribed" {
             // The new subscriber gets the user's current presence (RFC 6121 §3.1.5).
-            let presences = state.withLock { state in state.presence.filter { $0.key.bare == user }.map(\.value) }
+            let presences = state.withLock { state in state.sessions.resources(of: user).compactMap { state.presence[$0] } }
             for target in sessions(of: contact) { for presence in presences { target.deliver(addressed(presence, to: target.jid)) } }
         }
     }

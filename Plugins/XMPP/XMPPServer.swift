@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import SwitchboardCore
+import Synchronization
 
 /// An XMPP server over WebSocket (RFC 7395): register it under ``token`` on a route.
 ///
@@ -22,6 +23,8 @@ public final class XMPPServer: WebSocketHandler {
     public let configuration: XMPPConfiguration
     let accounts: any XMPPAccountStore
     let router: XMPPRouter
+    /// Every open connection, logged in or not: what ``shutdown()`` ends.
+    private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
 
     public init(
         configuration: XMPPConfiguration = XMPPConfiguration(), accounts: any XMPPAccountStore, roster: any XMPPRosterStore = InMemoryRosterStore()
@@ -42,7 +45,11 @@ public final class XMPPServer: WebSocketHandler {
         let logger = context.logger
         let (deliveries, deliver) = AsyncStream.makeStream(of: Delivery.self)  // bounded in bytes by Connection.enqueue
         let connection = Connection(server: self, outbound: outbound, context: context, deliver: deliver)
+        let key = ObjectIdentifier(connection)
+        connections.withLock { $0[key] = connection }
+        defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
         try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await connection.enforceLoginTimeout() }
             group.addTask {
                 for await delivery in deliveries {
                     switch delivery {
@@ -60,6 +67,19 @@ public final class XMPPServer: WebSocketHandler {
             group.cancelAll()
         }
         await connection.finished()
+    }
+
+    /// Ends every open stream with the `system-shutdown` stream error, `<close/>` and a WebSocket
+    /// close (RFC 6120 §4.9.3.17), as a server going down should. Call it before
+    /// `WebSocketServer.shutdown()`, whose WebSocket close (1001) would end the streams without a
+    /// word of XMPP, and clients would take it for a lost connection.
+    public func shutdown() async {
+        let open = connections.withLock { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for connection in open {
+                group.addTask { await connection.end(with: XMPPStreamError(.systemShutdown, "the server is shutting down")) }
+            }
+        }
     }
 
     static func isLoopback(_ address: String?) -> Bool {

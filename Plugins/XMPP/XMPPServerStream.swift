@@ -41,14 +41,18 @@ struct XMPPServerStream {
     let domain: String
     /// Whether PLAIN is offered (over TLS, to loopback peers, or when configured).
     let offersPlain: Bool
+    /// SASL failures allowed before the stream ends (RFC 6120 §6.4.5).
+    let maxAuthenticationAttempts: Int
     private(set) var state = State.awaitingOpen
     private var username: String?
     private let streamID: String
+    private var failedAuthentications = 0
 
-    init(domain: String, offersPlain: Bool, streamID: String) {
+    init(domain: String, offersPlain: Bool, streamID: String, maxAuthenticationAttempts: Int = 3) {
         self.domain = domain
         self.offersPlain = offersPlain
         self.streamID = streamID
+        self.maxAuthenticationAttempts = maxAuthenticationAttempts
     }
 
     var isEstablished: Bool { if case .established = state { true } else { false } }
@@ -203,9 +207,13 @@ struct XMPPServerStream {
         guard element.name.namespace == XMPPNamespace.client || element.name.namespace == nil,
             ["message", "presence", "iq"].contains(element.name.local)
         else { return fail(.unsupportedStanzaType, "\(element.name) is not a stanza") }
+        // A `from` the client sets must be its own full or bare JID (RFC 6120 §8.1.2.1).
+        if let claimed = element.attribute(XName("from")), JID(claimed).map({ $0 == jid || $0 == jid.bare }) != true {
+            return fail(.invalidFrom, "from '\(claimed)' is not \(jid)")
+        }
         var stanza = element
         stanza.name = XName(element.name.local, namespace: XMPPNamespace.client)
-        // The server stamps the sender (RFC 6120 §8.1.2.1).
+        // The server stamps the sender's full JID (RFC 6120 §8.1.2.1).
         stanza.attributes.removeAll { $0.name == XName("from") }
         stanza.attributes.append(XAttribute(XName("from"), jid.description))
         if stanza.name.local == "iq", stanza.attribute(XName("type")) == "set",
@@ -246,14 +254,17 @@ struct XMPPServerStream {
         return [.send(error.element), .send(Self.closeElement), .close(error)]
     }
 
-    /// A SASL failure (RFC 6120 §6.5): the client may try again.
+    /// A SASL failure (RFC 6120 §6.5): the client may try again, a bounded number of times (§6.4.5).
     private mutating func saslFailure(_ condition: String) -> [Action] {
         state = .awaitingAuth
-        return [
-            .send(
-                XElement(
-                    XName("failure", namespace: XMPPNamespace.sasl), children: [.element(XElement(XName(condition, namespace: XMPPNamespace.sasl)))]))
-        ]
+        failedAuthentications += 1
+        let failure = Action.send(
+            XElement(XName("failure", namespace: XMPPNamespace.sasl), children: [.element(XElement(XName(condition, namespace: XMPPNamespace.sasl)))])
+        )
+        guard failedAuthentications < maxAuthenticationAttempts else {
+            return [failure] + fail(.policyViolation, "\(failedAuthentications) failed authentications")
+        }
+        return [failure]
     }
 
     /// SASL payloads are base64; `=` is the empty payload (RFC 6120 §6.4.2).

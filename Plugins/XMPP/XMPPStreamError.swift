@@ -4,13 +4,16 @@ public struct XMPPStreamError: Error, Sendable, Hashable, CustomStringConvertibl
     public enum Condition: String, Sendable, Hashable {
         case badFormat = "bad-format"
         case conflict
+        case connectionTimeout = "connection-timeout"
         case hostUnknown = "host-unknown"
+        case invalidFrom = "invalid-from"
         case invalidNamespace = "invalid-namespace"
         case notAuthorized = "not-authorized"
         case notWellFormed = "not-well-formed"
         case policyViolation = "policy-violation"
         case resourceConstraint = "resource-constraint"
         case restrictedXML = "restricted-xml"
+        case systemShutdown = "system-shutdown"
         case unsupportedEncoding = "unsupported-encoding"
         case unsupportedStanzaType = "unsupported-stanza-type"
         case unsupportedVersion = "unsupported-version"

@@ -61,10 +61,11 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func process(_ head: HTTPHeadReader.Head, rest: ByteBuffer, context: ChannelHandlerContext) {
-        guard let request = HandshakeRequest(head: head, remoteAddress: context.channel.remoteAddress.map(Self.describe)) else {
+        guard var request = HandshakeRequest(head: head, remoteAddress: context.channel.remoteAddress.map(Self.describe)) else {
             respond(context: context, HTTPResponse(status: 400, body: "bad request line\n"))
             return
         }
+        request.isSecure = configuration.tls != nil
         let isUpgrade = WebSocketServerHandshake.isWebSocketUpgrade(request)
         // Plain HTTP goes to the HTTP handler first, on a WebSocket route too (a SOAP route's `?wsdl`).
         if !isUpgrade, let response = configuration.httpHandler?(request) {

@@ -72,7 +72,8 @@ struct Serve: AsyncParsableCommand {
             guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else { throw ValidationError("--xmpp-user takes name:password") }
             accounts.add(String(user[..<colon]), password: String(user[user.index(after: colon)...]))
         }
-        routes.add("/xmpp", .xmpp(XMPPServer(configuration: XMPPConfiguration(domain: "localhost"), accounts: accounts)))
+        let xmpp = XMPPServer(configuration: XMPPConfiguration(domain: "localhost"), accounts: accounts)
+        routes.add("/xmpp", .xmpp(xmpp))
 
         var connection = WebSocketConnectionConfiguration()
         connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)
@@ -99,7 +100,13 @@ struct Serve: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         let group = threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? .singleton
         let server = WebSocketServer(configuration: configuration, logger: logger, eventLoopGroup: group)
-        let signals = Self.onTerminationSignal { server.shutdown() }
+        // XMPP streams end with system-shutdown first: to XMPP clients a bare WebSocket close is a lost connection.
+        let signals = Self.onTerminationSignal {
+            Task {
+                await xmpp.shutdown()
+                server.shutdown()
+            }
+        }
         let scheme = tls == nil ? "ws" : "wss"
         try await server.run { address in
             // An IPv6 address goes in brackets, in the address as in the URL (RFC 3986 §3.2.2).

@@ -82,3 +82,50 @@ def test_binary_and_floods_are_stream_errors(xmpp):
     assert got == "unsupported-encoding"
     got, _ = run(stream_error_for(xmpp, [OPEN] + ["<presence xmlns='jabber:client'/>"] * 500))
     assert got in ("policy-violation", "not-authorized")  # the flood or the stanza before login, whichever is met first
+
+
+PLAIN_ALICE = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAHdvbmRlcmxhbmQ=</auth>"  # \0alice\0wonderland
+BIND = "<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>"
+
+
+@pytest.mark.parametrize("forged", ["bob@localhost", "alice@localhost/elsewhere", "mallory@evil.example"])
+def test_a_forged_from_is_invalid_from(xmpp, forged):
+    """RFC 6120 §8.1.2.1: a from that is not the client's own full or bare JID ends the stream."""
+    message = f"<message xmlns='jabber:client' to='bob@localhost' from='{forged}'><body>x</body></message>"
+    got, after = run(stream_error_for(xmpp, [OPEN, PLAIN_ALICE, OPEN, BIND, message]))
+    assert got == "invalid-from"
+    assert after == [f"{{{NS_FRAMING}}}close"]
+
+
+def test_failed_logins_are_bounded(xmpp):
+    """RFC 6120 §6.4.5: three SASL failures on one connection, then policy-violation."""
+    wrong = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAGd1ZXNz</auth>"  # \0alice\0guess
+    got, after = run(stream_error_for(xmpp, [OPEN] + [wrong] * 5))
+    assert got == "policy-violation"
+    assert after == [f"{{{NS_FRAMING}}}close"]
+
+
+def test_sigint_ends_streams_with_system_shutdown(start_server):
+    """`serve` going down tells its XMPP clients so (system-shutdown, <close/>) before the socket closes."""
+    server = start_server(*USERS)
+
+    async def scenario() -> tuple[str, list[str]]:
+        async with connect(f"{server.base}/xmpp", subprotocols=["xmpp"], compression=None) as ws:
+            for message in [OPEN, PLAIN_ALICE, OPEN, BIND]:
+                await ws.send(message)
+            seen: list[ET.Element] = []
+            while not any(el.tag == "{jabber:client}iq" for el in seen):  # bound
+                seen.append(ET.fromstring(await asyncio.wait_for(ws.recv(), 10)))
+            server.proc.proc.send_signal(2)  # SIGINT
+            condition, after = None, []
+            async for text in ws:
+                el = ET.fromstring(text)
+                if el.tag == f"{{{NS_STREAMS}}}error":
+                    condition = next(c.tag.split("}")[1] for c in el if c.tag.split("}")[1] != "text")
+                elif condition is not None:
+                    after.append(el.tag)
+            return condition, after
+
+    condition, after = run(scenario())
+    assert condition == "system-shutdown"
+    assert after == [f"{{{NS_FRAMING}}}close"]

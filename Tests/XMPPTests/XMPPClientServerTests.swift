@@ -9,14 +9,21 @@ import Testing
 /// Our client against our server over loopback: two accounts, a message through the router,
 /// presence, pings both ways, and a wrong password.
 @Suite struct XMPPClientServerTests {
-    func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+    func withServer(
+        _ xmppConfiguration: XMPPConfiguration = XMPPConfiguration(), _ body: @escaping @Sendable (String, XMPPServer) async throws -> Void
+    ) async throws {
         let accounts = InMemoryAccountStore()
         accounts.add("alice", password: "wonderland", iterations: 64)
         accounts.add("bob", password: "builder", iterations: 64)
+        let xmpp = XMPPServer(configuration: xmppConfiguration, accounts: accounts)
         var routes = WebSocketRoutes()
-        routes.add("/xmpp", .xmpp(XMPPServer(accounts: accounts)))
+        routes.add("/xmpp", .xmpp(xmpp))
         let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
-        try await withLoopbackServer(configuration, seconds: 30) { _, port in try await body("ws://127.0.0.1:\(port)/xmpp") }
+        try await withLoopbackServer(configuration, seconds: 30) { _, port in try await body("ws://127.0.0.1:\(port)/xmpp", xmpp) }
+    }
+
+    func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        try await withServer(XMPPConfiguration()) { url, _ in try await body(url) }
     }
 
     /// Runs `client` on a connection to `url`; rethrows what the client threw.
@@ -61,6 +68,39 @@ import Testing
                 try await group.waitForAll()
             }
             #expect(received.value == "hello bob")
+        }
+    }
+
+    @Test("shutdown() ends a logged-in client's stream with system-shutdown, which the client throws")
+    func shutdownSendsSystemShutdown() async throws {
+        try await withServer(XMPPConfiguration()) { url, xmpp in
+            let ended = Locked<Bool>(false)
+            await #expect(throws: XMPPClientError.streamError(.systemShutdown, "the server is shutting down")) {
+                try await run(
+                    url,
+                    XMPPClient(jid: JID("alice@localhost/desk")!, password: "wonderland") { session in
+                        Task { await xmpp.shutdown() }
+                        for await _ in session.incoming {}  // ends when the stream does
+                        ended.withLock { $0 = true }
+                    })
+            }
+            #expect(ended.value)
+        }
+    }
+
+    @Test("A connection that has not bound a resource within loginTimeout gets connection-timeout, then <close/> and close 1000")
+    func loginTimeout() async throws {
+        try await withServer(XMPPConfiguration(loginTimeout: .milliseconds(300))) { url, _ in
+            let received = Locked<[String]>([])
+            let close = try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, _ in
+                try await outbound.send(text: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>")
+                for try await message in inbound { received.withLock { $0.append(String(buffer: message.data)) } }
+            }
+            let messages = received.value
+            #expect(messages.count == 4, "\(messages)")  // <open/>, features, the error, <close/>
+            #expect(messages.dropLast().last?.contains("connection-timeout") == true)
+            #expect(messages.last?.hasPrefix("<close") == true)
+            #expect(close?.code == .normalClosure && close?.reason == "connection-timeout")
         }
     }
 

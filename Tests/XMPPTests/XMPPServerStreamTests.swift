@@ -64,12 +64,12 @@ private func streamError(_ actions: [XMPPServerStream.Action]) -> XMPPStreamErro
     @Test func scramLoginBindAndRouting() throws {
         var stream = try login()
         let actions = stream.receive(
-            try element("<message xmlns='\(client)' to='bob@localhost' from='mallory@evil' type='chat'><body>hi</body></message>"))
+            try element("<message xmlns='\(client)' to='bob@localhost' from='alice@localhost' type='chat'><body>hi</body></message>"))
         guard case .route(let stanza)? = actions.first else {
             Issue.record("not routed: \(actions)")
             return
         }
-        #expect(stanza.attribute(XName("from")) == "alice@localhost/phone")  // stamped, the forged one dropped
+        #expect(stanza.attribute(XName("from")) == "alice@localhost/phone")  // the bare JID it gave, stamped full
         #expect(stanza.attribute(XName("to")) == "bob@localhost")
         // RFC 3921's session request is answered, not routed.
         let session = sent(
@@ -80,6 +80,30 @@ private func streamError(_ actions: [XMPPServerStream.Action]) -> XMPPStreamErro
 
     @Test func wrongPasswordIsASASLFailure() throws {
         #expect(throws: SASLRefused.self) { try login(password: "wrong") }
+    }
+
+    @Test("RFC 6120 §8.1.2.1: a from that is not the client's own full or bare JID is the stream error invalid-from")
+    func forgedFromIsInvalidFrom() throws {
+        for forged in ["mallory@evil", "bob@localhost", "alice@localhost/other", "not a jid@@"] {
+            var stream = try login()
+            let actions = stream.receive(try element("<message xmlns='\(client)' to='bob@localhost' from='\(forged)'><body>hi</body></message>"))
+            #expect(streamError(actions) == .invalidFrom, "from \(forged)")
+            #expect(!actions.contains { if case .route = $0 { true } else { false } })
+        }
+    }
+
+    @Test("RFC 6120 §6.4.5: SASL failures are retried a bounded number of times, then policy-violation")
+    func failedAuthenticationsAreBounded() throws {
+        var stream = XMPPServerStream(domain: "localhost", offersPlain: true, streamID: "s", maxAuthenticationAttempts: 3)
+        _ = stream.receive(try element(open))
+        let stored = SCRAMCredentials(password: "secret", mechanism: .sha256, iterations: 64)
+        for attempt in 1...3 {
+            _ = stream.receive(try element("<auth xmlns='\(sasl)' mechanism='PLAIN'>\(Base64.encode(Array("\0alice\0guess\(attempt)".utf8)))</auth>"))
+            let actions = stream.credentials(stored)
+            #expect(sent(actions).first?.elements.first?.name.local == "not-authorized")
+            #expect(streamError(actions) == (attempt == 3 ? .policyViolation : nil), "attempt \(attempt)")
+        }
+        #expect(stream.receive(try element("<auth xmlns='\(sasl)' mechanism='PLAIN'>=</auth>")).isEmpty)  // closed
     }
 
     @Test func plainOnlyWhereOffered() throws {

@@ -9,10 +9,13 @@ public struct HandshakeRequest: Sendable, Hashable {
     public var headers: HandshakeHeaders
     /// The peer's address, as the transport names it (`"127.0.0.1:53210"`); `nil` when there is no socket (tests, mux).
     public var remoteAddress: String?
+    /// Whether the request came over TLS (`wss://`) to this server. A TLS-terminating proxy in
+    /// front makes it `false`: the transport sees only the proxy's plain connection.
+    public var isSecure: Bool
 
     public init(
         method: String = "GET", target: String, headers: HandshakeHeaders, remoteAddress: String? = nil,
-        majorVersion: Int = 1, minorVersion: Int = 1
+        majorVersion: Int = 1, minorVersion: Int = 1, isSecure: Bool = false
     ) {
         self.method = method
         self.majorVersion = majorVersion
@@ -20,6 +23,7 @@ public struct HandshakeRequest: Sendable, Hashable {
         self.target = target
         self.headers = headers
         self.remoteAddress = remoteAddress
+        self.isSecure = isSecure
     }
 
     /// The request a ``HTTPHeadReader`` read; `nil` when its request line does not end
