@@ -48,7 +48,7 @@ public final class XMPPServer: WebSocketHandler {
         let key = ObjectIdentifier(connection)
         connections.withLock { $0[key] = connection }
         defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await connection.enforceLoginTimeout() }
             group.addTask {
                 for await delivery in deliveries {

@@ -92,6 +92,26 @@ struct InboundBuffer: AsyncSequence, Sendable {
         return mayGoOn
     }
 
+    /// Bytes a buffered message is counted for at least, in ``yieldWhileClosing(_:)``: what a
+    /// message costs to hold beyond its payload (its buffer and its slot).
+    static let messageOverhead = 64
+
+    /// While a close is under way and reads go on regardless of the reader (to see the peer's
+    /// close): takes `message` anyway while the buffer holds less than twice
+    /// ``byteHighWatermark`` (each message counted at ``messageOverhead`` bytes or more), so
+    /// that a reader that is slow, not stuck, gets everything the peer sent before it saw our
+    /// close. Returns `false`, dropping it, past that: a peer that ignores our close and keeps
+    /// sending cannot grow the buffer further (and the close timeout ends it).
+    func yieldWhileClosing(_ message: WebSocketMessage) -> Bool {
+        let limit = byteHighWatermark > Int.max / 2 ? Int.max : 2 * byteHighWatermark
+        let fits = state.withLockedValue { state in
+            state.bytes + (state.messages.count + 1) * Self.messageOverhead + message.data.readableBytes <= limit
+        }
+        guard fits else { return false }
+        yield(message)
+        return true
+    }
+
     /// No more messages: the reader gets those still buffered, then `nil` (or `error`). Idempotent.
     func finish(throwing error: (any Error)? = nil) {
         let reader = state.withLockedValue { state -> UnsafeContinuation<WebSocketMessage?, any Error>? in

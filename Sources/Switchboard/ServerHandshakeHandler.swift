@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 import SwitchboardCore
 
 /// Reads one HTTP request head and either upgrades the connection to
@@ -19,6 +20,9 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     private var reader: HTTPHeadReader
     private var done = false
     private var timeout: Scheduled<Void>?
+    /// While a route's accept hook runs: bytes the client sent behind its request, which go to
+    /// the WebSocket handler if the upgrade is accepted.
+    private var waitingForHook: ByteBuffer?
 
     init(
         configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
@@ -47,6 +51,18 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if var waiting = waitingForHook {
+            var more = unwrapInboundIn(data)
+            waiting.writeBuffer(&more)
+            // A client may not send frames before the 101 (RFC 6455 §4.1); a few are kept, not a flood.
+            guard waiting.readableBytes <= configuration.maxHandshakeSize else {
+                logger.info("data flood while the accept hook ran", metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+                context.close(promise: nil)
+                return
+            }
+            waitingForHook = waiting
+            return
+        }
         guard !done else { return }
         do {
             guard let (head, rest) = try reader.read(unwrapInboundIn(data)) else { return }
@@ -56,13 +72,13 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             done = true
             let status = error == .tooLarge ? 431 : 400
             logger.info("bad HTTP request", metadata: ["status": "\(status)", "error": "\(error)"])
-            respond(context: context, HTTPResponse(status: status, body: status == 431 ? "request head too large\n" : "bad request\n"))
+            respond(context: context, PlainHTTPResponse(status: status, body: status == 431 ? "request head too large\n" : "bad request\n"))
         }
     }
 
     private func process(_ head: HTTPHeadReader.Head, rest: ByteBuffer, context: ChannelHandlerContext) {
         guard var request = HandshakeRequest(head: head, remoteAddress: context.channel.remoteAddress.map(Self.describe)) else {
-            respond(context: context, HTTPResponse(status: 400, body: "bad request line\n"))
+            respond(context: context, PlainHTTPResponse(status: 400, body: "bad request line\n"))
             return
         }
         request.isSecure = configuration.tls != nil
@@ -73,7 +89,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         guard isUpgrade || configuration.routes.registry(for: request.path) != nil else {
-            respond(context: context, HTTPResponse(status: 404, body: "not found\n"))
+            respond(context: context, PlainHTTPResponse(status: 404, body: "not found\n"))
             return
         }
         switch handshake.evaluate(request) {
@@ -84,14 +100,56 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
                     "status": "\(rejection.status)", "reason": "\(rejection.reason)",
                     "path": "\(request.path)", "peer": "\(request.remoteAddress ?? "?")",
                 ])
-            respond(context: context, HTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
+            respond(context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
         case .accept(let accepted):
-            upgrade(request, accepted, rest: rest, context: context)
+            var values = WebSocketContextValues()
+            if configuration.tls != nil { values[TLSPeerCertificate.self] = try? context.pipeline.syncOperations.nioSSL_peerCertificate() }
+            guard let hook = accepted.accept else {
+                upgrade(request, accepted, values: values, rest: rest, context: context)
+                return
+            }
+            runAcceptHook(hook, request, accepted, values: values, rest: rest, context: context)
         }
     }
 
-    private func upgrade(_ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, rest: ByteBuffer, context: ChannelHandlerContext)
-    {
+    /// Runs the route's accept hook in a task, reads on meanwhile (keeping what arrives), then
+    /// upgrades or answers on the loop. The handshake timeout bounds the hook.
+    private func runAcceptHook(
+        _ hook: @escaping WebSocketAcceptHook, _ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted,
+        values: WebSocketContextValues, rest: ByteBuffer, context: ChannelHandlerContext
+    ) {
+        waitingForHook = rest
+        let upgradeRequest = WebSocketUpgradeRequest(
+            request: request, pathParameters: accepted.pathParameters, subprotocol: accepted.subprotocol, values: values)
+        let decision = context.eventLoop.makePromise(of: WebSocketAcceptDecision.self)
+        decision.completeWithTask { await hook(upgradeRequest) }
+        let loopBound = NIOLoopBound((self, context, accepted), eventLoop: context.eventLoop)
+        decision.futureResult.whenSuccess { decision in
+            let (handler, context, accepted) = loopBound.value
+            guard context.channel.isActive, let rest = handler.waitingForHook else { return }  // timed out meanwhile
+            handler.waitingForHook = nil
+            switch decision {
+            case .accept(let granted):
+                var merged = values
+                merged.merge(granted)
+                handler.upgrade(request, accepted, values: merged, rest: rest, context: context)
+            case .reject(let rejection):
+                handler.logger.info(
+                    "handshake refused by the route's accept hook",
+                    metadata: [
+                        "status": "\(rejection.status)", "reason": "\(rejection.reason)", "path": "\(request.path)",
+                        "peer": "\(request.remoteAddress ?? "?")",
+                    ])
+                handler.respond(
+                    context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
+            }
+        }
+    }
+
+    private func upgrade(
+        _ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, values: WebSocketContextValues, rest: ByteBuffer,
+        context: ChannelHandlerContext
+    ) {
         timeout?.cancel()
         context.writeAndFlush(wrapOutboundOut(HTTPHeadWriter.response(status: 101, headers: accepted.responseHeaders)), promise: nil)
         // A client that reset the connection right behind its request makes that write fail, and NIO
@@ -111,13 +169,14 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         logger.handler.metadata = metadata
         let wsContext = WebSocketContext(
             request: request, subprotocol: accepted.subprotocol,
-            extensions: accepted.extensions.map(\.name), role: .server, logger: logger)
+            extensions: accepted.extensions.map(\.name), role: .server, logger: logger, values: values,
+            pathParameters: accepted.pathParameters)
         let engine = WebSocketEngine(
             role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
             allocator: context.channel.allocator)
         let plan = SessionPlan.make(
             extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
-            evaluate: { [handshake] in handshake.evaluate($0) })
+            evaluate: { [handshake] in Self.evaluateSession($0, handshake) })
         do {
             let connection = try UpgradedConnection.install(
                 on: context.channel, engine: engine, configuration: configuration.connection,
@@ -138,7 +197,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     /// Answers and closes once the answer is written. The handshake timeout stays armed: a
     /// client that never reads a body larger than the socket buffers would otherwise hold the
     /// connection (and its file descriptor) for good.
-    private func respond(context: ChannelHandlerContext, _ response: HTTPResponse) {
+    private func respond(context: ChannelHandlerContext, _ response: PlainHTTPResponse) {
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         headers.replaceOrAdd(name: "Connection", value: "close")
@@ -147,6 +206,17 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         bytes.writeBuffer(&body)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// A session's (a mux channel's) handshake: as a connection's, except on routes with an
+    /// accept hook, which a session's synchronous handshake cannot wait for: refused, rather
+    /// than let a channel past the route's check.
+    static func evaluateSession(_ request: HandshakeRequest, _ handshake: WebSocketServerHandshake) -> WebSocketServerHandshake.Outcome {
+        let outcome = handshake.evaluate(request)
+        if case .accept(let accepted) = outcome, accepted.accept != nil {
+            return .reject(HandshakeRejection(status: 403, reason: "\(request.path) checks each upgrade: open it on a connection of its own"))
+        }
+        return outcome
     }
 
     static func describe(_ address: SocketAddress) -> String {

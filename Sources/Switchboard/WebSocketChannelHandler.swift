@@ -180,9 +180,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
                 break
             } else if gate.readerBehind && gate.closing {
                 // Our close is out and reads go on regardless of the reader, to see the peer's
-                // answer: what the peer still sends past a full buffer is dropped, not kept.
-                if !droppedWhileClosing { logger.debug("dropping messages that arrive after our close, past a full buffer") }
-                droppedWhileClosing = true
+                // answer: what the peer sent before it saw our close is still kept, up to twice
+                // the buffer's bound; past that it is dropped.
+                if !deliverWhileClosing(message) {
+                    if !droppedWhileClosing { logger.info("dropping messages that arrive after our close, past twice the inbound buffer") }
+                    droppedWhileClosing = true
+                }
             } else if !deliver(message) {
                 gate.readerFellBehind()
             }
@@ -220,6 +223,11 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func deliver(_ message: WebSocketMessage) -> Bool {
         guard let readerExecutor else { return inbound.yield(message) }
         return readerExecutor.holdingJobs { inbound.yield(message) }
+    }
+
+    private func deliverWhileClosing(_ message: WebSocketMessage) -> Bool {
+        guard let readerExecutor else { return inbound.yieldWhileClosing(message) }
+        return readerExecutor.holdingJobs { inbound.yieldWhileClosing(message) }
     }
 
     /// Both close frames are out: a server drops TCP now; a client gives the server `closeTimeout` to do it (§7.1.1).

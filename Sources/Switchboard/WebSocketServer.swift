@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 import SwitchboardCore
 
 /// A WebSocket server: HTTP/1.1 upgrade, plain HTTP for everything else, ws or wss.
@@ -17,7 +18,10 @@ import SwitchboardCore
 /// let server = WebSocketServer(configuration: .init(port: 8080, routes: routes))
 /// try await server.run()
 /// ```
-public final class WebSocketServer: Sendable {
+///
+/// It is a swift-service-lifecycle `Service`: in a `ServiceGroup`, the group's graceful shutdown
+/// (SIGTERM, say) stops it as ``shutdown()`` does.
+public final class WebSocketServer: Service, Sendable {
     public let configuration: WebSocketServerConfiguration
     private let logger: Logger
     private let group: any EventLoopGroup
@@ -40,11 +44,15 @@ public final class WebSocketServer: Sendable {
         self.group = eventLoopGroup
     }
 
-    /// Serves until ``shutdown()`` is called or the task is cancelled, then
-    /// closes every connection with 1001 and returns when they are gone.
+    /// Serves until ``shutdown()`` is called, the task is cancelled or its `ServiceGroup` shuts
+    /// down gracefully, then closes every connection with 1001 and returns when they are gone.
+    public func run() async throws { try await run(onListening: { _ in }) }
+
+    /// Serves until ``shutdown()`` is called, the task is cancelled or its `ServiceGroup` shuts
+    /// down gracefully, then closes every connection with 1001 and returns when they are gone.
     ///
     /// - Parameter onListening: called with the bound address (useful with port 0).
-    public func run(onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+    public func run(onListening: @escaping @Sendable (SocketAddress) -> Void) async throws {
         let sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
         let handshake = WebSocketServerHandshake(
             routes: configuration.routes, extensions: configuration.extensions,
@@ -94,13 +102,17 @@ public final class WebSocketServer: Sendable {
         // The accept loop runs on the listener's event loop too (with `.eventLoop`): taking each
         // upgraded connection and starting its task then costs no wake-up of another thread.
         await withTaskExecutorPreference(executors?.executor(for: listener.eventLoop)) {
-            await withTaskCancellationHandler {
-                await withDiscardingTaskGroup { group in
-                    for await connection in upgrades {
-                        group.addTask(executorPreference: connection.executor, operation: connection.serve)
+            await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    await withDiscardingTaskGroup { group in
+                        for await connection in upgrades {
+                            group.addTask(executorPreference: connection.executor, operation: connection.serve)
+                        }
                     }
+                } onCancel: {
+                    self.shutdown()
                 }
-            } onCancel: {
+            } onGracefulShutdown: {
                 self.shutdown()
             }
         }

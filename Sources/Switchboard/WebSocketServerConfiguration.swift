@@ -19,7 +19,7 @@ public struct WebSocketServerConfiguration: Sendable {
     /// a `nil` answer gives 404, or 426 (Upgrade: websocket) on a WebSocket route.
     /// The answer must reach the client within ``handshakeTimeout``, which also bounds a
     /// client that does not read it.
-    public var httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)?
+    public var httpHandler: (@Sendable (HandshakeRequest) -> PlainHTTPResponse?)?
     /// The opening handshake must complete within this time. Default 10 s: generous for a slow
     /// mobile link, short enough that half-open connections do not pile up.
     public var handshakeTimeout: TimeAmount
@@ -44,7 +44,7 @@ public struct WebSocketServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, routes: WebSocketRoutes = WebSocketRoutes(),
         extensions: [any WebSocketExtensionFactory] = [], originPolicy: OriginPolicy = .any,
         tls: TLSConfiguration? = nil, connection: WebSocketConnectionConfiguration = .init(),
-        httpHandler: (@Sendable (HandshakeRequest) -> HTTPResponse?)? = nil,
+        httpHandler: (@Sendable (HandshakeRequest) -> PlainHTTPResponse?)? = nil,
         handshakeTimeout: TimeAmount = .seconds(10), maxHandshakeSize: Int = 16 * 1024,
         shutdownTimeout: TimeAmount = .seconds(5), acceptsPerWakeup: Int = 16
     ) {

@@ -1,13 +1,14 @@
 import ArgumentParser
-import Dispatch
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 import Switchboard
 import SwitchboardCore
 import SwitchboardExamples
 import SwitchboardRegistry
+import UnixSignals
 import XMPP
 
 #if canImport(Glibc)
@@ -100,56 +101,60 @@ struct Serve: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         let group = threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } ?? .singleton
         let server = WebSocketServer(configuration: configuration, logger: logger, eventLoopGroup: group)
-        // XMPP streams end with system-shutdown first: to XMPP clients a bare WebSocket close is a lost connection.
-        let signals = Self.onTerminationSignal {
-            Task {
-                await xmpp.shutdown()
-                server.shutdown()
-            }
-        }
         let scheme = tls == nil ? "ws" : "wss"
-        try await server.run { address in
+        let listening = ListeningServer(server: server) { address in
             // An IPv6 address goes in brackets, in the address as in the URL (RFC 3986 §3.2.2).
             func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
             let port = address.port ?? port
             StandardStream.standardError.write(
                 "listening on \(bracketed(address.ipAddress ?? host)):\(port) (\(scheme)://\(bracketed(host)):\(port)/echo)\n")
         }
-        signals.forEach { $0.cancel() }
+        // SIGTERM and SIGINT shut down gracefully, services in reverse order: XMPP streams end with
+        // system-shutdown first (to XMPP clients a bare WebSocket close is a lost connection), then
+        // the server closes every connection with 1001.
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [listening, XMPPShutdown(xmpp: xmpp)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
     }
 
     /// Plain HTTP: a health check, an index of the routes, and the demos' pages (the SOAP WSDL).
-    static func page(for request: HandshakeRequest, routes: [String], scheme: String) -> HTTPResponse? {
+    static func page(for request: HandshakeRequest, routes: [String], scheme: String) -> PlainHTTPResponse? {
         if let demo = SwitchboardDemos.all.first(where: { $0.route == request.path }), let page = demo.page {
             // The address the client used, so that the WSDL's port points where it came from.
             let host = request.headers["Host"].first ?? "127.0.0.1"
             guard let answer = page(request, "\(scheme)://\(host)\(demo.route)") else { return nil }
-            return HTTPResponse(status: 200, headers: ["Content-Type": answer.contentType], body: answer.body)
+            return PlainHTTPResponse(status: 200, headers: ["Content-Type": answer.contentType], body: answer.body)
         }
         switch request.path {
         case "/health":
-            return HTTPResponse(status: 200, body: "ok\n")
+            return PlainHTTPResponse(status: 200, body: "ok\n")
         case "/test":
             // The page the headless-browser test loads: it talks to /echo from a real browser.
-            return HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"], body: browserTestPage)
+            return PlainHTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"], body: browserTestPage)
         case "/":
             let items = routes.map { "<li><code>\($0)</code></li>" }.joined()
-            return HTTPResponse(
+            return PlainHTTPResponse(
                 status: 200, headers: ["Content-Type": "text/html; charset=utf-8"],
                 body: "<!doctype html><title>Switchboard</title><h1>Switchboard</h1><p>WebSocket routes:</p><ul>\(items)</ul>\n")
         default:
             return nil
         }
     }
+}
 
-    /// Calls `action` on SIGINT or SIGTERM.
-    static func onTerminationSignal(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            return source
-        }
+/// The server as a service that says where it listens.
+private struct ListeningServer: Service {
+    let server: WebSocketServer
+    let onListening: @Sendable (SocketAddress) -> Void
+    func run() async throws { try await server.run(onListening: onListening) }
+}
+
+/// Ends the XMPP streams with system-shutdown when the group shuts down.
+private struct XMPPShutdown: Service {
+    let xmpp: XMPPServer
+    func run() async throws {
+        try? await gracefulShutdown()
+        await xmpp.shutdown()
     }
 }

@@ -366,7 +366,7 @@ struct LoopbackTests {
     func plainHTTP() async throws {
         try await withTimeout(20, "plain HTTP") {
             let configuration = testConfiguration(echoRoutes()) { configuration in
-                configuration.httpHandler = { request in request.path == "/health" ? HTTPResponse(status: 200, body: "ok\n") : nil }
+                configuration.httpHandler = { request in request.path == "/health" ? PlainHTTPResponse(status: 200, body: "ok\n") : nil }
             }
             try await withServer(configuration) { _, port in
                 for (path, expected) in [("/echo", 426), ("/nowhere", 404), ("/health", 200)] {

@@ -65,13 +65,30 @@ public struct HandshakeRequest: Sendable, Hashable {
         guard let query else { return [] }
         return query.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (percentDecode(parts[0]), parts.count > 1 ? percentDecode(parts[1]) : "")
+            return (percentDecode(parts[0], plusAsSpace: true), parts.count > 1 ? percentDecode(parts[1], plusAsSpace: true) : "")
         }
+    }
+
+    /// The `Cookie` header's `name=value` pairs (RFC 6265 §5.4), values as sent; the first
+    /// of a name that appears twice.
+    public var cookies: [String: String] {
+        var cookies: [String: String] = [:]
+        for header in headers["Cookie"] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = parts[0].trimmingHTTPWhitespace()
+                guard !name.isEmpty, cookies[name] == nil else { continue }
+                var value = parts.count > 1 ? parts[1].trimmingHTTPWhitespace() : ""
+                if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+                cookies[name] = value
+            }
+        }
+        return cookies
     }
 
     public static func == (l: Self, r: Self) -> Bool {
         l.method == r.method && l.majorVersion == r.majorVersion && l.minorVersion == r.minorVersion && l.target == r.target && l.headers == r.headers
-            && l.remoteAddress == r.remoteAddress
+            && l.remoteAddress == r.remoteAddress && l.isSecure == r.isSecure
     }
 
     public func hash(into h: inout Hasher) {
@@ -81,14 +98,16 @@ public struct HandshakeRequest: Sendable, Hashable {
         h.combine(target)
         h.combine(headers)
         h.combine(remoteAddress)
+        h.combine(isSecure)
     }
 }
 
-private func percentDecode(_ s: Substring) -> String {
+/// `%XX` decoded (and `+` as a space in a query); invalid UTF-8 is repaired, not refused.
+func percentDecode(_ s: Substring, plusAsSpace: Bool) -> String {
     var out: [UInt8] = []
     var bytes = Array(s.utf8)[...]
     while let b = bytes.popFirst() {
-        if b == UInt8(ascii: "+") {
+        if plusAsSpace && b == UInt8(ascii: "+") {
             out.append(UInt8(ascii: " "))
         } else if b == UInt8(ascii: "%"), bytes.count >= 2,
             let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)

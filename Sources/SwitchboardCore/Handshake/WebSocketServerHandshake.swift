@@ -9,6 +9,10 @@ public struct WebSocketServerHandshake: Sendable {
         public var handler: any WebSocketHandler
         /// The extension instances for this connection, in response order.
         public var extensions: [any WebSocketExtension]
+        /// The parameters the route took from the path.
+        public var pathParameters: [String: String]
+        /// The route's check before the 101, if it has one.
+        public var accept: WebSocketAcceptHook?
     }
 
     public enum Outcome {
@@ -37,7 +41,7 @@ public struct WebSocketServerHandshake: Sendable {
         func reject(_ status: Int, _ reason: String, _ headers: HandshakeHeaders = [:]) -> Outcome {
             .reject(HandshakeRejection(status: status, reason: reason, headers: headers))
         }
-        guard let registry = routes.registry(for: request.path) else { return reject(404, "no WebSocket route at \(request.path)") }
+        guard let (route, pathParameters) = routes.match(request.path) else { return reject(404, "no WebSocket route at \(request.path)") }
         let headers = request.headers
         guard Self.isWebSocketUpgrade(request) else {
             // RFC 9110 §15.5.22: 426 names the protocol to upgrade to.
@@ -68,7 +72,7 @@ public struct WebSocketServerHandshake: Sendable {
         let offered = headers.list("Sec-WebSocket-Protocol")
         let subprotocol: String?
         let handler: any WebSocketHandler
-        switch registry.choose(offered: offered, request: request) {
+        switch route.registry.choose(offered: offered, request: request) {
         case .reject(let reason): return reject(400, reason)
         case .accept(let token, let h): (subprotocol, handler) = (token, h)
         }
@@ -81,7 +85,10 @@ public struct WebSocketServerHandshake: Sendable {
         ]
         if let subprotocol { response.add(name: "Sec-WebSocket-Protocol", value: subprotocol) }
         if let header = negotiated.header { response.add(name: "Sec-WebSocket-Extensions", value: header) }
-        return .accept(Accepted(responseHeaders: response, subprotocol: subprotocol, handler: handler, extensions: negotiated.extensions))
+        return .accept(
+            Accepted(
+                responseHeaders: response, subprotocol: subprotocol, handler: handler, extensions: negotiated.extensions,
+                pathParameters: pathParameters, accept: route.accept))
     }
 
     /// `Sec-WebSocket-Accept` for a key: base64 of the SHA-1 of the key and the GUID of §1.3.

@@ -15,11 +15,14 @@ public struct WebSocketContext: Sendable {
     /// extension's features reach handlers without the core naming them (an extension
     /// publishes a key and reads its value back in a `WebSocketContext` extension of its own).
     public var values: WebSocketContextValues
+    /// The parameters of the route's path (`id` of `/rooms/{id}`); empty on a client.
+    public var pathParameters: [String: String]
 
     public init(
         request: HandshakeRequest, subprotocol: String?, extensions: [String], role: WebSocketRole, logger: Logger,
-        values: WebSocketContextValues = WebSocketContextValues()
+        values: WebSocketContextValues = WebSocketContextValues(), pathParameters: [String: String] = [:]
     ) {
+        self.pathParameters = pathParameters
         self.request = request
         self.subprotocol = subprotocol
         self.extensions = extensions

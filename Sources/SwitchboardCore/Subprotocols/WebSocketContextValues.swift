@@ -16,6 +16,9 @@ public struct WebSocketContextValues: Sendable {
 
     public init() {}
 
+    /// Adds `other`'s values; where both have a key, `other`'s wins.
+    public mutating func merge(_ other: WebSocketContextValues) { storage.merge(other.storage) { _, theirs in theirs } }
+
     public subscript<Key: WebSocketContextKey>(key: Key.Type) -> Key.Value? {
         get { storage[ObjectIdentifier(key)] as? Key.Value }
         set { storage[ObjectIdentifier(key)] = newValue }

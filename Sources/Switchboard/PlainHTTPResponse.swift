@@ -2,8 +2,9 @@ import NIOCore
 import NIOSSL
 import SwitchboardCore
 
-/// A plain HTTP answer, for requests that are not WebSocket handshakes.
-public struct HTTPResponse: Sendable {
+/// A plain HTTP answer, for requests that are not WebSocket handshakes. (Not `HTTPResponse`:
+/// swift-http-types, which Hummingbird and Vapor export, has a type of that name.)
+public struct PlainHTTPResponse: Sendable {
     public var status: Int
     public var headers: HandshakeHeaders
     public var body: ByteBuffer

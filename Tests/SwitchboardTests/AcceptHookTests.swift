@@ -1,0 +1,122 @@
+import NIOCore
+import Switchboard
+import SwitchboardCore
+import SwitchboardTestSupport
+import Testing
+
+/// A route's accept hook (authentication before the 101) and path parameters.
+@Suite("Accept hooks and path parameters", .serialized)
+struct AcceptHookTests {
+    /// The identity the hook hands the handler.
+    enum User: WebSocketContextKey { typealias Value = String }
+
+    /// `/rooms/{id}`: the hook wants `Authorization: Bearer <user>`; the handler answers
+    /// "<user> in <id>" to each message.
+    static func routes(hookCalls: Locked<Int> = Locked(0)) -> WebSocketRoutes {
+        var routes = WebSocketRoutes()
+        routes.add(
+            "/rooms/{id}",
+            handler: ClosureWebSocketHandler { inbound, outbound, context in
+                for try await _ in inbound {
+                    try await outbound.send(text: "\(context.values[User.self] ?? "nobody") in \(context.pathParameters["id"] ?? "?")")
+                }
+            },
+            accept: { upgrade in
+                hookCalls.withLock { $0 += 1 }
+                try? await Task.sleep(for: .milliseconds(20))  // a real check awaits a store
+                guard let token = upgrade.request.headers.single("Authorization"), token.hasPrefix("Bearer ") else {
+                    return .reject(
+                        HandshakeRejection(status: 401, reason: "a bearer token, please", headers: ["WWW-Authenticate": "Bearer realm=\"rooms\""]))
+                }
+                var values = WebSocketContextValues()
+                values[User.self] = String(token.dropFirst("Bearer ".count))
+                return .accept(values)
+            })
+        routes.add("/echo", handler: ClosureWebSocketHandler { inbound, outbound, _ in for try await m in inbound { try await outbound.send(m) } })
+        return routes
+    }
+
+    @Test("Without a token: 401 with WWW-Authenticate and the reason, and the handler never runs")
+    func rejected() async throws {
+        try await withTimeout(20, "reject") {
+            try await withServer(testConfiguration(Self.routes())) { _, port in
+                try await withRawClient(port: port) { raw in
+                    try await raw.send(handshakeRequest("/rooms/lobby"))
+                    let head = try await raw.readHead()
+                    #expect(status(of: head) == 401)
+                    #expect(head?.contains("WWW-Authenticate: Bearer realm=\"rooms\"") == true, "\(head ?? "")")
+                    let body = String(decoding: try await raw.readToEnd(), as: UTF8.self)
+                    #expect(body == "a bearer token, please\n")
+                }
+            }
+        }
+    }
+
+    @Test("With a token: the hook's identity and the path's parameters reach the handler")
+    func accepted() async throws {
+        try await withTimeout(20, "accept") {
+            try await withServer(testConfiguration(Self.routes())) { _, port in
+                let answer = Locked<WebSocketMessage?>(nil)
+                var configuration = WebSocketClientConfiguration.test()
+                configuration.headers.add(name: "Authorization", value: "Bearer alice")
+                let close = try await WebSocketClient.connect(to: url(port, "/rooms/tea%20room"), configuration: configuration) {
+                    inbound, outbound, _ in
+                    try await outbound.send(text: "hi")
+                    var iterator = inbound.makeAsyncIterator()
+                    let message = try await iterator.next()
+                    answer.withLock { $0 = message }
+                }
+                #expect(answer.value == .text("alice in tea room"))
+                #expect(close?.code == .normalClosure)
+            }
+        }
+    }
+
+    @Test("Frames a client sends right behind its request wait for the hook, then reach the handler")
+    func framesBehindTheRequest() async throws {
+        try await withTimeout(20, "pipelined frames") {
+            try await withServer(testConfiguration(Self.routes())) { _, port in
+                try await withRawClient(port: port) { raw in
+                    try await raw.send(
+                        Array(handshakeRequest("/rooms/7", extra: "Authorization: Bearer bob\r\n").utf8) + maskedFrame(.text, Array("x".utf8)))
+                    #expect(status(of: try await raw.readHead()) == 101)
+                    let frame = try await raw.readFrame()
+                    #expect(frame.map { String(buffer: $0.payload) } == "bob in 7")
+                }
+            }
+        }
+    }
+
+    @Test("Routes: exact paths win over patterns, a parameter takes one non-empty segment, unknown paths are 404")
+    func matching() {
+        var routes = WebSocketRoutes()
+        let registry = SubprotocolRegistry(defaultHandler: ClosureWebSocketHandler { _, _, _ in })
+        routes.add("/rooms/{id}", registry)
+        routes.add("/rooms/new", registry)
+        routes.add("/u/{user}/c/{channel}", registry)
+        #expect(routes.match("/rooms/new")?.parameters == [:])
+        #expect(routes.match("/rooms/42")?.parameters == ["id": "42"])
+        #expect(routes.match("/rooms/a%2Fb")?.parameters == ["id": "a/b"])
+        #expect(routes.match("/u/ann/c/general")?.parameters == ["user": "ann", "channel": "general"])
+        #expect(routes.match("/rooms/") == nil)
+        #expect(routes.match("/rooms/1/2") == nil)
+        #expect(routes.match("/elsewhere") == nil)
+        #expect(routes.paths == ["/rooms/new", "/rooms/{id}", "/u/{user}/c/{channel}"])
+    }
+
+    @Test("A handshake the server refuses on its own (bad version) never reaches the hook")
+    func hookRunsAfterTheHandshakeChecks() async throws {
+        try await withTimeout(20, "order") {
+            let calls = Locked(0)
+            try await withServer(testConfiguration(Self.routes(hookCalls: calls))) { _, port in
+                try await withRawClient(port: port) { raw in
+                    try await raw.send(
+                        "GET /rooms/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\nAuthorization: Bearer x\r\n\r\n")
+                    #expect(status(of: try await raw.readHead()) == 426)
+                }
+            }
+            #expect(calls.value == 0)
+        }
+    }
+}
