@@ -7,7 +7,10 @@
 # Each server is `BIN serve --threads 1 --no-deflate --ping-interval 0` (a
 # Switchboard binary, e.g. one built at another commit), or the word `nio` for
 # Benchmarks/NIOEcho's bare SwiftNIO echo server ($NIO_ECHO_BIN), which may carry
-# its own arguments after commas (`nio,--accepts-per-wakeup,16`). The servers
+# its own arguments after commas (`nio,--accepts-per-wakeup,16`), or `hummingbird`
+# for hummingbird-websocket's own echo (Benchmarks/HummingbirdEcho, $HB_ECHO_BIN,
+# without deflate), or `adapter` for Switchboard's echo mounted in a Hummingbird
+# app (Adapters/SwitchboardHummingbird's example, $ADAPTER_BIN). The servers
 # run one at a time, pinned to core $SERVER_CPU; the generator, `$GEN bench
 # ws://127.0.0.1:PORT/echo ARGS --json` (default: the first Switchboard binary
 # given), is pinned to core $GEN_CPU. Every round runs every server once, in
@@ -26,9 +29,13 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${ROUNDS:-5}"; DURATION="${DURATION:-1.5}"; WARMUP="${WARMUP:-0.5}"
 SERVER_CPU="${SERVER_CPU:-0}"; GEN_CPU="${GEN_CPU:-1}"; PORT="${PORT:-9123}"
 NIO_ECHO_BIN="${NIO_ECHO_BIN:-$REPO/Benchmarks/NIOEcho/.build/release/nio-echo-server}"
+HB_ECHO_BIN="${HB_ECHO_BIN:-$REPO/Benchmarks/HummingbirdEcho/.build/release/hb-echo-server}"
+ADAPTER_BIN="${ADAPTER_BIN:-$REPO/Adapters/SwitchboardHummingbird/.build/release/hummingbird-example}"
 GEN="${GEN:-}"
 for bin in "$@"; do
   if [ "${bin%%,*}" = nio ]; then [ -x "$NIO_ECHO_BIN" ] || { echo "no nio-echo-server at $NIO_ECHO_BIN" >&2; exit 2; }
+  elif [ "$bin" = hummingbird ]; then [ -x "$HB_ECHO_BIN" ] || { echo "no hb-echo-server at $HB_ECHO_BIN" >&2; exit 2; }
+  elif [ "$bin" = adapter ]; then [ -x "$ADAPTER_BIN" ] || { echo "no hummingbird-example at $ADAPTER_BIN" >&2; exit 2; }
   else [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 2; }; [ -n "$GEN" ] || GEN="$bin"; fi
 done
 [ -n "$GEN" ] || { echo "name at least one Switchboard binary, or set GEN" >&2; exit 2; }
@@ -40,6 +47,10 @@ for round in $(seq "$ROUNDS"); do
       nio_args="${bin#nio}"
       # shellcheck disable=SC2086
       taskset -c "$SERVER_CPU" "$NIO_ECHO_BIN" --port "$PORT" --threads 1 ${nio_args//,/ } >/dev/null 2>&1 &
+    elif [ "$bin" = hummingbird ]; then
+      taskset -c "$SERVER_CPU" "$HB_ECHO_BIN" --port "$PORT" --no-deflate >/dev/null 2>&1 &
+    elif [ "$bin" = adapter ]; then
+      taskset -c "$SERVER_CPU" "$ADAPTER_BIN" --port "$PORT" >/dev/null 2>&1 &
     else
       taskset -c "$SERVER_CPU" "$bin" serve --port "$PORT" --threads 1 --no-deflate --ping-interval 0 --log-level error >/dev/null 2>&1 &
     fi

@@ -7,6 +7,8 @@
 #   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins), then
 #                             scripts/check-readme-snippets.sh: every ```swift block of README.md builds,
 #                             and `swift format lint --strict` over every tracked Swift file (.swift-format)
+#   2b. adapters              Adapters/SwitchboardHummingbird (its own package): swift build, swift test
+#                             (its example app serves HTTP and a Switchboard route on one port)
 #   3. interop                pytest Tests/Interop against Python `websockets`
 #                             zeep (SOAP) and Prosody (XMPP, Debian package), (venv .venv-interop from Tests/Interop/requirements.txt),
 #                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
@@ -20,7 +22,9 @@
 #                             installed into the same venv) loads /test from `switchboard
 #                             serve` and echoes 10 B..1 MiB over permessage-deflate; Strophe.js (Debian
 #                             libjs-strophe) logs two users in to serve's XMPP at /xmpp and exchanges
-#                             presence and messages (Tests/Browser/test_strophe.py)
+#                             presence and messages (Tests/Browser/test_strophe.py); the Hummingbird
+#                             adapter's example app, by Python `websockets` and by Chromium
+#                             (Tests/Browser/test_hummingbird_adapter.py)
 #   6. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
 #                             (every case but 9.*, 12.*, 13.*; the full run is
 #                             scripts/autobahn.sh)
@@ -33,6 +37,7 @@
 #
 # Environment:
 #   SKIP_SWIFT=1        skip swift build / swift test (use the existing debug binary)
+#   SKIP_ADAPTERS=1     skip stage 2b (the browser stage's adapter tests then fail)
 #   SKIP_INTEROP=1      skip stage 3
 #   SKIP_STRESS=1       skip stage 4
 #   SKIP_BROWSER=1      skip stage 5 (never in CI: .ci/run installs the browser)
@@ -84,6 +89,17 @@ if [ "${SKIP_SWIFT:-0}" != "1" ]; then
   set +e; git -C "$REPO" ls-files -z '*.swift' | (cd "$REPO" && xargs -0 swift format lint --strict --configuration .swift-format); rc=$?; set -e
   record "swift-format lint" "$rc"
 fi
+
+# --- 2b: the framework adapters (Adapters/, each a package of its own) ---------
+if [ "${SKIP_ADAPTERS:-0}" != "1" ]; then
+  say "Hummingbird adapter (Adapters/SwitchboardHummingbird: swift build, swift test)"
+  set +e
+  (cd "$REPO/Adapters/SwitchboardHummingbird" && swift build --build-tests && swift test --skip-build)
+  rc=$?
+  set -e
+  record "Hummingbird adapter (swift test)" "$rc"
+fi
+export HUMMINGBIRD_EXAMPLE_BIN="${HUMMINGBIRD_EXAMPLE_BIN:-$REPO/Adapters/SwitchboardHummingbird/.build/debug/hummingbird-example}"
 BIN="${SWITCHBOARD_BIN:-$REPO/.build/debug/switchboard}"
 [ -x "$BIN" ] || { echo "test.sh: no switchboard binary at $BIN" >&2; exit 1; }
 export SWITCHBOARD_BIN="$BIN"

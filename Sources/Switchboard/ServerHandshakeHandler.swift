@@ -119,21 +119,20 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         values: WebSocketContextValues, rest: ByteBuffer, context: ChannelHandlerContext
     ) {
         waitingForHook = rest
-        let upgradeRequest = WebSocketUpgradeRequest(
-            request: request, pathParameters: accepted.pathParameters, subprotocol: accepted.subprotocol, values: values)
-        let decision = context.eventLoop.makePromise(of: WebSocketAcceptDecision.self)
-        decision.completeWithTask { await hook(upgradeRequest) }
+        let decision = context.eventLoop.makePromise(of: Result<WebSocketContextValues, HandshakeRejection>.self)
+        let (pathParameters, subprotocol) = (accepted.pathParameters, accepted.subprotocol)
+        decision.completeWithTask {
+            await ServerUpgrade.runAcceptHook(hook, request, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
+        }
         let loopBound = NIOLoopBound((self, context, accepted), eventLoop: context.eventLoop)
         decision.futureResult.whenSuccess { decision in
             let (handler, context, accepted) = loopBound.value
             guard context.channel.isActive, let rest = handler.waitingForHook else { return }  // timed out meanwhile
             handler.waitingForHook = nil
             switch decision {
-            case .accept(let granted):
-                var merged = values
-                merged.merge(granted)
-                handler.upgrade(request, accepted, values: merged, rest: rest, context: context)
-            case .reject(let rejection):
+            case .success(let values):
+                handler.upgrade(request, accepted, values: values, rest: rest, context: context)
+            case .failure(let rejection):
                 handler.logger.info(
                     "handshake refused by the route's accept hook",
                     metadata: [
@@ -160,34 +159,15 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
 
-        // Both keys in one assignment: a log handler may render its metadata on every change
-        // (swift-log's StreamLogHandler does), 1.6% of a server's CPU under a handshake load.
-        var logger = self.logger
-        var metadata = logger.handler.metadata
-        metadata["peer"] = .string(request.remoteAddress ?? "?")
-        metadata["path"] = .string(request.path)
-        logger.handler.metadata = metadata
-        let wsContext = WebSocketContext(
-            request: request, subprotocol: accepted.subprotocol,
-            extensions: accepted.extensions.map(\.name), role: .server, logger: logger, values: values,
-            pathParameters: accepted.pathParameters)
-        let engine = WebSocketEngine(
-            role: .server, limits: configuration.connection.limits, extensions: accepted.extensions,
-            allocator: context.channel.allocator)
-        let plan = SessionPlan.make(
-            extensions: accepted.extensions, handshakeTimeout: configuration.handshakeTimeout,
-            evaluate: { [handshake] in Self.evaluateSession($0, handshake) })
         do {
-            let connection = try UpgradedConnection.install(
-                on: context.channel, engine: engine, configuration: configuration.connection,
-                context: wsContext, handler: accepted.handler, position: .after(self),
-                sessions: plan, executor: executor)
+            let connection = try ServerUpgrade.install(
+                request, accepted, values: values, on: context.channel, position: .after(self), handshake: handshake,
+                configuration: configuration.connection, handshakeTimeout: configuration.handshakeTimeout, logger: logger, executor: executor)
             upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
             if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
             context.fireChannelReadComplete()
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            logger.debug("upgraded", metadata: ["subprotocol": "\(accepted.subprotocol ?? "none")"])
         } catch {
             logger.error("could not install the WebSocket handler", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -206,17 +186,6 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         bytes.writeBuffer(&body)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    /// A session's (a mux channel's) handshake: as a connection's, except on routes with an
-    /// accept hook, which a session's synchronous handshake cannot wait for: refused, rather
-    /// than let a channel past the route's check.
-    static func evaluateSession(_ request: HandshakeRequest, _ handshake: WebSocketServerHandshake) -> WebSocketServerHandshake.Outcome {
-        let outcome = handshake.evaluate(request)
-        if case .accept(let accepted) = outcome, accepted.accept != nil {
-            return .reject(HandshakeRejection(status: 403, reason: "\(request.path) checks each upgrade: open it on a connection of its own"))
-        }
-        return outcome
     }
 
     static func describe(_ address: SocketAddress) -> String {

@@ -42,20 +42,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Serve:
-    """`switchboard serve` on a free port; its output kept for failure messages."""
+class AppProcess:
+    """A server binary on a free port (`--port PORT` is appended to `args`); ready once it
+    prints `listening on`; its output kept for failure messages."""
 
-    def __init__(self, *extra: str):
+    def __init__(self, args: list[str], name: str):
         self.port = free_port()
+        self.name = name
         self.proc = subprocess.Popen(
-            [switchboard_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.port), *extra],
+            [*args, "--port", str(self.port)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         self.lines: list[str] = []
         self.ready = threading.Event()
         threading.Thread(target=self._pump, daemon=True).start()
         if not self.ready.wait(30) or self.proc.poll() is not None:
             self.stop()
-            pytest.fail(f"switchboard serve did not start within 30 s\n{self.output()}", pytrace=False)
+            pytest.fail(f"{name} did not start within 30 s\n{self.output()}", pytrace=False)
 
     def _pump(self):
         for raw in iter(self.proc.stdout.readline, b""):
@@ -66,7 +68,7 @@ class Serve:
         self.ready.set()
 
     def output(self) -> str:
-        return "--- switchboard serve ---\n" + "\n".join(self.lines[-40:])
+        return f"--- {self.name} ---\n" + "\n".join(self.lines[-40:])
 
     def stop(self):
         if self.proc.poll() is None:
@@ -76,6 +78,13 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+class Serve(AppProcess):
+    """`switchboard serve` on a free port."""
+
+    def __init__(self, *extra: str):
+        super().__init__([switchboard_bin(), "serve", "--host", "127.0.0.1", *extra], "switchboard serve")
 
 
 @pytest.fixture

@@ -1,0 +1,168 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Switchboard
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 for the app's router, and WebSocket upgrades on the routes of `upgrader`, on one port.
+    ///
+    /// ```swift
+    /// var routes = WebSocketRoutes()
+    /// routes.add("/rpc", .jsonRPC(JSONRPCHandler(methods: methods)))
+    /// let app = Application(router: router, server: .http1(switchboard: WebSocketUpgrader(routes: routes)))
+    /// ```
+    ///
+    /// A request that asks for a WebSocket on one of `upgrader`'s routes is judged by Switchboard
+    /// (its checks, registries, extensions, origin policy and accept hooks) and, once upgraded,
+    /// runs the route's handler on the connection; every other request goes to the app's router.
+    public static func http1(switchboard upgrader: WebSocketUpgrader, configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
+        .init { responder in HTTP1SwitchboardChannel(responder: responder, upgrader: upgrader, configuration: configuration) }
+    }
+}
+
+/// Hummingbird's child channel for HTTP/1.1 with Switchboard's WebSocket upgrades.
+public struct HTTP1SwitchboardChannel: ServerChildChannel, HTTPChannelHandler {
+    /// What a connection became once its first request was read.
+    public enum Outcome: Sendable {
+        /// A WebSocket connection, installed: run it.
+        case webSocket(WebSocketServerConnection)
+        /// Plain HTTP: the app's router answers.
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// A WebSocket upgrade Switchboard refused: answer this and close.
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse, body: String)
+    }
+
+    public struct Value: ServerChildChannelValue {
+        let outcome: EventLoopFuture<Outcome>
+        public let channel: any Channel
+    }
+
+    public let responder: HTTPChannelHandler.Responder
+    let upgrader: WebSocketUpgrader
+    let configuration: HTTP1Channel.Configuration
+
+    public init(responder: @escaping HTTPChannelHandler.Responder, upgrader: WebSocketUpgrader, configuration: HTTP1Channel.Configuration = .init()) {
+        self.responder = responder
+        self.upgrader = upgrader
+        self.configuration = configuration
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            // Set while Switchboard refuses an upgrade: the answer the not-upgrading path writes.
+            let refusal = NIOLoopBoundBox<(HTTPResponse, String)?>(nil, eventLoop: channel.eventLoop)
+            let webSocket = SwitchboardProtocolUpgrader(upgrader: upgrader, refusal: refusal, eventLoop: channel.eventLoop)
+            let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<Outcome>(
+                upgraders: [webSocket],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandlers(configuration.additionalChannelHandlers())
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if let (response, body) = refusal.value { return .refused(http, response, body: body) }
+                        return .http(http)
+                    }
+                })
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<Outcome>(upgradeConfiguration: upgradeConfiguration)
+            pipeline.enablePipelining = false  // the HTTP side is pipelined by NIOAsyncChannel, as in Hummingbird's HTTP1Channel
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            pipeline.decoderConfiguration.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+            pipeline.decoderConfiguration.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+            pipeline.decoderConfiguration.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+            let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            return Value(outcome: outcome, channel: channel)
+        }
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.outcome.get() {
+            case .webSocket(let connection):
+                await connection.run()
+            case .http(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let response, let body):
+                try await http.executeThenClose { _, outbound in
+                    var head = response
+                    head.headerFields[.contentLength] = String(body.utf8.count)
+                    head.headerFields[.connection] = "close"
+                    try await outbound.write(.head(head))
+                    try await outbound.write(.body(ByteBuffer(string: body)))
+                    try await outbound.write(.end(nil))
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// NIO's upgrade step for Switchboard: the 101's headers (or a refusal), then the installed connection.
+struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
+    typealias UpgradeResult = HTTP1SwitchboardChannel.Outcome
+    /// Why the upgrade did not happen; NIO then takes the request to the not-upgrading path.
+    struct Refused: Error {}
+
+    let upgrader: WebSocketUpgrader
+    let refusal: NIOLoopBoundBox<(HTTPResponse, String)?>
+    /// The accepted upgrade between NIO's two steps, on the channel's loop (one upgrader per channel).
+    private let accepted: NIOLoopBoundBox<AcceptedUpgrade?>
+
+    var supportedProtocol: String { "websocket" }
+    var requiredUpgradeHeaders: [String] { [] }
+
+    init(upgrader: WebSocketUpgrader, refusal: NIOLoopBoundBox<(HTTPResponse, String)?>, eventLoop: any EventLoop) {
+        self.upgrader = upgrader
+        self.refusal = refusal
+        self.accepted = NIOLoopBoundBox(nil, eventLoop: eventLoop)
+    }
+
+    func buildUpgradeResponse(
+        channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        let request = Self.request(upgradeRequest)
+        let promise = channel.eventLoop.makePromise(of: WebSocketUpgrader.Decision.self)
+        let (upgrader, remote) = (self.upgrader, channel.remoteAddress)
+        promise.completeWithTask { await upgrader.evaluate(request, remoteAddress: remote, isSecure: false) }
+        let (refusal, accepted) = (self.refusal, self.accepted)
+        return promise.futureResult.flatMapThrowing { decision in
+            switch decision {
+            case .upgrade(let upgrade):
+                accepted.value = upgrade
+                var headers = HTTPHeaders()
+                for field in upgrade.responseHeaders { headers.add(name: field.name.rawName, value: field.value) }
+                return headers
+            case .reject(let response, let body):
+                refusal.value = (response, body)
+                throw Refused()
+            case .notWebSocket:
+                refusal.value = (HTTPResponse(status: .notFound), "not found\n")
+                throw Refused()
+            }
+        }
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        channel.eventLoop.makeCompletedFuture {
+            guard let upgrade = accepted.value else { throw Refused() }
+            return .webSocket(try upgrader.makeConnection(upgrade, on: channel))
+        }
+    }
+
+    /// The request head as swift-http-types has it (the `Host` header as the authority).
+    static func request(_ head: HTTPRequestHead) -> HTTPRequest {
+        var fields = HTTPFields()
+        for (name, value) in head.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return HTTPRequest(
+            method: HTTPRequest.Method(head.method.rawValue) ?? .get, scheme: nil, authority: nil, path: head.uri, headerFields: fields)
+    }
+}

@@ -1,0 +1,100 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JSONRPC
+import NIOCore
+import NIOPosix
+import Switchboard
+import SwitchboardCore
+import SwitchboardHummingbird
+import Synchronization
+import Testing
+
+/// A Hummingbird app with a plain route and a Switchboard route on one port.
+@Suite struct AdapterTests {
+    enum User: WebSocketContextKey { typealias Value = String }
+
+    static func app() -> some ApplicationProtocol {
+        var routes = WebSocketRoutes()
+        routes.add(
+            "/rooms/{id}",
+            handler: ClosureWebSocketHandler { inbound, outbound, context in
+                for try await message in inbound {
+                    try await outbound.send(
+                        text: "\(context.values[User.self] ?? "?") in \(context.pathParameters["id"] ?? "?"): \(String(buffer: message.data))")
+                }
+            },
+            accept: { upgrade in
+                guard let token = upgrade.request.headers.single("Authorization"), token.hasPrefix("Bearer ") else {
+                    return .reject(HandshakeRejection(status: 401, reason: "token", headers: ["WWW-Authenticate": "Bearer"]))
+                }
+                var values = WebSocketContextValues()
+                values[User.self] = String(token.dropFirst(7))
+                return .accept(values)
+            })
+        let router = Router()
+        router.get("/hello") { _, _ in "hello" }
+        return Application(
+            router: router, server: .http1(switchboard: WebSocketUpgrader(routes: routes)),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    @Test(
+        "Plain HTTP goes to the app's router; a WebSocket on a Switchboard route runs its handler with the hook's identity and the path's parameters")
+    func oneAppBothKinds() async throws {
+        try await Self.app().test(.live) { client in
+            try await client.execute(uri: "/hello", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "hello")
+            }
+            let port = client.port!
+            let answer = Locked<String?>(nil)
+            var configuration = WebSocketClientConfiguration()
+            configuration.headers.add(name: "Authorization", value: "Bearer ann")
+            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/rooms/lobby", configuration: configuration) {
+                inbound, outbound, _ in
+                try await outbound.send(text: "hi")
+                var iterator = inbound.makeAsyncIterator()
+                let message = try await iterator.next()
+                answer.set(message.map { String(buffer: $0.data) })
+            }
+            #expect(answer.get() == "ann in lobby: hi")
+            #expect(close?.code == .normalClosure)
+        }
+    }
+
+    @Test("The accept hook's refusal reaches the client as its status, headers and body")
+    func refusedUpgrade() async throws {
+        try await Self.app().test(.live) { client in
+            let request =
+                "GET /rooms/lobby HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            let answer = try await Self.exchange(request, port: client.port!)
+            #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+            #expect(answer.contains("WWW-Authenticate: Bearer\r\n"))
+            #expect(answer.hasSuffix("\r\n\r\ntoken\n"))
+        }
+    }
+
+    /// Sends `request` over a fresh TCP connection and reads until the server closes.
+    static func exchange(_ request: String, port: Int) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: request))
+            var answer = ""
+            for try await chunk in inbound { answer += String(buffer: chunk) }
+            return answer
+        }
+    }
+}
+
+/// A value shared with a handler's task.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func get() -> Value { mutex.withLock { $0 } }
+    func set(_ newValue: Value) { mutex.withLock { $0 = newValue } }
+}
