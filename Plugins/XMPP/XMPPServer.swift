@@ -73,12 +73,27 @@ public final class XMPPServer: WebSocketHandler {
     /// close (RFC 6120 §4.9.3.17), as a server going down should. Call it before
     /// `WebSocketServer.shutdown()`, whose WebSocket close (1001) would end the streams without a
     /// word of XMPP, and clients would take it for a lost connection.
-    public func shutdown() async {
+    ///
+    /// Returns once every stream has its error queued, or after `timeout`: a client that does not
+    /// read cannot take the error, and waiting for it would hold the server's shutdown for good.
+    /// Past the timeout the waiting writes are cancelled and those connections get only the
+    /// WebSocket close. Default 5 s.
+    public func shutdown(timeout: Duration = .seconds(5)) async {
         let open = connections.withLock { Array($0.values) }
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Bool.self) { group in
             for connection in open {
-                group.addTask { await connection.end(with: XMPPStreamError(.systemShutdown, "the server is shutting down")) }
+                group.addTask {
+                    await connection.end(with: XMPPStreamError(.systemShutdown, "the server is shutting down"))
+                    return true
+                }
             }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            var ending = open.count
+            while ending > 0, let ended = await group.next(), ended { ending -= 1 }
+            group.cancelAll()
         }
     }
 

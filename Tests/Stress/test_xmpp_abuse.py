@@ -4,6 +4,7 @@ bounded in bytes, XMPPConfiguration.maxQueuedBytes), and a stanza flood past the
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import stress  # noqa: F401 - puts Tests/Interop on sys.path
 from stress import MiB
@@ -63,3 +64,29 @@ def test_stanza_flood_past_the_rate_is_a_stream_error(stress):
     m.assert_alive()
     m.assert_rss(peak_growth_mib=16)
     m.assert_served()
+
+
+SHUTDOWN_EXIT = 20.0          # s: XMPPServer.shutdown's bound (5 s), then the server's own 5 s shutdown timeout, with room
+
+
+def test_sigterm_with_a_client_that_never_reads_still_exits(stress):
+    """The system-shutdown a stalled client cannot take must not hold the server's shutdown."""
+    srv = stress.start(*USERS)
+    url = f"{srv.base}/xmpp"
+    with stress.measure("SIGTERM while a client that never reads has a full socket: the server exits in time",
+                        probe=False) as m:
+        async def body():
+            bob = await XmppClient.connect(url, "bob", "builder", resource="stalled")
+            bob._reader.cancel()  # never reads again
+            alice = await XmppClient.connect(url, "alice", "wonderland", resource="flood")
+            for _ in range(60):  # 12 MiB: past the socket buffers, so the server's writes to bob wait
+                await alice.send_message(bob.jid, "x" * STANZA_BODY)
+                await asyncio.sleep(0.018)
+            await alice.ping()
+            start = asyncio.get_running_loop().time()
+            srv.proc.proc.send_signal(signal.SIGTERM)
+            rc = await asyncio.to_thread(srv.proc.wait, SHUTDOWN_EXIT)
+            return rc, asyncio.get_running_loop().time() - start
+        rc, took = run(body())
+        m.observed = f"exit {rc} {took:.1f} s after SIGTERM"
+    assert rc == 0, m.observed
