@@ -121,9 +121,12 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         waitingForHook = rest
         let decision = context.eventLoop.makePromise(of: Result<WebSocketContextValues, HandshakeRejection>.self)
         let (pathParameters, subprotocol) = (accepted.pathParameters, accepted.subprotocol)
-        decision.completeWithTask {
+        let task = decision.completeWithTask {
             await ServerUpgrade.runAcceptHook(hook, request, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
         }
+        // A connection gone (the handshake timeout, the peer) cancels its hook: hooks stuck on a
+        // slow store would otherwise pile up, one per connection a peer opens.
+        context.channel.closeFuture.whenComplete { _ in task.cancel() }
         let loopBound = NIOLoopBound((self, context, accepted), eventLoop: context.eventLoop)
         decision.futureResult.whenSuccess { decision in
             let (handler, context, accepted) = loopBound.value

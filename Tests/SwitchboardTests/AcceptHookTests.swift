@@ -87,6 +87,35 @@ struct AcceptHookTests {
         }
     }
 
+    @Test("A hook that does not answer within the handshake timeout loses the connection and is cancelled; its floods are bounded")
+    func slowHookIsBounded() async throws {
+        try await withTimeout(20, "slow hook") {
+            let cancelled = Locked(0)
+            var routes = WebSocketRoutes()
+            routes.add("/slow", handler: ClosureWebSocketHandler { _, _, _ in }) { _ in
+                do { try await Task.sleep(for: .seconds(3600)) } catch { cancelled.withLock { $0 += 1 } }
+                return .accept()
+            }
+            let configuration = testConfiguration(routes) { $0.handshakeTimeout = .milliseconds(300) }
+            try await withServer(configuration) { _, port in
+                // A peer that waits quietly, and one that floods bytes behind its request meanwhile.
+                try await withRawClient(port: port) { raw in
+                    try await raw.send(handshakeRequest("/slow"))
+                    #expect(try await raw.readToEnd().isEmpty)  // closed at the timeout, no answer
+                }
+                try await withRawClient(port: port) { raw in
+                    try await raw.send(handshakeRequest("/slow"))
+                    let flood = [UInt8](repeating: 0x41, count: 64 << 10)
+                    for _ in 0..<64 { guard (try? await raw.send(flood)) != nil else { break } }  // 4 MiB, past maxHandshakeSize
+                    let answer = try? await raw.readToEnd()  // closed for the flood: a reset, unread bytes behind
+                    #expect(answer?.isEmpty ?? true)
+                }
+                for _ in 0..<200 where cancelled.value < 2 { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(cancelled.value == 2, "hooks cancelled: \(cancelled.value) of 2")
+            }
+        }
+    }
+
     @Test("Routes: exact paths win over patterns, a parameter takes one non-empty segment, unknown paths are 404")
     func matching() {
         var routes = WebSocketRoutes()
