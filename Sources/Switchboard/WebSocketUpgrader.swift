@@ -25,7 +25,8 @@ import SwitchboardCore
 public struct WebSocketUpgrader: Sendable {
     public let routes: WebSocketRoutes
     public let connection: WebSocketConnectionConfiguration
-    /// Bounds the accept hook and, for a multiplexing extension, each channel's handshake.
+    /// Bounds the accept hook (past it the upgrade is refused with 503) and, for a multiplexing
+    /// extension, each channel's handshake.
     public let handshakeTimeout: TimeAmount
     private let handshake: WebSocketServerHandshake
     private let logger: Logger
@@ -63,12 +64,24 @@ public struct WebSocketUpgrader: Sendable {
         case .reject(let rejection):
             return reject(rejection, handshakeRequest)
         case .accept(let accepted):
-            let outcome = await ServerUpgrade.runAcceptHook(
-                accepted.accept, handshakeRequest, pathParameters: accepted.pathParameters, subprotocol: accepted.subprotocol,
-                values: WebSocketContextValues())
+            let (hook, pathParameters, subprotocol, timeout) = (accepted.accept, accepted.pathParameters, accepted.subprotocol, handshakeTimeout)
+            // The host server has no handshake timeout of ours: the hook is raced against it here.
+            let outcome = await withTaskGroup(of: Result<WebSocketContextValues, HandshakeRejection>?.self) { group in
+                group.addTask {
+                    await ServerUpgrade.runAcceptHook(
+                        hook, handshakeRequest, pathParameters: pathParameters, subprotocol: subprotocol, values: WebSocketContextValues())
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return await group.next() ?? nil
+            }
             switch outcome {
-            case .failure(let rejection): return reject(rejection, handshakeRequest)
-            case .success(let values): return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values))
+            case nil: return reject(HandshakeRejection(status: 503, reason: "the route's check did not answer in time"), handshakeRequest)
+            case .failure(let rejection)?: return reject(rejection, handshakeRequest)
+            case .success(let values)?: return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values))
             }
         }
     }

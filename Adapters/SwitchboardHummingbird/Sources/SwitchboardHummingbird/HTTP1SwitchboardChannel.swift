@@ -130,7 +130,8 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         let request = Self.request(upgradeRequest)
         let promise = channel.eventLoop.makePromise(of: WebSocketUpgrader.Decision.self)
         let (upgrader, remote) = (self.upgrader, channel.remoteAddress)
-        promise.completeWithTask { await upgrader.evaluate(request, remoteAddress: remote, isSecure: false) }
+        let task = promise.completeWithTask { await upgrader.evaluate(request, remoteAddress: remote, isSecure: false) }
+        channel.closeFuture.whenComplete { _ in task.cancel() }  // a peer gone: its accept hook is cancelled
         let (refusal, accepted) = (self.refusal, self.accepted)
         return promise.futureResult.flatMapThrowing { decision in
             switch decision {

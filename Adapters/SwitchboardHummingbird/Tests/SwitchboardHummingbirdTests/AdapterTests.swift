@@ -14,8 +14,12 @@ import Testing
 @Suite struct AdapterTests {
     enum User: WebSocketContextKey { typealias Value = String }
 
-    static func app() -> some ApplicationProtocol {
+    static func app(handshakeTimeout: TimeAmount = .seconds(10)) -> some ApplicationProtocol {
         var routes = WebSocketRoutes()
+        routes.add("/slow", handler: ClosureWebSocketHandler { _, _, _ in }) { _ in
+            do { try await Task.sleep(for: .seconds(3600)) } catch { slowHooksCancelled.set(slowHooksCancelled.get() + 1) }  // a store that never answers
+            return .accept()
+        }
         routes.add(
             "/rooms/{id}",
             handler: ClosureWebSocketHandler { inbound, outbound, context in
@@ -35,7 +39,7 @@ import Testing
         let router = Router()
         router.get("/hello") { _, _ in "hello" }
         return Application(
-            router: router, server: .http1(switchboard: WebSocketUpgrader(routes: routes)),
+            router: router, server: .http1(switchboard: WebSocketUpgrader(routes: routes, handshakeTimeout: handshakeTimeout)),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
@@ -76,6 +80,19 @@ import Testing
         }
     }
 
+    @Test("An accept hook that does not answer within the handshake timeout: 503, and the hook is cancelled")
+    func slowHook() async throws {
+        try await Self.app(handshakeTimeout: .milliseconds(300)).test(.live) { client in
+            let request =
+                "GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            let answer = try await Self.exchange(request, port: client.port!)
+            #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer)")
+            for _ in 0..<100 where slowHooksCancelled.get() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(slowHooksCancelled.get() == 1)
+        }
+    }
+
     /// Sends `request` over a fresh TCP connection and reads until the server closes.
     static func exchange(_ request: String, port: Int) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -90,6 +107,9 @@ import Testing
         }
     }
 }
+
+/// The slow hook's cancellations (one test uses it).
+let slowHooksCancelled = Locked(0)
 
 /// A value shared with a handler's task.
 final class Locked<Value: Sendable>: Sendable {
