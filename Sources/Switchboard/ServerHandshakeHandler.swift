@@ -94,13 +94,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         switch handshake.evaluate(request) {
         case .reject(let rejection):
-            logger.info(
-                "handshake refused",
-                metadata: [
-                    "status": "\(rejection.status)", "reason": "\(rejection.reason)",
-                    "path": "\(request.path)", "peer": "\(request.remoteAddress ?? "?")",
-                ])
-            respond(context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
+            refuse(rejection, request, byHook: false, context: context)
         case .accept(let accepted):
             var values = WebSocketContextValues()
             if configuration.tls != nil { values[TLSPeerCertificate.self] = try? context.pipeline.syncOperations.nioSSL_peerCertificate() }
@@ -136,14 +130,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             case .success(let values):
                 handler.upgrade(request, accepted, values: values, rest: rest, context: context)
             case .failure(let rejection):
-                handler.logger.info(
-                    "handshake refused by the route's accept hook",
-                    metadata: [
-                        "status": "\(rejection.status)", "reason": "\(rejection.reason)", "path": "\(request.path)",
-                        "peer": "\(request.remoteAddress ?? "?")",
-                    ])
-                handler.respond(
-                    context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
+                handler.refuse(rejection, request, byHook: true, context: context)
             }
         }
     }
@@ -175,6 +162,12 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             logger.error("could not install the WebSocket handler", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
+    }
+
+    /// Logs the refusal, answers with its status, headers and reason, and closes.
+    private func refuse(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, context: ChannelHandlerContext) {
+        ServerUpgrade.logRefusal(rejection, request, byHook: byHook, logger: logger)
+        respond(context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
     }
 
     /// Answers and closes once the answer is written. The handshake timeout stays armed: a

@@ -44,6 +44,16 @@ enum ServerUpgrade {
         return outcome
     }
 
+    /// The log line of a refused upgrade (by the handshake's own checks, or by the route's hook).
+    static func logRefusal(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, logger: Logger) {
+        logger.info(
+            byHook ? "handshake refused by the route's accept hook" : "handshake refused",
+            metadata: [
+                "status": "\(rejection.status)", "reason": "\(rejection.reason)", "path": "\(request.path)",
+                "peer": "\(request.remoteAddress ?? "?")",
+            ])
+    }
+
     /// Runs a route's accept hook, if it has one: the values to add, or the rejection.
     static func runAcceptHook(
         _ hook: WebSocketAcceptHook?, _ request: HandshakeRequest, pathParameters: [String: String], subprotocol: String?,

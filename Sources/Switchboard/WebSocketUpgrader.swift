@@ -62,7 +62,7 @@ public struct WebSocketUpgrader: Sendable {
         }
         switch handshake.evaluate(handshakeRequest) {
         case .reject(let rejection):
-            return reject(rejection, handshakeRequest)
+            return reject(rejection, handshakeRequest, byHook: false)
         case .accept(let accepted):
             let (hook, pathParameters, subprotocol, timeout) = (accepted.accept, accepted.pathParameters, accepted.subprotocol, handshakeTimeout)
             // The host server has no handshake timeout of ours: the hook is raced against it here.
@@ -79,8 +79,9 @@ public struct WebSocketUpgrader: Sendable {
                 return await group.next() ?? nil
             }
             switch outcome {
-            case nil: return reject(HandshakeRejection(status: 503, reason: "the route's check did not answer in time"), handshakeRequest)
-            case .failure(let rejection)?: return reject(rejection, handshakeRequest)
+            case nil:
+                return reject(HandshakeRejection(status: 503, reason: "the route's check did not answer in time"), handshakeRequest, byHook: true)
+            case .failure(let rejection)?: return reject(rejection, handshakeRequest, byHook: true)
             case .success(let values)?: return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values))
             }
         }
@@ -97,16 +98,9 @@ public struct WebSocketUpgrader: Sendable {
         return WebSocketServerConnection(upgraded)
     }
 
-    private func reject(_ rejection: HandshakeRejection, _ request: HandshakeRequest) -> Decision {
-        logger.info(
-            "handshake refused",
-            metadata: [
-                "status": "\(rejection.status)", "reason": "\(rejection.reason)", "path": "\(request.path)",
-                "peer": "\(request.remoteAddress ?? "?")",
-            ])
-        var fields = HTTPFields()
-        for (name, value) in rejection.headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
-        return .reject(HTTPResponse(status: .init(code: rejection.status), headerFields: fields), body: rejection.reason + "\n")
+    private func reject(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool) -> Decision {
+        ServerUpgrade.logRefusal(rejection, request, byHook: byHook, logger: logger)
+        return .reject(HTTPResponse(status: .init(code: rejection.status), headerFields: rejection.headers.httpFields), body: rejection.reason + "\n")
     }
 
     /// The request as the core reads it: HTTP/1.1, the `Host` header from the authority
@@ -134,11 +128,7 @@ public struct AcceptedUpgrade: @unchecked Sendable {
 
     /// The headers of the 101 response (`Upgrade`, `Connection`, `Sec-WebSocket-Accept`, the
     /// chosen subprotocol and extensions).
-    public var responseHeaders: HTTPFields {
-        var fields = HTTPFields()
-        for (name, value) in accepted.responseHeaders { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
-        return fields
-    }
+    public var responseHeaders: HTTPFields { accepted.responseHeaders.httpFields }
 
     /// The subprotocol the route's registry chose.
     public var subprotocol: String? { accepted.subprotocol }
@@ -153,5 +143,14 @@ public struct WebSocketServerConnection: Sendable {
     /// Runs the route's handler, then the close handshake; returns when the connection is closed.
     public func run() async {
         await withTaskExecutorPreference(upgraded.executor) { await upgraded.serve() }
+    }
+}
+
+extension HandshakeHeaders {
+    /// The same fields as swift-http-types has them (a name it would refuse is left out).
+    var httpFields: HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in self { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
+        return fields
     }
 }

@@ -17,13 +17,18 @@ from selenium.webdriver.chrome.service import Service
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def switchboard_bin() -> str:
-    path = Path(os.environ.get("SWITCHBOARD_BIN", ".build/debug/switchboard"))
+def built_binary(env: str, default: str, hint: str) -> str:
+    """The binary $env names, else `default` (relative to the repository); the test fails with `hint` if absent."""
+    path = Path(os.environ.get(env, default))
     if not path.is_absolute():
         path = REPO_ROOT / path
     if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"switchboard binary not found at {path} (build it or set SWITCHBOARD_BIN)", pytrace=False)
+        pytest.fail(f"{path.name} not found at {path} ({hint}, or set {env})", pytrace=False)
     return str(path)
+
+
+def switchboard_bin() -> str:
+    return built_binary("SWITCHBOARD_BIN", ".build/debug/switchboard", "swift build")
 
 
 def find_tool(env: str, *names: str) -> str:

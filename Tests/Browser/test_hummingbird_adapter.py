@@ -6,26 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from conftest import REPO_ROOT, AppProcess, browser_console
+from conftest import AppProcess, browser_console, built_binary
 
 
 def example_bin() -> str:
-    path = Path(os.environ.get("HUMMINGBIRD_EXAMPLE_BIN", "Adapters/SwitchboardHummingbird/.build/debug/hummingbird-example"))
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"hummingbird-example not found at {path} (swift build in Adapters/SwitchboardHummingbird)", pytrace=False)
-    return str(path)
+    return built_binary("HUMMINGBIRD_EXAMPLE_BIN", "Adapters/SwitchboardHummingbird/.build/debug/hummingbird-example",
+                        "swift build in Adapters/SwitchboardHummingbird")
 
 
 @pytest.fixture
