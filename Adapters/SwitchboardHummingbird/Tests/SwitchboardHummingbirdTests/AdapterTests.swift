@@ -17,7 +17,8 @@ import Testing
     static func app(handshakeTimeout: TimeAmount = .seconds(10)) -> some ApplicationProtocol {
         var routes = WebSocketRoutes()
         routes.add("/slow", handler: ClosureWebSocketHandler { _, _, _ in }) { _ in
-            do { try await Task.sleep(for: .seconds(3600)) } catch { slowHooksCancelled.set(slowHooksCancelled.get() + 1) }  // a store that never answers
+            // A store that never answers.
+            do { try await Task.sleep(for: .seconds(3600)) } catch { slowHooksCancelled.set(slowHooksCancelled.get() + 1) }
             return .accept()
         }
         routes.add(
