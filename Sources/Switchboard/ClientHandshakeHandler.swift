@@ -71,7 +71,7 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !finished else { return context.fireErrorCaught(error) }
-        fail(WebSocketError.handshakeFailed("\(error)"))
+        fail(WebSocketClient.describeTLSFailure(error))
         context.close(promise: nil)
     }
 

@@ -31,7 +31,7 @@ final class ServerIdentityHandler: ChannelInboundHandler, RemovableChannelHandle
         guard case TLSUserEvent.handshakeCompleted = event else { return context.fireUserInboundEventTriggered(event) }
         let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
         guard let certificate, CertificateIdentity(certificate).covers(host: host) else {
-            settle(.failure(WebSocketError.handshakeFailed("the server's certificate does not name \(host)")))
+            settle(.failure(WebSocketError.tlsFailed("the server's certificate does not name \(host)")))
             context.close(promise: nil)
             return
         }
@@ -40,7 +40,7 @@ final class ServerIdentityHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        settle(.failure(WebSocketError.handshakeFailed("TLS: \(error)")))
+        settle(.failure(WebSocketClient.describeTLSFailure(error)))
         context.close(promise: nil)
     }
 

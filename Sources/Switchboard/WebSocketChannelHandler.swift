@@ -271,7 +271,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is GracefulShutdownEvent {
+        // Ours, or NIO's from a host server's `ServerQuiescingHelper` (Vapor's shutdown sends it).
+        if event is GracefulShutdownEvent || event is ChannelShouldQuiesceEvent {
             startClose(code: .goingAway, reason: "server shutting down", context: context)
         } else {
             context.fireUserInboundEventTriggered(event)

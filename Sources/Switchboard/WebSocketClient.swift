@@ -44,12 +44,13 @@ public enum WebSocketClient {
     ) async throws -> WebSocketCloseFrame? {
         // Through a proxy the socket's peer is the proxy, against whose address SwiftNIO SSL would
         // check the certificate's IP entries: the name is checked here instead (ServerIdentityHandler).
+        let proxy = try configuration.proxy ?? (configuration.proxyFromEnvironment ? HTTPProxy.fromEnvironment(for: url) : nil)
         var tls = configuration.tls
-        let checksNameItself = configuration.proxy != nil && url.isSecure && tls.certificateVerification == .fullVerification
+        let checksNameItself = proxy != nil && url.isSecure && tls.certificateVerification == .fullVerification
         if checksNameItself { tls.certificateVerification = .noHostnameVerification }
         let sslContext = try url.isSecure ? NIOSSLContext(configuration: tls) : nil
         let sni = url.host.isIPAddress ? nil : url.host
-        let (host, port) = configuration.proxy.map { ($0.host, $0.port) } ?? (url.host, url.port)
+        let (host, port) = proxy.map { ($0.host, $0.port) } ?? (url.host, url.port)
         // ClientBootstrap sets TCP_NODELAY itself (at the TCP level; see WebSocketServer for why
         // `.socketOption(.tcp_nodelay)` must not be used).
         let channel = try await ClientBootstrap(group: eventLoopGroup)
@@ -59,7 +60,7 @@ public enum WebSocketClient {
             channel.close(promise: nil)
         }
         do {
-            if let proxy = configuration.proxy {
+            if let proxy {
                 try await awaitHandler(on: channel, of: Void.self) { tunnel in
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyConnectHandler(
@@ -151,5 +152,15 @@ extension String {
     /// Whether this is a literal IPv4 or IPv6 address (SNI must not carry one, RFC 6066 §3).
     var isIPAddress: Bool {
         (try? SocketAddress(ipAddress: self, port: 0)) != nil
+    }
+}
+
+extension WebSocketClient {
+    /// An error from the TLS layer during the handshake as ``WebSocketError/tlsFailed(_:)``
+    /// (a peer that hung up mid-handshake is not one), anything else as a failed handshake.
+    static func describeTLSFailure(_ error: any Error) -> WebSocketError {
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error { return .handshakeFailed("\(error)") }
+        if error is NIOSSLError || error is NIOSSLExtraError { return .tlsFailed("\(error)") }
+        return .handshakeFailed("\(error)")
     }
 }

@@ -54,8 +54,12 @@ public struct WebSocketUpgrader: Sendable {
     }
 
     /// Judges `request`. `remoteAddress` and `isSecure` reach handlers and accept hooks through
-    /// ``WebSocketContext/request``.
-    public func evaluate(_ request: HTTPRequest, remoteAddress: SocketAddress?, isSecure: Bool) async -> Decision {
+    /// ``WebSocketContext/request``; `values` is what the host server knows of the request (its
+    /// request context, an authenticated user), for the accept hook and then the handler, beside
+    /// whatever the hook adds.
+    public func evaluate(
+        _ request: HTTPRequest, remoteAddress: SocketAddress?, isSecure: Bool, values: WebSocketContextValues = WebSocketContextValues()
+    ) async -> Decision {
         let handshakeRequest = Self.handshakeRequest(request, remoteAddress: remoteAddress, isSecure: isSecure)
         guard WebSocketServerHandshake.isWebSocketUpgrade(handshakeRequest), routes.match(handshakeRequest.path) != nil else {
             return .notWebSocket
@@ -69,7 +73,7 @@ public struct WebSocketUpgrader: Sendable {
             let outcome = await withTaskGroup(of: Result<WebSocketContextValues, HandshakeRejection>?.self) { group in
                 group.addTask {
                     await ServerUpgrade.runAcceptHook(
-                        hook, handshakeRequest, pathParameters: pathParameters, subprotocol: subprotocol, values: WebSocketContextValues())
+                        hook, handshakeRequest, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
                 }
                 group.addTask {
                     try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))

@@ -22,6 +22,8 @@ struct Connect: AsyncParsableCommand {
     var headers: [String] = []
     @Flag(help: "Send back every message received until the peer closes (no stdin).") var echo = false
     @Option(help: "HTTP proxy as host:port, tunnelled with CONNECT.") var proxy: String?
+    @Flag(help: "Without --proxy, use the proxy of https_proxy / http_proxy / all_proxy, unless no_proxy names the host.")
+    var proxyFromEnv = false
     @Flag(help: "Do not verify the server's TLS certificate.") var insecure = false
     @Option(help: "PEM file of the certificates to trust for wss, instead of the system's.") var caFile: String?
     @Flag(help: "Do not offer permessage-deflate.") var noDeflate = false
@@ -54,6 +56,7 @@ struct Connect: AsyncParsableCommand {
             }
             configuration.proxy = HTTPProxy(host: String(proxy[..<colon]), port: port)
         }
+        configuration.proxyFromEnvironment = proxyFromEnv
         if insecure { configuration.tls.certificateVerification = .none }
         if let caFile { configuration.tls.trustRoots = .file(caFile) }
         configuration.connection.limits = WebSocketLimits(maxFrameSize: maxMessageSize, maxMessageSize: maxMessageSize)

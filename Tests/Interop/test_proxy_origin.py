@@ -4,6 +4,8 @@ and the Python client against `switchboard serve --allow-origin`."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import shutil
 import subprocess
 import threading
@@ -22,11 +24,14 @@ class ConnectProxy:
     def __init__(self, refuse: bool = False):
         self.refuse = refuse
         self.tunnels: list[str] = []
+        self.authorizations: list[str] = []
         self.port = free_port()
 
     async def handle(self, reader, writer):
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        method, target, _ = head.split(b"\r\n")[0].decode().split(" ", 2)
+        lines = head.decode().split("\r\n")
+        method, target, _ = lines[0].split(" ", 2)
+        self.authorizations += [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("proxy-authorization:")]
         if method != "CONNECT" or self.refuse:
             writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
@@ -93,6 +98,40 @@ def test_client_through_connect_proxy(refuse):
         assert tunnels == [f"127.0.0.1:{tunnels[0].rsplit(':', 1)[1]}"]
         assert received == ["through the proxy"]
         assert "closed: 4002 proxied" in err
+
+
+@pytest.mark.parametrize("no_proxy", ["", "example.com,127.0.0.1"])
+def test_client_takes_the_proxy_from_the_environment(no_proxy):
+    """`connect --proxy-from-env`: http_proxy (with credentials) is used unless no_proxy names the host."""
+    from conftest import switchboard_bin
+
+    async def main():
+        async def handler(ws):
+            await ws.send("hello")
+            await ws.recv()
+            await ws.close(4003, "done")
+
+        proxy = ConnectProxy()
+        ws_port = free_port()
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env.update(http_proxy=f"http://ann:s%40cret@127.0.0.1:{proxy.port}", HTTPS_PROXY="http://127.0.0.1:1", no_proxy=no_proxy)
+        async with serve(handler, "127.0.0.1", ws_port):
+            proxy_server = await asyncio.start_server(proxy.handle, "127.0.0.1", proxy.port)
+            async with proxy_server:
+                proc = await asyncio.create_subprocess_exec(
+                    switchboard_bin(), "connect", "--echo", "--proxy-from-env", f"ws://127.0.0.1:{ws_port}/",
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                _, err = await asyncio.wait_for(proc.communicate(), 20)
+        return proc.returncode, err.decode(), proxy.tunnels, proxy.authorizations
+
+    rc, err, tunnels, authorizations = asyncio.run(main())
+    assert rc == 0, err
+    assert "closed: 4003 done" in err
+    if no_proxy:
+        assert tunnels == []
+    else:
+        assert len(tunnels) == 1
+        assert authorizations == ["Basic " + base64.b64encode(b"ann:s@cret").decode()]
 
 
 def test_origin_allow_list(start_server):

@@ -4,6 +4,12 @@ public enum WebSocketError: Error, Hashable, Sendable, CustomStringConvertible {
     case connectionClosed
     /// The opening handshake failed; the string says which check.
     case handshakeFailed(String)
+    /// The server answered the upgrade with this HTTP status instead of 101 (a 401 or 403 from
+    /// its authentication, a 404 for an unknown route, a 503 when it is overloaded).
+    case upgradeRefused(status: Int)
+    /// The TLS handshake failed: the server's certificate was not trusted or does not name the
+    /// host, or the two sides share no protocol version or cipher. Retrying does not help.
+    case tlsFailed(String)
     /// A limit or timeout of the configuration was hit.
     case timeout(String)
 
@@ -11,6 +17,8 @@ public enum WebSocketError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .connectionClosed: return "the WebSocket connection is closed"
         case .handshakeFailed(let why): return "WebSocket handshake failed: \(why)"
+        case .upgradeRefused(let status): return "WebSocket upgrade refused: HTTP status \(status)"
+        case .tlsFailed(let why): return "TLS handshake failed: \(why)"
         case .timeout(let what): return "timed out: \(what)"
         }
     }

@@ -45,7 +45,7 @@ public struct WebSocketClientHandshake: Sendable {
     /// Checks the server's response (§4.1, "the client MUST validate the server's response").
     /// Any failure means _Fail the WebSocket Connection_.
     public func validate(status: Int, headers: HandshakeHeaders) throws(WebSocketError) -> Accepted {
-        guard status == 101 else { throw .handshakeFailed("expected status 101, got \(status)") }  // item 1
+        guard status == 101 else { throw .upgradeRefused(status: status) }  // item 1
         guard headers.listContains("Upgrade", token: "websocket") else { throw .handshakeFailed("response Upgrade is not websocket") }  // item 2
         // item 3
         guard headers.listContains("Connection", token: "upgrade") else { throw .handshakeFailed("response Connection does not include Upgrade") }
