@@ -29,7 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),  // XMPP's SCRAM: SHA-1, SHA-256, HMAC
         // `WebSocketServer` is a `Service`: apps run it in their ServiceGroup beside their HTTP server.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        // `WebSocketUpgrader` takes the `HTTPRequest` another server parsed (Hummingbird and Vapor speak it).
+        // `HostedWebSocketServer` takes the `HTTPRequest` another server parsed (Hummingbird and Vapor speak it).
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [

@@ -10,7 +10,8 @@
 # its own arguments after commas (`nio,--accepts-per-wakeup,16`), or `hummingbird`
 # for hummingbird-websocket's own echo (Benchmarks/HummingbirdEcho, $HB_ECHO_BIN,
 # without deflate), or `adapter` for Switchboard's echo mounted in a Hummingbird
-# app (Adapters/SwitchboardHummingbird's example, $ADAPTER_BIN). The servers
+# app (Adapters/SwitchboardHummingbird's example, $ADAPTER_BIN), or `vapor-adapter`
+# for the same in a Vapor app (Adapters/SwitchboardVapor's example, $VAPOR_ADAPTER_BIN). The servers
 # run one at a time, pinned to core $SERVER_CPU; the generator, `$GEN bench
 # ws://127.0.0.1:PORT/echo ARGS --json` (default: the first Switchboard binary
 # given), is pinned to core $GEN_CPU. Every round runs every server once, in
@@ -31,11 +32,13 @@ SERVER_CPU="${SERVER_CPU:-0}"; GEN_CPU="${GEN_CPU:-1}"; PORT="${PORT:-9123}"
 NIO_ECHO_BIN="${NIO_ECHO_BIN:-$REPO/Benchmarks/NIOEcho/.build/release/nio-echo-server}"
 HB_ECHO_BIN="${HB_ECHO_BIN:-$REPO/Benchmarks/HummingbirdEcho/.build/release/hb-echo-server}"
 ADAPTER_BIN="${ADAPTER_BIN:-$REPO/Adapters/SwitchboardHummingbird/.build/release/hummingbird-example}"
+VAPOR_ADAPTER_BIN="${VAPOR_ADAPTER_BIN:-$REPO/Adapters/SwitchboardVapor/.build/release/vapor-example}"
 GEN="${GEN:-}"
 for bin in "$@"; do
   if [ "${bin%%,*}" = nio ]; then [ -x "$NIO_ECHO_BIN" ] || { echo "no nio-echo-server at $NIO_ECHO_BIN" >&2; exit 2; }
   elif [ "$bin" = hummingbird ]; then [ -x "$HB_ECHO_BIN" ] || { echo "no hb-echo-server at $HB_ECHO_BIN" >&2; exit 2; }
   elif [ "$bin" = adapter ]; then [ -x "$ADAPTER_BIN" ] || { echo "no hummingbird-example at $ADAPTER_BIN" >&2; exit 2; }
+  elif [ "$bin" = vapor-adapter ]; then [ -x "$VAPOR_ADAPTER_BIN" ] || { echo "no vapor-example at $VAPOR_ADAPTER_BIN" >&2; exit 2; }
   else [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 2; }; [ -n "$GEN" ] || GEN="$bin"; fi
 done
 [ -n "$GEN" ] || { echo "name at least one Switchboard binary, or set GEN" >&2; exit 2; }
@@ -51,6 +54,8 @@ for round in $(seq "$ROUNDS"); do
       taskset -c "$SERVER_CPU" "$HB_ECHO_BIN" --port "$PORT" --no-deflate >/dev/null 2>&1 &
     elif [ "$bin" = adapter ]; then
       taskset -c "$SERVER_CPU" "$ADAPTER_BIN" --port "$PORT" >/dev/null 2>&1 &
+    elif [ "$bin" = vapor-adapter ]; then
+      taskset -c "$SERVER_CPU" "$VAPOR_ADAPTER_BIN" --port "$PORT" >/dev/null 2>&1 &
     else
       taskset -c "$SERVER_CPU" "$bin" serve --port "$PORT" --threads 1 --no-deflate --ping-interval 0 --log-level error >/dev/null 2>&1 &
     fi

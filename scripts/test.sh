@@ -7,8 +7,9 @@
 #   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins), then
 #                             scripts/check-readme-snippets.sh: every ```swift block of README.md builds,
 #                             and `swift format lint --strict` over every tracked Swift file (.swift-format)
-#   2b. adapters              Adapters/SwitchboardHummingbird (its own package): swift build, swift test
-#                             (its example app serves HTTP and a Switchboard route on one port)
+#   2b. adapters              Adapters/SwitchboardHummingbird and Adapters/SwitchboardVapor (each its own
+#                             package): swift build, swift test (each example app serves its framework's
+#                             HTTP routes and Switchboard routes on one port)
 #   3. interop                pytest Tests/Interop against Python `websockets`
 #                             zeep (SOAP) and Prosody (XMPP, Debian package), (venv .venv-interop from Tests/Interop/requirements.txt),
 #                             and multiplexing against mod_pywebsocket 0.7.9 under pyenv's
@@ -23,8 +24,8 @@
 #                             serve` and echoes 10 B..1 MiB over permessage-deflate; Strophe.js (Debian
 #                             libjs-strophe) logs two users in to serve's XMPP at /xmpp and exchanges
 #                             presence and messages (Tests/Browser/test_strophe.py); the Hummingbird
-#                             adapter's example app, by Python `websockets` and by Chromium
-#                             (Tests/Browser/test_hummingbird_adapter.py)
+#                             and Vapor adapters' example apps, by Python `websockets` and by Chromium
+#                             (Tests/Browser/test_framework_adapters.py)
 #   6. autobahn (quick)       scripts/autobahn.sh quick on the debug binary, both roles
 #                             (every case but 9.*, 12.*, 13.*; the full run is
 #                             scripts/autobahn.sh)
@@ -92,14 +93,17 @@ fi
 
 # --- 2b: the framework adapters (Adapters/, each a package of its own) ---------
 if [ "${SKIP_ADAPTERS:-0}" != "1" ]; then
-  say "Hummingbird adapter (Adapters/SwitchboardHummingbird: swift build, swift test)"
-  set +e
-  (cd "$REPO/Adapters/SwitchboardHummingbird" && swift build --build-tests && swift test --skip-build)
-  rc=$?
-  set -e
-  record "Hummingbird adapter (swift test)" "$rc"
+  for adapter in Hummingbird Vapor; do
+    say "$adapter adapter (Adapters/Switchboard$adapter: swift build, swift test)"
+    set +e
+    (cd "$REPO/Adapters/Switchboard$adapter" && swift build --build-tests && swift test --skip-build)
+    rc=$?
+    set -e
+    record "$adapter adapter (swift test)" "$rc"
+  done
 fi
 export HUMMINGBIRD_EXAMPLE_BIN="${HUMMINGBIRD_EXAMPLE_BIN:-$REPO/Adapters/SwitchboardHummingbird/.build/debug/hummingbird-example}"
+export VAPOR_EXAMPLE_BIN="${VAPOR_EXAMPLE_BIN:-$REPO/Adapters/SwitchboardVapor/.build/debug/vapor-example}"
 BIN="${SWITCHBOARD_BIN:-$REPO/.build/debug/switchboard}"
 [ -x "$BIN" ] || { echo "test.sh: no switchboard binary at $BIN" >&2; exit 1; }
 export SWITCHBOARD_BIN="$BIN"

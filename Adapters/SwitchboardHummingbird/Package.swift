@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Switchboard mounted in a Hummingbird 2 app: a package of its own, so that the main package
-// does not depend on Hummingbird. `.ci/run` builds and tests it (scripts/test.sh, stage 8).
+// does not depend on Hummingbird. `.ci/run` builds and tests it (scripts/test.sh, stage 2b).
 let package = Package(
     name: "SwitchboardHummingbird",
     platforms: [.macOS(.v15)],

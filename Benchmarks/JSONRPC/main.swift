@@ -26,6 +26,10 @@ import Synchronization
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 struct Options {
@@ -138,7 +142,7 @@ func run(_ callProtocol: CallProtocol, url: String, connections: Int, callers: I
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<connections {
             group.addTask {
-                try await WebSocketClient.connect(to: url, configuration: client.configuration) {
+                try await WebSocketConnector.connect(to: url, configuration: client.configuration) {
                     try await client.handler.handle($0, $1, context: $2)
                 }
             }
@@ -160,7 +164,7 @@ func echo(url: String, connections: Int, seconds: Double) async throws -> Measur
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<connections {
             group.addTask {
-                try await WebSocketClient.connect(to: url) { inbound, outbound, _ in
+                try await WebSocketConnector.connect(to: url) { inbound, outbound, _ in
                     var replies = inbound.makeAsyncIterator()
                     while true {
                         try await outbound.send(text: #"{"jsonrpc":"2.0","method":"subtract","params":[42,1],"id":1}"#)

@@ -17,6 +17,10 @@ import SwitchboardCore
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 func now() -> Double {
@@ -124,7 +128,7 @@ if "deflate".hasPrefix(filter) || filter.hasPrefix("deflate") {
 
 if "mask".hasPrefix(filter) || filter.hasPrefix("mask") {
     var buffer = [UInt8](repeating: 0x5A, count: 1 << 20)
-    let key = WebSocketMaskingKey(1, 2, 3, 4)
+    let key = WireMaskingKey(1, 2, 3, 4)
     let seconds = measure {
         buffer.withUnsafeMutableBytes { bytes in
             for _ in 0..<256 { key.apply(to: bytes) }
@@ -173,7 +177,7 @@ if "parse".hasPrefix(filter) || filter.hasPrefix("parse") {
         var wire = ByteBuffer()
         let payload = ByteBuffer(bytes: jsonPayload(size))
         for _ in 0..<count {
-            FrameWriter.write(WebSocketFrame(opcode: .binary, payload: payload), maskingKey: WebSocketMaskingKey(9, 8, 7, 6), into: &wire)
+            FrameWriter.write(WireFrame(opcode: .binary, payload: payload), maskingKey: WireMaskingKey(9, 8, 7, 6), into: &wire)
         }
         var messages = 0
         let seconds = measure {
@@ -219,7 +223,7 @@ if "handshake".hasPrefix(filter) || filter.hasPrefix("handshake") {
 // MARK: multiplexing framing
 
 if "mux".hasPrefix(filter) || filter.hasPrefix("mux") {
-    let frame = WebSocketFrame(opcode: .text, payload: ByteBuffer(bytes: jsonPayload(128)))
+    let frame = WireFrame(opcode: .text, payload: ByteBuffer(bytes: jsonPayload(128)))
     let count = 200_000
     var parsed = 0
     let seconds = measure {

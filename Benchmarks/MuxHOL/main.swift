@@ -50,7 +50,7 @@ final class Box<T: Sendable>: Sendable {
 func measure(port: Int, mux: MuxConfiguration, bulk: Bool, pings: Int) async throws -> Figures {
     let client = WebSocketClientConfiguration(extensions: [Multiplex(configuration: mux)], connection: .init(pingInterval: nil))
     let result = Box(Figures(p50: 0, p99: 0, max: 0, bulkMBps: 0))
-    try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: client) { inbound, outbound, context in
+    try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: client) { inbound, outbound, context in
         let sink = try await context.openChannel(path: "/sink")
         let bulkBytes = Box(0)
         let stop = Box(false)

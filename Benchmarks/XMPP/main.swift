@@ -24,6 +24,10 @@ import XMPP
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 struct Options {
@@ -111,7 +115,7 @@ func measure(clients: Int, options: Options, url: String) async throws -> Double
                     }
                 }
                 do {
-                    _ = try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) {
+                    _ = try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) {
                         inbound, outbound, context in
                         try await client.handle(inbound, outbound, context: context)
                     }

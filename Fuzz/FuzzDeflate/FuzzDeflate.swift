@@ -27,7 +27,7 @@ func fuzzDeflate(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     var first = true
     repeat {
         let piece = rest.readSlice(length: min(pieceSize, rest.readableBytes))!
-        let frame = WebSocketFrame(
+        let frame = WireFrame(
             fin: rest.readableBytes == 0, reservedBits: first ? .rsv1 : [], opcode: first ? .binary : .continuation,
             payload: piece)
         first = false

@@ -20,7 +20,7 @@ import SwitchboardCore
 /// let client = JSONRPCHandler(methods: clientMethods) { server in
 ///     let sum: Int = try await server.call("sum", [1, 2, 4])
 /// }
-/// try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [JSONRPCHandler.defaultToken])) {
+/// try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [JSONRPCHandler.defaultToken])) {
 ///     try await client.handle($0, $1, context: $2)
 /// }
 /// ```

@@ -14,7 +14,7 @@ import SwitchboardCore
 ///
 /// // Client: channels open on the established connection.
 /// let config = WebSocketClientConfiguration(extensions: [PerMessageDeflate(), Multiplex()])
-/// try await WebSocketClient.connect(to: "ws://127.0.0.1:8080/echo", configuration: config) { inbound, outbound, context in
+/// try await WebSocketConnector.connect(to: "ws://127.0.0.1:8080/echo", configuration: config) { inbound, outbound, context in
 ///     let rpc = try await context.openChannel(path: "/rpc", subprotocols: ["jsonrpc"])
 ///     try await rpc.outbound.send(text: #"{"jsonrpc":"2.0","method":"subtract","params":[42,23],"id":1}"#)
 /// }

@@ -16,8 +16,8 @@ struct MultiplexExtension: WebSocketSessionExtension {
 
     var name: String { revision.token }
 
-    func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
-    func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
 
     func makeSessionCarrier(host: any WebSocketSessionHost) -> any WebSocketSessionCarrier {
         let setup = MuxSessionSetup(

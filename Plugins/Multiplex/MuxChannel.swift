@@ -5,7 +5,7 @@ import SwitchboardCore
 struct MuxChannel {
     /// A frame waiting for send quota, with the completion of the message it ends.
     struct Pending {
-        var frame: WebSocketFrame
+        var frame: WireFrame
         var completion: ((Result<Void, WebSocketError>) -> Void)?
         /// Whether a piece of this frame went out already (the rest continues it).
         var started = false
@@ -24,9 +24,9 @@ struct MuxChannel {
     var queue: [Pending] = []
     var queueHead = 0
     /// Frames received while ``held``, not yet decoded: at most the quota the peer had left.
-    var heldFrames = CircularBuffer<WebSocketFrame>(initialCapacity: 1)
+    var heldFrames = CircularBuffer<WireFrame>(initialCapacity: 1)
     /// A control frame the peer is sending in pieces (draft 06 lets a sender split any frame).
-    var controlInProgress: WebSocketFrame?
+    var controlInProgress: WireFrame?
     /// The longest control frame payload (RFC 6455 §5.5), checked piece by piece when one is split.
     static let maxControlPayload = 125
     /// The application's handler has returned.
@@ -42,7 +42,7 @@ struct MuxChannel {
     }
 
     /// What a frame costs in quota: its payload, plus one when it starts a message or is a control frame.
-    static func cost(_ frame: WebSocketFrame) -> Int {
+    static func cost(_ frame: WireFrame) -> Int {
         frame.payload.readableBytes + (frame.opcode == .continuation ? 0 : 1)
     }
 
@@ -67,15 +67,15 @@ struct MuxChannel {
 
     /// Takes the next piece to send within `limit` bytes and the quota, or `nil`
     /// when nothing is queued or the quota cannot pay for a byte of it.
-    mutating func nextPiece(limit: Int) -> (frame: WebSocketFrame, completion: ((Result<Void, WebSocketError>) -> Void)?)? {
+    mutating func nextPiece(limit: Int) -> (frame: WireFrame, completion: ((Result<Void, WebSocketError>) -> Void)?)? {
         guard hasQueued else { return nil }
         var head = queue[queueHead]
         let startCost = head.started ? 0 : 1
         let room = min(limit, sendQuota - startCost)
         guard room >= 0, sendQuota > 0 else { return nil }
         let length = head.frame.payload.readableBytes
-        let opcode: WebSocketOpcode = head.started ? .continuation : head.frame.opcode
-        let bits: WebSocketFrame.ReservedBits = head.started ? [] : head.frame.reservedBits
+        let opcode: WireOpcode = head.started ? .continuation : head.frame.opcode
+        let bits: WireFrame.ReservedBits = head.started ? [] : head.frame.reservedBits
         if length <= room {
             sendQuota -= length + startCost
             queueHead += 1
@@ -83,7 +83,7 @@ struct MuxChannel {
                 queue.removeAll(keepingCapacity: true)
                 queueHead = 0
             }
-            return (WebSocketFrame(fin: head.frame.fin, reservedBits: bits, opcode: opcode, payload: head.frame.payload), head.completion)
+            return (WireFrame(fin: head.frame.fin, reservedBits: bits, opcode: opcode, payload: head.frame.payload), head.completion)
         }
         // Split: this piece continues in the next; RSV bits belong to the first piece only.
         guard room > 0 || !head.started else { return nil }
@@ -91,7 +91,7 @@ struct MuxChannel {
         head.started = true
         queue[queueHead] = head
         sendQuota -= room + startCost
-        return (WebSocketFrame(fin: false, reservedBits: bits, opcode: opcode, payload: piece), nil)
+        return (WireFrame(fin: false, reservedBits: bits, opcode: opcode, payload: piece), nil)
     }
 
     /// Fails every queued send: the channel is gone.

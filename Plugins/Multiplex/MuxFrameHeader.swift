@@ -16,23 +16,23 @@ import SwitchboardCore
 /// channel's business, as it is the engine's on a physical connection.
 package struct MuxFrameHeader: Hashable, Sendable {
     package var fin: Bool
-    package var reservedBits: WebSocketFrame.ReservedBits
-    package var opcode: WebSocketOpcode
+    package var reservedBits: WireFrame.ReservedBits
+    package var opcode: WireOpcode
 
-    package init(fin: Bool = true, reservedBits: WebSocketFrame.ReservedBits = [], opcode: WebSocketOpcode) {
+    package init(fin: Bool = true, reservedBits: WireFrame.ReservedBits = [], opcode: WireOpcode) {
         self.fin = fin
         self.reservedBits = reservedBits
         self.opcode = opcode
     }
 
     /// The header of `frame`.
-    package init(of frame: WebSocketFrame) {
+    package init(of frame: WireFrame) {
         self.init(fin: frame.fin, reservedBits: frame.reservedBits, opcode: frame.opcode)
     }
 
     /// The header in its byte.
     package init(byte: UInt8) {
-        self.init(fin: byte & 0x80 != 0, reservedBits: .init(rawValue: byte & 0x70), opcode: WebSocketOpcode(rawValue: byte & 0x0F)!)
+        self.init(fin: byte & 0x80 != 0, reservedBits: .init(rawValue: byte & 0x70), opcode: WireOpcode(rawValue: byte & 0x0F)!)
     }
 
     /// The byte on the wire.

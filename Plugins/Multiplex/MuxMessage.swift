@@ -17,7 +17,7 @@ package enum MuxMessage: Equatable, Sendable {
     /// Control blocks, on channel 0.
     case control([MuxControlBlock])
     /// One frame of a logical channel (never channel 0).
-    case frame(MuxChannelID, WebSocketFrame)
+    case frame(MuxChannelID, WireFrame)
 
     // MARK: Reading
 
@@ -42,7 +42,7 @@ package enum MuxMessage: Equatable, Sendable {
     enum Content {
         /// The control blocks, for ``MuxControlBlock/read(from:)`` one at a time.
         case controlBlocks(ByteBuffer)
-        case frame(MuxChannelID, WebSocketFrame)
+        case frame(MuxChannelID, WireFrame)
     }
 
     /// Reads a physical message's channel ID and, for a logical channel, its frame header.
@@ -61,7 +61,7 @@ package enum MuxMessage: Equatable, Sendable {
             throw MuxWireError(.encapsulatedFrameTruncated, "message for channel \(channel) has no frame header")
         }
         let header = MuxFrameHeader(byte: byte)
-        return .frame(channel, WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload))
+        return .frame(channel, WireFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload))
     }
 
     private static func binaryPayload(of message: WebSocketMessage) throws(MuxWireError) -> ByteBuffer {

@@ -176,7 +176,7 @@ final class MuxSession {
         case drop(MuxDropCode, String)
     }
 
-    private func receive(_ frame: WebSocketFrame, on id: MuxChannelID) {
+    private func receive(_ frame: WireFrame, on id: MuxChannelID) {
         let outcome = withChannel(id) { channel -> FrameOutcome in
             let cost = MuxChannel.cost(frame)
             guard cost <= channel.receiveQuota else {
@@ -196,9 +196,9 @@ final class MuxSession {
     }
 
     /// Decodes one frame on a channel and gives the application what it completes.
-    private func consume(_ frame: WebSocketFrame, on channel: inout MuxChannel) -> FrameOutcome {
+    private func consume(_ frame: WireFrame, on channel: inout MuxChannel) -> FrameOutcome {
         channel.credit += MuxChannel.cost(frame)
-        var whole: WebSocketFrame? = frame
+        var whole: WireFrame? = frame
         if var control = channel.controlInProgress {
             guard frame.opcode == .continuation else { return .drop(.badFragmentation, "a new frame inside a split control frame") }
             // Out of the channel before it grows, so the buffer is not copied for every piece.
@@ -216,7 +216,7 @@ final class MuxSession {
             }
             var copy = setup.allocator.buffer(capacity: MuxChannel.maxControlPayload)
             copy.writeImmutableBuffer(frame.payload)
-            channel.controlInProgress = WebSocketFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
+            channel.controlInProgress = WireFrame(fin: false, reservedBits: frame.reservedBits, opcode: frame.opcode, payload: copy)
             whole = nil
         }
         if let whole {

@@ -70,7 +70,7 @@ public struct PerMessageDeflate: WebSocketExtensionFactory {
 
     public static let token = "permessage-deflate"
     public var token: String { Self.token }
-    public var reservedBits: WebSocketFrame.ReservedBits { .rsv1 }  // §6: the "Per-Message Compressed" bit
+    public var reservedBits: WireFrame.ReservedBits { .rsv1 }  // §6: the "Per-Message Compressed" bit
     public var configuration: Configuration
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }

@@ -9,7 +9,7 @@ import SwitchboardCore
 /// receiving (§7.2.1, §7.2.2). Control frames pass untouched (§6.1).
 struct PerMessageDeflateExtension: WebSocketExtension {
     let name = PerMessageDeflate.token
-    var reservedBits: WebSocketFrame.ReservedBits { .rsv1 }
+    var reservedBits: WireFrame.ReservedBits { .rsv1 }
 
     private let configuration: PerMessageDeflate.Configuration
     private let compressWindowBits: Int
@@ -41,7 +41,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
 
     // MARK: Receiving
 
-    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         let compressedBit = frame.reservedBits.contains(.rsv1)
         if frame.opcode.isControl {
             guard !compressedBit else { throw WebSocketProtocolError(.protocolError, "RSV1 set on a control frame") }  // §6.1
@@ -83,7 +83,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
         }
         inflatedSoFar += plain.readableBytes
         if frame.fin && decompressNoContextTakeover { inflater = nil }
-        output.forward(WebSocketFrame(fin: frame.fin, reservedBits: frame.reservedBits.subtracting(.rsv1), opcode: frame.opcode, payload: plain))
+        output.forward(WireFrame(fin: frame.fin, reservedBits: frame.reservedBits.subtracting(.rsv1), opcode: frame.opcode, payload: plain))
     }
 
     // MARK: Idle
@@ -100,7 +100,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
 
     // MARK: Sending
 
-    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         if frame.opcode.isControl {
             output.forward(frame)  // §6.1: control frames are never compressed
             return
@@ -137,6 +137,6 @@ struct PerMessageDeflateExtension: WebSocketExtension {
             if compressNoContextTakeover { deflater = nil }
         }
         let rsv = frame.opcode == .continuation ? frame.reservedBits : frame.reservedBits.union(.rsv1)  // §6: first frame only
-        output.forward(WebSocketFrame(fin: frame.fin, reservedBits: rsv, opcode: frame.opcode, payload: compressed))
+        output.forward(WireFrame(fin: frame.fin, reservedBits: rsv, opcode: frame.opcode, payload: compressed))
     }
 }

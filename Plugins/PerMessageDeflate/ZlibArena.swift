@@ -2,6 +2,10 @@ import CZlib
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// The memory of one long-lived zlib stream, in one `mmap` region of its own.
@@ -68,6 +72,15 @@ final class ZlibArena {
     /// Memory from the region goes back with it; only fallbacks are freed one by one.
     private func free(_ pointer: UnsafeMutableRawPointer?) {
         guard let pointer else { return }
-        if pointer < base || pointer >= base + size { Glibc.free(pointer) }
+        if pointer < base || pointer >= base + size {
+            // Qualified: this method shadows the C `free`.
+            #if canImport(Glibc)
+                Glibc.free(pointer)
+            #elseif canImport(Musl)
+                Musl.free(pointer)
+            #elseif canImport(Darwin)
+                Darwin.free(pointer)
+            #endif
+        }
     }
 }

@@ -20,7 +20,7 @@ import SwitchboardCore
 /// let client = SOAPHandler(namespace: "urn:example:calc") { server in
 ///     let sum = try await server.call("Add", Add(a: 2, b: 3), as: AddResponse.self)
 /// }
-/// try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [SOAPHandler.token], headers: client.handshakeHeaders)) {
+/// try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [SOAPHandler.token], headers: client.handshakeHeaders)) {
 ///     try await client.handle($0, $1, context: $2)
 /// }
 /// ```

@@ -4,7 +4,7 @@ import SwitchboardCalls
 import SwitchboardCore
 import Synchronization
 
-/// An XMPP client over WebSocket (RFC 7395), as a handler: run it on a `WebSocketClient`
+/// An XMPP client over WebSocket (RFC 7395), as a handler: run it on a `WebSocketConnector`
 /// connection offering ``XMPPServer/token``. It opens the stream, authenticates (SCRAM-SHA-256,
 /// then SCRAM-SHA-1, then PLAIN, whichever the server offers first in that order), binds a
 /// resource and hands the session to `body`; when `body` returns, it closes the stream. A
@@ -18,7 +18,7 @@ import Synchronization
 ///     try await session.send(message: "hi", to: JID("bob@localhost")!)
 ///     for await stanza in session.incoming { print(stanza) ; break }
 /// }
-/// try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) {
+/// try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) {
 ///     try await client.handle($0, $1, context: $2)
 /// }
 /// ```

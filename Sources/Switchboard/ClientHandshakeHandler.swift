@@ -71,7 +71,7 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !finished else { return context.fireErrorCaught(error) }
-        fail(WebSocketClient.describeTLSFailure(error))
+        fail(WebSocketConnector.describeTLSFailure(error))
         context.close(promise: nil)
     }
 

@@ -40,7 +40,7 @@ final class ServerIdentityHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        settle(.failure(WebSocketClient.describeTLSFailure(error)))
+        settle(.failure(WebSocketConnector.describeTLSFailure(error)))
         context.close(promise: nil)
     }
 

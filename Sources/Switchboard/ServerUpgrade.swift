@@ -3,7 +3,7 @@ import NIOCore
 import SwitchboardCore
 
 /// What every server-side upgrade does once its 101 is out, on our listener
-/// (``ServerHandshakeHandler``) or another server's (``WebSocketUpgrader``): the connection's
+/// (``ServerHandshakeHandler``) or another server's (``HostedWebSocketServer``): the connection's
 /// context and engine, the session plan of a carrying extension, the channel handler.
 enum ServerUpgrade {
     /// Installs the accepted connection on `channel` at `position`. Call on the channel's loop.

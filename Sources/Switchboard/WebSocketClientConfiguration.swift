@@ -2,7 +2,7 @@ import NIOCore
 import NIOSSL
 import SwitchboardCore
 
-/// Everything a ``WebSocketClient`` connection needs besides the URL.
+/// Everything a ``WebSocketConnector`` connection needs besides the URL.
 public struct WebSocketClientConfiguration: Sendable {
     /// Subprotocols to offer, most preferred first.
     public var subprotocols: [String]

@@ -3,12 +3,12 @@ import NIOCore
 import NIOPosix
 import SwitchboardCore
 
-extension WebSocketClient {
+extension WebSocketConnector {
     /// Connects to `url` again and again: after each connection ends, and after each failed
     /// attempt that retrying can fix, with ``ReconnectBackoff``'s waits between failures.
     ///
     /// ```swift
-    /// let connections = WebSocketClient.reconnecting(to: url) { inbound, outbound, _ in
+    /// let connections = WebSocketConnector.reconnecting(to: url) { inbound, outbound, _ in
     ///     for try await message in inbound { print(message.text ?? "binary") }
     /// }
     /// for try await event in connections {
@@ -49,7 +49,7 @@ extension WebSocketClient {
     }
 }
 
-/// The connections of ``WebSocketClient/reconnecting(to:configuration:backoff:eventLoopGroup:logger:handler:)``,
+/// The connections of ``WebSocketConnector/reconnecting(to:configuration:backoff:eventLoopGroup:logger:handler:)``,
 /// as an asynchronous sequence of what happened to each.
 public struct WebSocketReconnections: AsyncSequence, Sendable {
     public typealias Element = Event
@@ -90,7 +90,7 @@ public struct WebSocketReconnections: AsyncSequence, Sendable {
             } catch {
                 guard !Task.isCancelled else { return nil }
                 failures += 1
-                guard WebSocketClient.isRetryable(error) else {
+                guard WebSocketConnector.isRetryable(error) else {
                     sequence.logger.info("not reconnecting", metadata: ["error": "\(error)"])
                     throw error
                 }

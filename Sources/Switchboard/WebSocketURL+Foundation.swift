@@ -27,7 +27,7 @@ extension WebSocketURL {
     }
 }
 
-extension WebSocketClient {
+extension WebSocketConnector {
     /// Connects to a Foundation `URL` (``WebSocketURL/init(_:)-(URL)``), runs `handler` on the
     /// connection, closes it when the handler returns, and returns the peer's close frame.
     @discardableResult

@@ -3,6 +3,10 @@ import SwitchboardCore
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// What every connection of one run sends, and how.
@@ -226,7 +230,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
                     case .ping:
                         // Heartbeats are expected off in a benchmark, but answer them as a client must.
                         var pong = context.channel.allocator.buffer(capacity: frame.payload.readableBytes + 6)
-                        FrameWriter.write(WebSocketFrame(opcode: .pong, payload: frame.payload), maskingKey: .random(), into: &pong)
+                        FrameWriter.write(WireFrame(opcode: .pong, payload: frame.payload), maskingKey: .random(), into: &pong)
                         context.write(wrapOutboundOut(pong), promise: nil)
                         needsFlush = true
                     case .pong:
@@ -247,7 +251,7 @@ final class BenchConnectionHandler: ChannelInboundHandler {
         while phase != .done, let event = engine!.receive(from: &buffer) {
             switch event {
             case .message(let message):
-                let fragment = WebSocketFrame(opcode: message.kind == .text ? .text : .binary, payload: message.data)
+                let fragment = WireFrame(opcode: message.kind == .text ? .text : .binary, payload: message.data)
                 checkFragment(fragment, context: context)
             case .ping, .pong:
                 break  // the engine queued the pong
@@ -267,12 +271,12 @@ final class BenchConnectionHandler: ChannelInboundHandler {
 
     /// Compares one data frame of an echo with the bytes sent at the same place.
     @inline(__always)
-    private func checkFragment(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+    private func checkFragment(_ frame: WireFrame, context: ChannelHandlerContext) {
         guard received < sent else {
             recorder.recordMismatch("connection \(index): a message came back that was not sent (after \(received) echoes)")
             return fail("the server sent more messages than it was sent", context: context)
         }
-        let expectedOpcode: WebSocketOpcode = echoOffset > 0 ? .continuation : kind == .text ? .text : .binary
+        let expectedOpcode: WireOpcode = echoOffset > 0 ? .continuation : kind == .text ? .text : .binary
         let length = frame.payload.readableBytes
         if echoFault == nil {
             let expected = expectedPayloads[BenchPayloads.variant(sequence: received, connection: index)]

@@ -5,6 +5,10 @@ import Synchronization
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// `switchboard bench --handshakes`: opening handshakes per second.
@@ -115,8 +119,21 @@ enum BenchHandshakes {
         /// Opens slot `index`'s next connection.
         private mutating func start(_ index: Int) {
             let family = Int32(plan.address.protocol.rawValue)
-            let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            #if canImport(Glibc)
+                let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            #elseif canImport(Musl)
+                let fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)  // plain `int` constants
+            #else
+                let fd = socket(family, SOCK_STREAM, 0)  // Darwin has no SOCK_NONBLOCK or SOCK_CLOEXEC: set below
+            #endif
             guard fd >= 0 else { return fail(index, "socket: \(String(cString: strerror(errno)))") }
+            #if canImport(Darwin)
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                // SwiftNIO ignores SIGPIPE process-wide on Linux only: a write to a reset connection fails with EPIPE.
+                var noSigPipe: Int32 = 1
+                setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &noSigPipe, socklen_t(MemoryLayout<Int32>.size))
+            #endif
             var one: Int32 = 1
             var reset = linger(l_onoff: 1, l_linger: 0)
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

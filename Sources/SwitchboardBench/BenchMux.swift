@@ -75,7 +75,7 @@ enum BenchMux {
     }
 
     private static func connection(index: Int, plan: Plan, phase: Phase, results: Results) async throws {
-        try await WebSocketClient.connect(to: plan.url, configuration: plan.configuration) { inbound, outbound, context in
+        try await WebSocketConnector.connect(to: plan.url, configuration: plan.configuration) { inbound, outbound, context in
             guard context.canOpenChannels else { throw MultiplexError.channelRefused("the server did not accept multiplexing") }
             var endpoints = [WebSocketLogicalChannel(inbound: inbound, outbound: outbound, context: context)]
             for _ in 1..<plan.channels { endpoints.append(try await context.openChannel(path: context.request.path)) }

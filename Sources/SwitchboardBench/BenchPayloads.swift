@@ -42,7 +42,7 @@ struct BenchPayloads: Sendable {
             }
             var frame = allocator.buffer(capacity: FrameWriter.headerSize(payloadLength: size, masked: true) + size)
             FrameWriter.write(
-                WebSocketFrame(opcode: kind == .text ? .text : .binary, payload: payload),
+                WireFrame(opcode: kind == .text ? .text : .binary, payload: payload),
                 maskingKey: .random(), into: &frame)
             payloads.append(payload)
             frames.append(frame)
@@ -52,7 +52,7 @@ struct BenchPayloads: Sendable {
         var close = allocator.buffer(capacity: 8)
         var code = allocator.buffer(capacity: 2)
         code.writeInteger(UInt16(1000))
-        FrameWriter.write(WebSocketFrame(opcode: .close, payload: code), maskingKey: .random(), into: &close)
+        FrameWriter.write(WireFrame(opcode: .close, payload: code), maskingKey: .random(), into: &close)
         self.closeFrame = close
     }
 

@@ -3,6 +3,10 @@ import NIOCore
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// Nanoseconds on the monotonic clock (a vDSO call, no system call).

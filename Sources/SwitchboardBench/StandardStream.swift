@@ -1,5 +1,9 @@
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// Unbuffered writes to the standard streams, for the command-line tool and its benchmarks:
@@ -14,10 +18,21 @@ public enum StandardStream {
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n <= 0 { break }
                 offset += n
             }
         }
     }
+}
+
+/// `write(2)`, which ``StandardStream/write(_:)`` shadows: qualified by the platform's C module.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        return Glibc.write(fd, bytes, count)
+    #elseif canImport(Musl)
+        return Musl.write(fd, bytes, count)
+    #elseif canImport(Darwin)
+        return Darwin.write(fd, bytes, count)
+    #endif
 }

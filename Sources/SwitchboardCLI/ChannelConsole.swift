@@ -34,7 +34,7 @@ struct ChannelConsole {
     func run() async throws {
         let close: WebSocketCloseFrame?
         do {
-            close = try await WebSocketClient.connect(to: url, configuration: configuration) { inbound, outbound, context in
+            close = try await WebSocketConnector.connect(to: url, configuration: configuration) { inbound, outbound, context in
                 guard context.canOpenChannels else { throw MultiplexError.channelRefused("the server did not accept multiplexing") }
                 var endpoints = [WebSocketLogicalChannel(inbound: inbound, outbound: outbound, context: context)]
                 for spec in channels {

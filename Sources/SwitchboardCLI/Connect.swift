@@ -76,7 +76,7 @@ struct Connect: AsyncParsableCommand {
         let echo = self.echo
         let close: WebSocketCloseFrame?
         do {
-            close = try await WebSocketClient.connect(to: url, configuration: configuration) { inbound, outbound, context in
+            close = try await WebSocketConnector.connect(to: url, configuration: configuration) { inbound, outbound, context in
                 StandardStream.standardError.write("subprotocol: \(context.subprotocol ?? "none")\n")
                 StandardStream.standardError.write(
                     "extensions: \(context.extensions.isEmpty ? "none" : context.extensions.joined(separator: ", "))\n")

@@ -54,7 +54,7 @@ struct SOAPCall: AsyncParsableCommand {
         }
         let configuration = WebSocketClientConfiguration(subprotocols: [SOAPHandler.token], headers: handler.handshakeHeaders)
         do {
-            _ = try await WebSocketClient.connect(to: url, configuration: configuration) { try await handler.handle($0, $1, context: $2) }
+            _ = try await WebSocketConnector.connect(to: url, configuration: configuration) { try await handler.handle($0, $1, context: $2) }
         } catch {
             StandardStream.standardError.write("error: \(error)\n")
             throw ExitCode(1)

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Switchboard
+import SwitchboardBench
 import SwitchboardCore
 import SwitchboardExamples
 import SwitchboardRegistry
@@ -13,7 +14,10 @@ import XMPP
 
 #if canImport(Glibc)
     import Glibc
-    import SwitchboardBench
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 struct Serve: AsyncParsableCommand {

@@ -79,7 +79,7 @@ struct XMPPChat: AsyncParsableCommand {
         }
         let failure = LockedError()
         do {
-            _ = try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, context in
+            _ = try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, context in
                 do { try await client.handle(inbound, outbound, context: context) } catch { failure.set(error) }
             }
         } catch {

@@ -49,11 +49,12 @@ def free_port() -> int:
 
 class AppProcess:
     """A server binary on a free port (`--port PORT` is appended to `args`); ready once it
-    prints `listening on`; its output kept for failure messages."""
+    prints `ready` (default `listening on`); its output kept for failure messages."""
 
-    def __init__(self, args: list[str], name: str):
+    def __init__(self, args: list[str], name: str, ready: str = "listening on"):
         self.port = free_port()
         self.name = name
+        self.ready_line = ready
         self.proc = subprocess.Popen(
             [*args, "--port", str(self.port)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
@@ -68,7 +69,7 @@ class AppProcess:
         for raw in iter(self.proc.stdout.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip()
             self.lines.append(line)
-            if "listening on" in line:
+            if self.ready_line in line:
                 self.ready.set()
         self.ready.set()
 

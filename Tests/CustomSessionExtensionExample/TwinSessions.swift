@@ -27,8 +27,8 @@ struct TwinSessions: WebSocketExtensionFactory {
 struct TwinExtension: WebSocketSessionExtension {
     var name: String { TwinSessions.token }
 
-    func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
-    func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
 
     func makeSessionCarrier(host: any WebSocketSessionHost) -> any WebSocketSessionCarrier { TwinCarrier(host: host) }
 }

@@ -33,7 +33,7 @@ struct TwinSessionsTests {
             shutdownTimeout: .seconds(1))
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
             let client = WebSocketClientConfiguration(extensions: [TwinSessions()])
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/shout", configuration: client) { inbound, outbound, context in
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/shout", configuration: client) { inbound, outbound, context in
                 // Session 1 is the socket's own: its context shows its own extensions (none), as a channel's would.
                 #expect(context.extensions.isEmpty)
                 try await outbound.send(text: "first")
@@ -55,7 +55,7 @@ struct TwinSessionsTests {
         let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
             let client = WebSocketClientConfiguration(extensions: [TwinSessions()])
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/shout", configuration: client) { inbound, outbound, context in
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/shout", configuration: client) { inbound, outbound, context in
                 try await outbound.send(text: "plain")
                 var replies = inbound.makeAsyncIterator()
                 #expect(try await replies.next()?.text == "PLAIN")

@@ -24,7 +24,7 @@ struct ReverseProtocolTests {
         try await withServer(Self.routes()) { port in
             let replies = Locked<[String]>([])
             let chosen = Locked<String?>(nil)
-            let close = try await WebSocketClient.connect(
+            let close = try await WebSocketConnector.connect(
                 to: "ws://127.0.0.1:\(port)/reverse",
                 configuration: .init(subprotocols: ["unknown.v9", ReverseProtocol.token])
             ) {
@@ -47,7 +47,7 @@ struct ReverseProtocolTests {
     func otherSubprotocol() async throws {
         try await withServer(Self.routes()) { port in
             let chosen = Locked<String?>(nil)
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/reverse", configuration: .init(subprotocols: ["other.v1"])) {
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/reverse", configuration: .init(subprotocols: ["other.v1"])) {
                 _, _, context in
                 chosen.withLock { $0 = context.subprotocol }
             }
@@ -59,7 +59,7 @@ struct ReverseProtocolTests {
     func required() async throws {
         try await withServer(Self.routes(required: true)) { port in
             await #expect(throws: WebSocketError.self) {
-                try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/reverse") { _, _, _ in }
+                try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/reverse") { _, _, _ in }
             }
         }
     }
@@ -67,7 +67,7 @@ struct ReverseProtocolTests {
     @Test("§7.4.1: the subprotocol's own rule: binary is refused with 1003")
     func binaryRefused() async throws {
         try await withServer(Self.routes()) { port in
-            let close = try await WebSocketClient.connect(
+            let close = try await WebSocketConnector.connect(
                 to: "ws://127.0.0.1:\(port)/reverse",
                 configuration: .init(subprotocols: [ReverseProtocol.token])
             ) {

@@ -52,7 +52,7 @@ struct PeerTests {
         clientMethods.register("add") { (numbers: [Int], _) in numbers.reduce(0, +) }
         let client = JSONRPCHandler(methods: clientMethods)  // no session: serves until the server closes
         try await withRPCServer(.jsonRPC(server)) { port in
-            let close = try await WebSocketClient.connect(to: rpcURL(port), configuration: .init(subprotocols: ["jsonrpc"])) {
+            let close = try await WebSocketConnector.connect(to: rpcURL(port), configuration: .init(subprotocols: ["jsonrpc"])) {
                 try await client.handle($0, $1, context: $2)
             }
             #expect(close?.code == .normalClosure)

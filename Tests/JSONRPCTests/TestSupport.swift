@@ -60,7 +60,8 @@ func withWire(
     _ body: @escaping @Sendable (Wire) async throws -> Void
 ) async throws -> WebSocketCloseFrame? {
     let failure = Locked<(any Error)?>(nil)
-    let close = try await WebSocketClient.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) { inbound, outbound, context in
+    let close = try await WebSocketConnector.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) {
+        inbound, outbound, context in
         let mailbox = Mailbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -95,7 +96,7 @@ func withPeer(
             failure.withLock { $0 = error }
         }
     }
-    let close = try await WebSocketClient.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) {
+    let close = try await WebSocketConnector.connect(to: rpcURL(port), configuration: .init(subprotocols: subprotocols)) {
         try await client.handle($0, $1, context: $2)
     }
     if let error = failure.value { throw error }

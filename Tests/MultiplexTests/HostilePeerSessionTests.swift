@@ -60,10 +60,10 @@ struct HostilePeerSessionTests {
         session.receive(control(.flowControl(MuxFlowControl(channel: 2, quota: 1000))))
         _ = host.takeControl()
         let piece = ByteBuffer(repeating: 7, count: 50)
-        session.receive(logical(2, WebSocketFrame(fin: false, opcode: .ping, payload: piece)))
-        session.receive(logical(2, WebSocketFrame(fin: false, opcode: .continuation, payload: piece)))
+        session.receive(logical(2, WireFrame(fin: false, opcode: .ping, payload: piece)))
+        session.receive(logical(2, WireFrame(fin: false, opcode: .continuation, payload: piece)))
         #expect(host.drops().isEmpty, "100 bytes so far is a valid control frame in the making")
-        session.receive(logical(2, WebSocketFrame(fin: false, opcode: .continuation, payload: piece)))
+        session.receive(logical(2, WireFrame(fin: false, opcode: .continuation, payload: piece)))
         #expect(host.drops().map(\.0) == [2] && host.drops().first?.1 == .logicalChannelFailed)
         #expect(host.physicalFailure == nil, "only the channel goes")
     }
@@ -74,8 +74,8 @@ struct HostilePeerSessionTests {
         session.receive(addChannel(2))
         session.receive(control(.flowControl(MuxFlowControl(channel: 2, quota: 1000))))
         _ = host.takeControl()
-        session.receive(logical(2, WebSocketFrame(fin: false, opcode: .ping, payload: ByteBuffer(repeating: 1, count: 60))))
-        session.receive(logical(2, WebSocketFrame(fin: true, opcode: .continuation, payload: ByteBuffer(repeating: 1, count: 60))))
+        session.receive(logical(2, WireFrame(fin: false, opcode: .ping, payload: ByteBuffer(repeating: 1, count: 60))))
+        session.receive(logical(2, WireFrame(fin: true, opcode: .continuation, payload: ByteBuffer(repeating: 1, count: 60))))
         let frames = host.takeFrames()
         #expect(frames.map(\.1.opcode) == [.pong] && frames.first?.1.payload.readableBytes == 120)
     }
@@ -88,7 +88,7 @@ struct HostilePeerSessionTests {
         _ = host.takeControl()
         host.acceptsMore = false
         // Ten 400-byte messages: 4010 bytes of quota, within the window.
-        for _ in 0..<10 { session.receive(logical(2, WebSocketFrame(fin: true, opcode: .binary, payload: ByteBuffer(repeating: 3, count: 400)))) }
+        for _ in 0..<10 { session.receive(logical(2, WireFrame(fin: true, opcode: .binary, payload: ByteBuffer(repeating: 3, count: 400)))) }
         #expect(host.delivered.count == 1, "only the message that found the application behind was decoded")
         let granted = { (blocks: [MuxControlBlock]) in
             blocks.reduce(0) { total, block in if case .flowControl(let f) = block, f.channel == 2 { total + f.quota } else { total } }
@@ -107,7 +107,7 @@ struct HostilePeerSessionTests {
         session.receive(addChannel(2))
         _ = host.takeControl()
         host.acceptsMore = false
-        for _ in 0..<11 { session.receive(logical(2, WebSocketFrame(fin: true, opcode: .binary, payload: ByteBuffer(repeating: 3, count: 400)))) }
+        for _ in 0..<11 { session.receive(logical(2, WireFrame(fin: true, opcode: .binary, payload: ByteBuffer(repeating: 3, count: 400)))) }
         #expect(host.drops().map(\.1) == [.sendQuotaViolation])
         #expect(host.delivered.count == 1)
     }

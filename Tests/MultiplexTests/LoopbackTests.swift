@@ -40,7 +40,7 @@ struct MuxLoopbackTests {
     func jsonrpcAndEcho() async throws {
         try await withLoopbackServer(Self.server(), seconds: 30) { _, port in
             let seen = Locked<[String]>([])
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
                 // The handler runs on the implicit channel: its extensions are the channel's (deflate went inside mux).
                 #expect(context.extensions == ["permessage-deflate"])
                 #expect(context.canOpenChannels)
@@ -84,7 +84,7 @@ struct MuxLoopbackTests {
     @Test("A channel's request is routed like a socket's: path, subprotocol and extensions reach its handler")
     func routing() async throws {
         try await withLoopbackServer(Self.server(), seconds: 30) { _, port in
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { _, _, context in
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { _, _, context in
                 let who = try await context.openChannel(path: "/whoami?x=1")
                 var iterator = who.inbound.makeAsyncIterator()
                 #expect(try await iterator.next()?.text == "/whoami - permessage-deflate")
@@ -105,7 +105,7 @@ struct MuxLoopbackTests {
             for i in 0..<(1 << 20) { payload.writeInteger(UInt8(truncatingIfNeeded: i &* 31 &+ i >> 9)) }
             let sent = payload
             let mux = Multiplex(configuration: MuxConfiguration(receiveWindow: 8192, maxFragmentSize: 4096))
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([mux])) { inbound, outbound, context in
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([mux])) { inbound, outbound, context in
                 let bulk = try await context.openChannel(path: "/echo")
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -143,7 +143,7 @@ struct MuxLoopbackTests {
         configuration.routes = routes
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
             // No deflate: quota counts the bytes on the wire, and these messages would compress to nothing.
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([Multiplex()])) {
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client([Multiplex()])) {
                 inbound, outbound, context in
                 let flood = try await context.openChannel(path: "/flood")
                 try await Task.sleep(for: .seconds(1))  // not reading: the server's handler must stall
@@ -170,7 +170,7 @@ struct MuxLoopbackTests {
     func shutdown() async throws {
         try await withLoopbackServer(Self.server(), seconds: 30) { server, port in
             let ended = Locked<[String]>([])
-            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) {
+            let close = try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) {
                 inbound, outbound, context in
                 let echo = try await context.openChannel(path: "/echo")
                 try await echo.outbound.send(text: "before")
@@ -195,7 +195,7 @@ struct MuxLoopbackTests {
         var configuration = Self.server()
         configuration.extensions = []
         try await withLoopbackServer(configuration, seconds: 30) { _, port in
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/echo", configuration: Self.client()) { inbound, outbound, context in
                 await #expect(throws: MultiplexError.channelRefused("the connection did not negotiate multiplexing")) {
                     _ = try await context.openChannel(path: "/echo")
                 }

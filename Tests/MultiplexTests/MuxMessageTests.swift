@@ -6,8 +6,8 @@ import Testing
 
 @Suite("Multiplexed messages: channel ID, then control blocks or one logical frame")
 struct MuxMessageTests {
-    private func frame(_ opcode: WebSocketOpcode, _ payload: String, fin: Bool = true, rsv: WebSocketFrame.ReservedBits = []) -> WebSocketFrame {
-        WebSocketFrame(fin: fin, reservedBits: rsv, opcode: opcode, payload: ByteBuffer(string: payload))
+    private func frame(_ opcode: WireOpcode, _ payload: String, fin: Bool = true, rsv: WireFrame.ReservedBits = []) -> WireFrame {
+        WireFrame(fin: fin, reservedBits: rsv, opcode: opcode, payload: ByteBuffer(string: payload))
     }
 
     @Test("decodes what mod_pywebsocket's standalone server sent its mux client")
@@ -23,11 +23,11 @@ struct MuxMessageTests {
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishBinary)) == .control([.flowControl(.init(channel: 2, quota: 3))]))
         #expect(
             try MuxMessage(parsing: buffer(hex: C.echoBinary))
-                == .frame(2, WebSocketFrame(opcode: .binary, payload: buffer(hex: "00ff"))))
+                == .frame(2, WireFrame(opcode: .binary, payload: buffer(hex: "00ff"))))
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishImplicit)) == .control([.flowControl(.init(channel: .implicit, quota: 24))]))
         #expect(try MuxMessage(parsing: buffer(hex: C.echoImplicit)) == .frame(.implicit, frame(.text, "on the implicit channel")))
         #expect(try MuxMessage(parsing: buffer(hex: C.replenishClose)) == .control([.flowControl(.init(channel: 2, quota: 1))]))
-        #expect(try MuxMessage(parsing: buffer(hex: C.closeChannel2)) == .frame(2, WebSocketFrame(opcode: .close, payload: buffer(hex: "03e8"))))
+        #expect(try MuxMessage(parsing: buffer(hex: C.closeChannel2)) == .frame(2, WireFrame(opcode: .close, payload: buffer(hex: "03e8"))))
     }
 
     @Test("encodes the same bytes the server sent")
@@ -47,7 +47,7 @@ struct MuxMessageTests {
                 #expect(header.byte == UInt8(byte))
                 let message = MuxMessage.frame(
                     channel,
-                    WebSocketFrame(
+                    WireFrame(
                         fin: header.fin, reservedBits: header.reservedBits,
                         opcode: header.opcode, payload: ByteBuffer(string: "x")))
                 let payload = message.payload()

@@ -37,7 +37,7 @@ final class RecordingHost: MuxSessionHost {
     }
 
     /// Every logical frame sent so far, in order, and forgets them with the rest.
-    func takeFrames() -> [(MuxChannelID, WebSocketFrame)] {
+    func takeFrames() -> [(MuxChannelID, WireFrame)] {
         defer { sent.removeAll() }
         return sent.compactMap { if case .frame(let id, let frame) = $0 { return (id, frame) } else { return nil } }
     }
@@ -100,12 +100,12 @@ func control(_ blocks: MuxControlBlock...) -> WebSocketMessage {
 }
 
 /// A physical message holding one logical frame.
-func logical(_ channel: MuxChannelID, _ frame: WebSocketFrame) -> WebSocketMessage {
+func logical(_ channel: MuxChannelID, _ frame: WireFrame) -> WebSocketMessage {
     .binary(MuxMessage.frame(channel, frame).payload())
 }
 
-func text(_ string: String, fin: Bool = true) -> WebSocketFrame {
-    WebSocketFrame(fin: fin, opcode: .text, payload: ByteBuffer(string: string))
+func text(_ string: String, fin: Bool = true) -> WireFrame {
+    WireFrame(fin: fin, opcode: .text, payload: ByteBuffer(string: string))
 }
 
 /// An identity AddChannelRequest as mod_pywebsocket's test client writes it.

@@ -100,7 +100,7 @@ struct ServerSessionTests {
         _ = host.takeControl()
         var payload = ByteBuffer()
         payload.writeInteger(UInt16(1000))
-        session.receive(logical(2, WebSocketFrame(opcode: .close, payload: payload)))
+        session.receive(logical(2, WireFrame(opcode: .close, payload: payload)))
         session.finish(2, code: .normalClosure, reason: "")
         let frames = host.sent.compactMap { if case .frame(let id, let f) = $0 { return (id, f.opcode) } else { return nil } }
         #expect(frames.map(\.0) == [2] && frames.map(\.1) == [.close])
@@ -176,9 +176,9 @@ struct ServerSessionTests {
     func splitPing() throws {
         let (session, host) = try serverSession()
         session.receive(logical(1, text("abc", fin: false)))
-        session.receive(logical(1, WebSocketFrame(fin: false, opcode: .ping, payload: ByteBuffer(string: "P"))))
-        session.receive(logical(1, WebSocketFrame(fin: true, opcode: .continuation, payload: ByteBuffer(string: "Q"))))
-        session.receive(logical(1, WebSocketFrame(fin: true, opcode: .continuation, payload: ByteBuffer(string: "def"))))
+        session.receive(logical(1, WireFrame(fin: false, opcode: .ping, payload: ByteBuffer(string: "P"))))
+        session.receive(logical(1, WireFrame(fin: true, opcode: .continuation, payload: ByteBuffer(string: "Q"))))
+        session.receive(logical(1, WireFrame(fin: true, opcode: .continuation, payload: ByteBuffer(string: "def"))))
         let frames = host.takeFrames()
         #expect(frames.map(\.1.opcode) == [.pong])
         #expect(frames.first.map { String(buffer: $0.1.payload) } == "PQ")
@@ -188,7 +188,7 @@ struct ServerSessionTests {
     @Test("A data frame inside a split control frame drops the channel with 3009")
     func badFragmentation() throws {
         let (session, host) = try serverSession()
-        session.receive(logical(1, WebSocketFrame(fin: false, opcode: .ping, payload: ByteBuffer(string: "P"))))
+        session.receive(logical(1, WireFrame(fin: false, opcode: .ping, payload: ByteBuffer(string: "P"))))
         session.receive(logical(1, text("x")))
         #expect(host.drops().map(\.1) == [.badFragmentation])
     }
@@ -212,7 +212,7 @@ struct ServerSessionTests {
         session.receive(addChannel(2))
         session.receive(control(.flowControl(MuxFlowControl(channel: 2, quota: 1000))))
         host.sent.removeAll()
-        session.receive(logical(2, WebSocketFrame(opcode: .binary, payload: ByteBuffer(repeating: 1, count: 101))))
+        session.receive(logical(2, WireFrame(opcode: .binary, payload: ByteBuffer(repeating: 1, count: 101))))
         let closes = host.takeFrames().filter { $0.1.opcode == .close }
         #expect(closes.map(\.0) == [2])
         #expect(closes.first.map { (try? WebSocketCloseFrame(parsing: $0.1.payload))?.code } == .messageTooBig)
@@ -297,7 +297,7 @@ struct SendingTests {
     @Test("Pongs a peer's pings pile up without quota past the limit drop the channel (3000)")
     func controlFlood() throws {
         let (session, host) = try serverSession(configuration: .init(maxPendingControlBytes: 256), offer: "mux")
-        for _ in 0..<40 { session.receive(logical(1, WebSocketFrame(opcode: .ping, payload: ByteBuffer(string: "0123456789")))) }
+        for _ in 0..<40 { session.receive(logical(1, WireFrame(opcode: .ping, payload: ByteBuffer(string: "0123456789")))) }
         #expect(host.drops().map(\.1) == [.logicalChannelFailed])
     }
 }

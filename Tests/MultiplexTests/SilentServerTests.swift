@@ -21,7 +21,7 @@ struct SilentServerTests {
     func openTimesOut() async throws {
         try await withSilentMuxServer { port in
             let elapsed = Locked<Duration?>(nil)
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/", configuration: Self.client(handshakeTimeout: .milliseconds(500))) {
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/", configuration: Self.client(handshakeTimeout: .milliseconds(500))) {
                 _, _, context in
                 let start = ContinuousClock.now
                 await #expect(throws: MultiplexError.self) { _ = try await context.openChannel(path: "/echo") }
@@ -36,7 +36,7 @@ struct SilentServerTests {
     func openIsCancelled() async throws {
         try await withSilentMuxServer { port in
             let outcome = Locked("")
-            try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/", configuration: Self.client(handshakeTimeout: .seconds(20))) {
+            try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/", configuration: Self.client(handshakeTimeout: .seconds(20))) {
                 _, _, context in
                 let open = Task { try await context.openChannel(path: "/echo") }
                 try await Task.sleep(for: .milliseconds(200))

@@ -5,6 +5,8 @@ import Testing
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
 #elseif canImport(Darwin)
     import Darwin
 #endif
@@ -117,7 +119,7 @@ struct CodecTests {
         var frames = wireFrames(try outbound(&link.client), sentBy: .client)
         #expect(frames.count == 3)
         let pingPayload = Array(repeating: UInt8(ascii: "p"), count: 100)
-        frames.insert(WebSocketFrame(opcode: .ping, payload: ByteBuffer(bytes: pingPayload)), at: 1)
+        frames.insert(WireFrame(opcode: .ping, payload: ByteBuffer(bytes: pingPayload)), at: 1)
         #expect(deliver(clientWire(frames), to: &link.server) == [.ping(pingPayload), .binary(bytes)])
         let pong = wireFrames(try outbound(&link.server), sentBy: .server)
         #expect(pong.map(\.opcode) == [.pong])
@@ -163,11 +165,11 @@ struct CodecTests {
         #expect(delivery.events == [.closed(1001, "")])
     }
 
-    @Test("§6.1: RSV1 on a control frame closes with 1002", arguments: [WebSocketOpcode.ping, .pong, .close])
-    func rsv1OnControlFrame(opcode: WebSocketOpcode) throws {
+    @Test("§6.1: RSV1 on a control frame closes with 1002", arguments: [WireOpcode.ping, .pong, .close])
+    func rsv1OnControlFrame(opcode: WireOpcode) throws {
         var link = try Link()
         let payload = opcode == .close ? [0x03, 0xE8] : Array("x".utf8)
-        let events = deliver(clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: opcode, payload: ByteBuffer(bytes: payload))]), to: &link.server)
+        let events = deliver(clientWire([WireFrame(reservedBits: .rsv1, opcode: opcode, payload: ByteBuffer(bytes: payload))]), to: &link.server)
         #expect(events == [.failed(1002)])
     }
 
@@ -177,8 +179,8 @@ struct CodecTests {
         var link = try Link()
         var events = deliver(
             clientWire([
-                WebSocketFrame(fin: false, opcode: .text, payload: ByteBuffer(string: "abc")),
-                WebSocketFrame(fin: true, reservedBits: .rsv1, opcode: .continuation, payload: ByteBuffer(string: "def")),
+                WireFrame(fin: false, opcode: .text, payload: ByteBuffer(string: "abc")),
+                WireFrame(fin: true, reservedBits: .rsv1, opcode: .continuation, payload: ByteBuffer(string: "def")),
             ]), to: &link.server)
         #expect(events == [.failed(1002)])
 
@@ -195,9 +197,9 @@ struct CodecTests {
 
     @Test("§6: RSV2 and RSV3 are not deflate's: they close with 1002")
     func otherReservedBits() throws {
-        for bit in [WebSocketFrame.ReservedBits.rsv2, .rsv3] {
+        for bit in [WireFrame.ReservedBits.rsv2, .rsv3] {
             var link = try Link()
-            let events = deliver(clientWire([WebSocketFrame(reservedBits: bit, opcode: .text, payload: ByteBuffer(string: "x"))]), to: &link.server)
+            let events = deliver(clientWire([WireFrame(reservedBits: bit, opcode: .text, payload: ByteBuffer(string: "x"))]), to: &link.server)
             #expect(events == [.failed(1002)])
         }
     }
@@ -284,24 +286,24 @@ struct CodecTests {
         var link = try Link()
         // RFC 7692 §7.2.3.1: 0xc1 0x07 0xf2 0x48 0xcd 0xc9 0xc9 0x07 0x00 is "Hello", compressed.
         let hello: [UInt8] = [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]
-        var events = deliver(serverWire([WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: hello))]), to: &link.client)
+        var events = deliver(serverWire([WireFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: hello))]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
         // §7.2.3.1, the same message in two fragments: 0x41 0x03 0xf2 0x48 0xcd, 0x80 0x04 0xc9 0xc9 0x07 0x00.
         events = deliver(
             serverWire([
-                WebSocketFrame(fin: false, reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD])),
-                WebSocketFrame(fin: true, opcode: .continuation, payload: ByteBuffer(bytes: [0xC9, 0xC9, 0x07, 0x00])),
+                WireFrame(fin: false, reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD])),
+                WireFrame(fin: true, opcode: .continuation, payload: ByteBuffer(bytes: [0xC9, 0xC9, 0x07, 0x00])),
             ]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
         // §7.2.3.2: the second "Hello" with context takeover refers to the first: 0xf2 0x00 0x11 0x00 0x00.
         events = deliver(
-            serverWire([WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x00, 0x11, 0x00, 0x00]))]),
+            serverWire([WireFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x00, 0x11, 0x00, 0x00]))]),
             to: &link.client)
         #expect(events == [.text(Array("Hello".utf8))])
         // §7.2.3.3: "Hello" in a stored (uncompressed) DEFLATE block: 0x00 0x05 0x00 0xfa 0xff 0x48 0x65 0x6c 0x6c 0x6f 0x00.
         events = deliver(
             serverWire([
-                WebSocketFrame(
+                WireFrame(
                     reservedBits: .rsv1, opcode: .text,
                     payload: ByteBuffer(bytes: [0x00, 0x05, 0x00, 0xFA, 0xFF, 0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x00]))
             ]), to: &link.client)
@@ -317,8 +319,8 @@ struct CodecTests {
         var link = try Link()
         let events = deliver(
             serverWire([
-                WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: rfcPayload)),
-                WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])),
+                WireFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: rfcPayload)),
+                WireFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])),
             ]), to: &link.client)
         #expect(events == [.text(Array("Hello".utf8)), .text(Array("Hello".utf8))])
     }
@@ -372,7 +374,7 @@ struct CodecTests {
         var link = try Link()
         // BTYPE 11 (reserved) is an error in any DEFLATE stream.
         let events = deliver(
-            clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF]))]), to: &link.server
+            clientWire([WireFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF]))]), to: &link.server
         )
         #expect(events == [.failed(1007)])
     }
@@ -407,7 +409,7 @@ struct CodecTests {
         #expect(payload.count < 1200, "1 MiB of zeros deflates to about 1 KiB (\(payload.count) B)")
         var link = try Link(server: PerMessageDeflate(configuration: .init(maxDecompressedMessageSize: 64 << 10)))
         let events = deliver(
-            clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: payload))]), to: &link.server)
+            clientWire([WireFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: payload))]), to: &link.server)
         #expect(events == [.failed(1009)])
         #expect(link.server.failure?.closeCode == .messageTooBig)
         let closing = link.server.close(code: .messageTooBig)
@@ -448,7 +450,7 @@ struct CodecTests {
         bomb.removeLast(4)
         // Frame and message limits far above: only permessage-deflate's limit (default 1 MiB) applies.
         var link = try Link(serverLimits: WebSocketLimits(maxFrameSize: 64 << 20, maxMessageSize: Int(Int32.max)))
-        let wire = clientWire([WebSocketFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: bomb))])
+        let wire = clientWire([WireFrame(reservedBits: .rsv1, opcode: .binary, payload: ByteBuffer(bytes: bomb))])
 
         let rssBefore = peakRSS()
         let clock = ContinuousClock()
@@ -485,7 +487,7 @@ struct CodecTests {
 
         // The hand-made stream, twice (context takeover: the second message starts with a window holding the first).
         #expect(window8Message.count == 201)
-        let frame = WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: window8Deflated))
+        let frame = WireFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: window8Deflated))
         #expect(deliver(clientWire([frame, frame]), to: &server) == [.text(window8Message), .text(window8Message)])
 
         // And what our own compressor sends with its smallest window (9), without context takeover,
@@ -509,7 +511,7 @@ struct CodecTests {
         #expect(ExtensionNegotiation.clientOfferHeader([factory]) == "permessage-deflate; server_max_window_bits=8; client_max_window_bits")
         let clientExtension = try factory.clientAccept(try element("permessage-deflate; server_max_window_bits=8"))
         var client = WebSocketEngine(role: .client, extensions: [clientExtension])
-        let frame = WebSocketFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: window8Deflated))
+        let frame = WireFrame(reservedBits: .rsv1, opcode: .text, payload: ByteBuffer(bytes: window8Deflated))
         #expect(deliver(serverWire([frame, frame]), to: &client) == [.text(window8Message), .text(window8Message)])
     }
 

@@ -101,19 +101,19 @@ enum Event: Equatable, CustomStringConvertible {
 /// Everything the receiving engine made of one batch of bytes, and the frames those bytes held.
 struct Delivery {
     /// The frames as they went over the wire (unmasked, still compressed).
-    var wire: [WebSocketFrame]
+    var wire: [WireFrame]
     /// Bytes on the wire, headers included.
     var wireBytes: Int
     var events: [Event]
 }
 
 /// Reads the frames in `bytes` as they are on the wire, accepting every reserved bit.
-func wireFrames(_ bytes: ByteBuffer, sentBy sender: WebSocketRole) -> [WebSocketFrame] {
+func wireFrames(_ bytes: ByteBuffer, sentBy sender: WebSocketRole) -> [WireFrame] {
     var parser = FrameParser(
         role: sender == .client ? .server : .client, maxFrameSize: Int.max,
         allowedReservedBits: [.rsv1, .rsv2, .rsv3])
     var buffer = bytes
-    var frames: [WebSocketFrame] = []
+    var frames: [WireFrame] = []
     while true {
         guard let result = try? parser.next(from: &buffer) else {
             Issue.record("unparseable bytes on the wire")
@@ -142,13 +142,13 @@ func outbound(_ engine: inout WebSocketEngine) throws -> ByteBuffer {
 }
 
 /// The bytes of frames written by hand (FrameWriter, masked as a client must).
-func clientWire(_ frames: [WebSocketFrame]) -> ByteBuffer {
+func clientWire(_ frames: [WireFrame]) -> ByteBuffer {
     var buffer = ByteBuffer()
-    for frame in frames { FrameWriter.write(frame, maskingKey: WebSocketMaskingKey(0x37, 0xFA, 0x21, 0x3D), into: &buffer) }
+    for frame in frames { FrameWriter.write(frame, maskingKey: WireMaskingKey(0x37, 0xFA, 0x21, 0x3D), into: &buffer) }
     return buffer
 }
 
-func serverWire(_ frames: [WebSocketFrame]) -> ByteBuffer {
+func serverWire(_ frames: [WireFrame]) -> ByteBuffer {
     var buffer = ByteBuffer()
     for frame in frames { FrameWriter.write(frame, maskingKey: nil, into: &buffer) }
     return buffer

@@ -59,7 +59,7 @@ func withSOAPWire(
     let failure = Locked<(any Error)?>(nil)
     var configuration = WebSocketClientConfiguration(subprotocols: [SOAPHandler.token])
     if let contentType { configuration.headers.add(name: SOAPHandler.contentTypeHeader, value: contentType) }
-    let close = try await WebSocketClient.connect(to: soapURL(port), configuration: configuration) { inbound, outbound, _ in
+    let close = try await WebSocketConnector.connect(to: soapURL(port), configuration: configuration) { inbound, outbound, _ in
         let mailbox = Mailbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -85,7 +85,7 @@ func withSOAPPeer(
         do { try await session(peer) } catch { failure.withLock { $0 = error } }
     }
     let clientConfiguration = WebSocketClientConfiguration(subprotocols: [SOAPHandler.token], headers: client.handshakeHeaders)
-    _ = try await WebSocketClient.connect(to: soapURL(port), configuration: clientConfiguration) { try await client.handle($0, $1, context: $2) }
+    _ = try await WebSocketConnector.connect(to: soapURL(port), configuration: clientConfiguration) { try await client.handle($0, $1, context: $2) }
     if let error = failure.value { throw error }
 }
 

@@ -68,8 +68,8 @@ struct EngineTests {
         #expect(engine2.feed(clientFrame(.text, "done") + clientFrame(fin: false, .continuation, "x")) == [.text("done"), .failed(1002)])
     }
 
-    @Test("§5.4: a new data frame before the previous message ended closes with 1002", arguments: [WebSocketOpcode.text, .binary])
-    func newDataFrameMidMessage(opcode: WebSocketOpcode) {
+    @Test("§5.4: a new data frame before the previous message ended closes with 1002", arguments: [WireOpcode.text, .binary])
+    func newDataFrameMidMessage(opcode: WireOpcode) {
         var engine = Self.server()
         #expect(engine.feed(clientFrame(fin: false, .text, "a") + clientFrame(opcode, "b")) == [.failed(1002)])
         #expect(engine.failure?.closeCode == .protocolError)
@@ -289,7 +289,7 @@ struct EngineTests {
 
     @Test("§5.1, §5.3: a client masks every frame it sends, with a fresh key per frame")
     func clientMasks() throws {
-        let keys = [WebSocketMaskingKey(1, 2, 3, 4), WebSocketMaskingKey(9, 8, 7, 6), WebSocketMaskingKey(0xAA, 0xBB, 0xCC, 0xDD)]
+        let keys = [WireMaskingKey(1, 2, 3, 4), WireMaskingKey(9, 8, 7, 6), WireMaskingKey(0xAA, 0xBB, 0xCC, 0xDD)]
         final class Counter: @unchecked Sendable { var n = 0 }  // touched from this test only, one call at a time
         let counter = Counter()
         var engine = WebSocketEngine(

@@ -7,16 +7,16 @@ import Testing
 /// An extension that does nothing but claim reserved bits.
 struct PlainExtension: WebSocketExtension {
     var name: String
-    var reservedBits: WebSocketFrame.ReservedBits
-    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
-    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    var reservedBits: WireFrame.ReservedBits
+    mutating func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    mutating func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
 }
 
 /// Negotiates a `PlainExtension`. It accepts the first offer without a `reject` parameter,
 /// and as a client refuses a response with an `unknown` parameter.
 struct TestExtensionFactory: WebSocketExtensionFactory {
     var token: String
-    var reservedBits: WebSocketFrame.ReservedBits
+    var reservedBits: WireFrame.ReservedBits
 
     func clientOffers() -> [ExtensionOffer] { [ExtensionOffer(token)] }
 
@@ -58,8 +58,8 @@ struct AdoptingExtensionFactory: WebSocketExtensionFactory {
 struct AdoptingExtension: WebSocketExtension {
     var name: String
     var adopted: [String]
-    func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
-    func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
+    func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) { output.forward(frame) }
 }
 
 /// A record of the calls extensions receive, shared by the extensions of one test.
@@ -77,7 +77,7 @@ struct TagExtension: WebSocketExtension {
 
     private var label: String { String(Character(Unicode.Scalar(tag))) }
 
-    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         log.entries.append("\(label).encode(\(frame.opcode))")
         var frame = frame
         if !frame.opcode.isControl {
@@ -88,7 +88,7 @@ struct TagExtension: WebSocketExtension {
         output.forward(frame)
     }
 
-    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         log.entries.append("\(label).decode(\(frame.opcode))")
         var frame = frame
         if !frame.opcode.isControl {
@@ -108,33 +108,33 @@ struct ChattyExtension: WebSocketExtension {
     let log: CallLog
     var name: String { "chatty" }
 
-    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         let text = String(buffer: frame.payload)
         log.entries.append("chatty.decode(\(frame.opcode) \(text))")
         switch (frame.opcode, text) {
         case (.binary, "swallow"):
             break  // addressed to the extension: consumed
         case (.binary, "knock"):
-            output.reply(WebSocketFrame(opcode: .binary, payload: ByteBuffer(string: "who's there")))
+            output.reply(WireFrame(opcode: .binary, payload: ByteBuffer(string: "who's there")))
         case (.binary, "split"):
-            output.forward(WebSocketFrame(opcode: .binary, payload: ByteBuffer(string: "sp")))
-            output.forward(WebSocketFrame(opcode: .binary, payload: ByteBuffer(string: "lit")))
+            output.forward(WireFrame(opcode: .binary, payload: ByteBuffer(string: "sp")))
+            output.forward(WireFrame(opcode: .binary, payload: ByteBuffer(string: "lit")))
         case (.binary, "ping me"):
-            output.reply(WebSocketFrame(opcode: .ping, payload: ByteBuffer(string: "from chatty")))
+            output.reply(WireFrame(opcode: .ping, payload: ByteBuffer(string: "from chatty")))
         default:
             output.forward(frame)
         }
     }
 
-    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         let text = String(buffer: frame.payload)
         log.entries.append("chatty.encode(\(frame.opcode) \(text))")
         switch (frame.opcode, text) {
         case (.binary, "loopback"):
-            output.reply(WebSocketFrame(opcode: .binary, payload: ByteBuffer(string: "echo:loopback")))
+            output.reply(WireFrame(opcode: .binary, payload: ByteBuffer(string: "echo:loopback")))
         case (.binary, _):
             output.forward(frame)
-            output.forward(WebSocketFrame(opcode: .binary, payload: ByteBuffer(string: "extra")))
+            output.forward(WireFrame(opcode: .binary, payload: ByteBuffer(string: "extra")))
         default:
             output.forward(frame)
         }
@@ -144,15 +144,15 @@ struct ChattyExtension: WebSocketExtension {
 /// Claims RSV1: sets it on what it sends, requires and clears it on what it receives.
 struct RSV1Extension: WebSocketExtension {
     var name: String { "rsv1-user" }
-    var reservedBits: WebSocketFrame.ReservedBits { .rsv1 }
+    var reservedBits: WireFrame.ReservedBits { .rsv1 }
 
-    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         var frame = frame
         if !frame.opcode.isControl { frame.reservedBits.insert(.rsv1) }
         output.forward(frame)
     }
 
-    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
+    mutating func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError) {
         var frame = frame
         frame.reservedBits.remove(.rsv1)
         output.forward(frame)

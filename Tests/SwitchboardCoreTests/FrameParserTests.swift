@@ -160,9 +160,9 @@ struct FrameParserTests {
     // MARK: Incremental input
 
     /// A stream with every length form, masked, and control frames in between.
-    static func mixedStream() -> (bytes: [UInt8], frames: [WebSocketFrame]) {
+    static func mixedStream() -> (bytes: [UInt8], frames: [WireFrame]) {
         var rng = SeededRandom(seed: 42)
-        let specs: [(WebSocketOpcode, [UInt8], Bool)] = [
+        let specs: [(WireOpcode, [UInt8], Bool)] = [
             (.text, Array("Hello, wörld".utf8), false),
             (.ping, Array("are you there".utf8), true),
             (.continuation, Array(" — and more".utf8), true),
@@ -173,9 +173,9 @@ struct FrameParserTests {
             (.close, closePayload(1000, "bye"), true),
         ]
         var bytes: [UInt8] = []
-        var frames: [WebSocketFrame] = []
+        var frames: [WireFrame] = []
         for (i, (opcode, payload, fin)) in specs.enumerated() {
-            let key = WebSocketMaskingKey(UInt8(i), 0xA5, UInt8(i * 7 & 0xFF), 0x3C)
+            let key = WireMaskingKey(UInt8(i), 0xA5, UInt8(i * 7 & 0xFF), 0x3C)
             bytes += rawFrame(fin: fin, opcode: opcode.rawValue, payload: payload, mask: key)
             frames.append(frame(opcode, payload, fin: fin))
         }
@@ -189,7 +189,7 @@ struct FrameParserTests {
 
         var parser = FrameParser(role: .server, maxFrameSize: 1 << 20)
         var buffer = ByteBuffer()
-        var frames: [WebSocketFrame] = []
+        var frames: [WireFrame] = []
         var partialBytes: [UInt8] = []
         for byte in bytes {
             buffer.writeInteger(byte)
@@ -217,7 +217,7 @@ struct FrameParserTests {
         for _ in 0..<20 {
             var parser = FrameParser(role: .server, maxFrameSize: 1 << 20)
             var buffer = ByteBuffer()
-            var frames: [WebSocketFrame] = []
+            var frames: [WireFrame] = []
             var i = 0
             while i < bytes.count {
                 let n = min(bytes.count - i, Int.random(in: 1...4000, using: &rng))

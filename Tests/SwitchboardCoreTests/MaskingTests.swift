@@ -6,12 +6,12 @@ import Testing
 @Suite("Masking and FrameWriter (RFC 6455 §5.2, §5.3)")
 struct MaskingTests {
     /// §5.3: octet i of the transformed data is octet i of the original XOR octet (i MOD 4) of the key.
-    static func naiveMask(_ data: [UInt8], key: WebSocketMaskingKey, offset: Int) -> [UInt8] {
+    static func naiveMask(_ data: [UInt8], key: WireMaskingKey, offset: Int) -> [UInt8] {
         let k = [key.bytes.0, key.bytes.1, key.bytes.2, key.bytes.3]
         return data.enumerated().map { $0.element ^ k[($0.offset + offset) % 4] }
     }
 
-    static func applied(_ data: [UInt8], key: WebSocketMaskingKey, offset: Int) -> [UInt8] {
+    static func applied(_ data: [UInt8], key: WireMaskingKey, offset: Int) -> [UInt8] {
         var copy = data
         copy.withUnsafeMutableBytes { key.apply(to: $0, offset: offset) }
         return copy
@@ -23,7 +23,7 @@ struct MaskingTests {
         for length in 0...100 {
             let data = randomBytes(length, using: &rng)
             let k = randomBytes(4, using: &rng)
-            let key = WebSocketMaskingKey(k[0], k[1], k[2], k[3])
+            let key = WireMaskingKey(k[0], k[1], k[2], k[3])
             for offset in 0...3 {
                 #expect(
                     Self.applied(data, key: key, offset: offset) == Self.naiveMask(data, key: key, offset: offset),
@@ -36,7 +36,7 @@ struct MaskingTests {
     func applyLargeBuffer() {
         var rng = SeededRandom(seed: 2)
         let data = randomBytes((1 << 20) + 13, using: &rng)
-        let key = WebSocketMaskingKey(0xDE, 0xAD, 0xBE, 0xEF)
+        let key = WireMaskingKey(0xDE, 0xAD, 0xBE, 0xEF)
         // An unaligned slice exercises the unaligned loads.
         var buffer = [UInt8](repeating: 0, count: data.count + 3)
         buffer.replaceSubrange(3..., with: data)
@@ -48,7 +48,7 @@ struct MaskingTests {
     func applyInPieces() {
         var rng = SeededRandom(seed: 3)
         let data = randomBytes(5000, using: &rng)
-        let key = WebSocketMaskingKey(1, 2, 3, 250)
+        let key = WireMaskingKey(1, 2, 3, 250)
         for _ in 0..<50 {
             var copy = data
             var done = 0
@@ -68,7 +68,7 @@ struct MaskingTests {
         for length in 0...100 {
             let data = randomBytes(length + 3, using: &rng)
             let k = randomBytes(4, using: &rng)
-            let key = WebSocketMaskingKey(k[0], k[1], k[2], k[3])
+            let key = WireMaskingKey(k[0], k[1], k[2], k[3])
             for offset in 0...3 {
                 for (from, to) in [(0, 0), (1, 3), (3, 2)] {
                     var out = [UInt8](repeating: 0xEE, count: length + 4)
@@ -92,13 +92,13 @@ struct MaskingTests {
 
     @Test("§5.3: masking keys from random() differ (a strong source, not a constant)")
     func randomKeysDiffer() {
-        let keys = Set((0..<64).map { _ in WebSocketMaskingKey.random() })
+        let keys = Set((0..<64).map { _ in WireMaskingKey.random() })
         #expect(keys.count > 60)
     }
 
     // MARK: FrameWriter
 
-    static func written(_ frame: WebSocketFrame, key: WebSocketMaskingKey?) -> [UInt8] {
+    static func written(_ frame: WireFrame, key: WireMaskingKey?) -> [UInt8] {
         var buffer = ByteBuffer()
         FrameWriter.write(frame, maskingKey: key, into: &buffer)
         return buffer.bytes
@@ -108,8 +108,8 @@ struct MaskingTests {
     func writerRoundTrip(length: Int) {
         var rng = SeededRandom(seed: UInt64(length) + 100)
         let payload = randomBytes(length, using: &rng)
-        let original = WebSocketFrame(fin: false, reservedBits: .rsv2, opcode: .binary, payload: ByteBuffer(bytes: payload))
-        let key = WebSocketMaskingKey(0x11, 0x22, 0x33, 0x44)
+        let original = WireFrame(fin: false, reservedBits: .rsv2, opcode: .binary, payload: ByteBuffer(bytes: payload))
+        let key = WireMaskingKey(0x11, 0x22, 0x33, 0x44)
         let bytes = Self.written(original, key: key)
         let header = FrameWriter.headerSize(payloadLength: length, masked: true)
         #expect(bytes.count == header + length)
@@ -151,7 +151,7 @@ struct MaskingTests {
     func writerAppends() {
         var buffer = ByteBuffer(bytes: [0xAA, 0xBB])
         FrameWriter.write(
-            WebSocketFrame(fin: true, reservedBits: [.rsv1, .rsv3], opcode: .ping, payload: ByteBuffer(bytes: [1])),
+            WireFrame(fin: true, reservedBits: [.rsv1, .rsv3], opcode: .ping, payload: ByteBuffer(bytes: [1])),
             maskingKey: testKey, into: &buffer)
         FrameWriter.write(frame(.continuation, [2, 3], fin: false), maskingKey: testKey, into: &buffer)
         let bytes = buffer.bytes

@@ -10,13 +10,13 @@ func randomBytes(_ count: Int, using rng: inout SeededRandom) -> [UInt8] {
     (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
 }
 
-let testKey = WebSocketMaskingKey(0x37, 0xFA, 0x21, 0x3D)  // the key of RFC 6455 §5.7's examples
+let testKey = WireMaskingKey(0x37, 0xFA, 0x21, 0x3D)  // the key of RFC 6455 §5.7's examples
 
 /// The bytes of one frame, written by hand from §5.2 (not with FrameWriter).
 /// `lengthForm` forces a length encoding: 7, 16 or 64 bits.
 func rawFrame(
     fin: Bool = true, rsv: UInt8 = 0, opcode: UInt8, payload: [UInt8],
-    mask: WebSocketMaskingKey? = nil, lengthForm: Int? = nil
+    mask: WireMaskingKey? = nil, lengthForm: Int? = nil
 ) -> [UInt8] {
     var out: [UInt8] = [(fin ? 0x80 : 0) | rsv | opcode]
     let maskBit: UInt8 = mask == nil ? 0 : 0x80
@@ -41,16 +41,16 @@ func rawFrame(
 }
 
 /// A frame as a client sends it (masked with `testKey`).
-func clientFrame(fin: Bool = true, rsv: UInt8 = 0, _ opcode: WebSocketOpcode, _ payload: [UInt8]) -> [UInt8] {
+func clientFrame(fin: Bool = true, rsv: UInt8 = 0, _ opcode: WireOpcode, _ payload: [UInt8]) -> [UInt8] {
     rawFrame(fin: fin, rsv: rsv, opcode: opcode.rawValue, payload: payload, mask: testKey)
 }
 
-func clientFrame(fin: Bool = true, _ opcode: WebSocketOpcode, _ text: String) -> [UInt8] {
+func clientFrame(fin: Bool = true, _ opcode: WireOpcode, _ text: String) -> [UInt8] {
     clientFrame(fin: fin, opcode, Array(text.utf8))
 }
 
 /// A frame as a server sends it (unmasked).
-func serverFrame(fin: Bool = true, rsv: UInt8 = 0, _ opcode: WebSocketOpcode, _ payload: [UInt8]) -> [UInt8] {
+func serverFrame(fin: Bool = true, rsv: UInt8 = 0, _ opcode: WireOpcode, _ payload: [UInt8]) -> [UInt8] {
     rawFrame(fin: fin, rsv: rsv, opcode: opcode.rawValue, payload: payload)
 }
 
@@ -65,7 +65,7 @@ extension ByteBuffer {
 
 /// What a parser produced, in a comparable form.
 enum Parsed: Equatable {
-    case frame(WebSocketFrame)
+    case frame(WireFrame)
     case partial(FrameParser.Header, [UInt8])
     case needMoreData
     case error(WebSocketProtocolError)
@@ -91,11 +91,11 @@ func parseAll(_ parser: inout FrameParser, _ buffer: inout ByteBuffer) -> [Parse
 /// Parses a complete byte string; returns the frames, or the error that stopped parsing.
 func parseFrames(
     _ bytes: [UInt8], role: WebSocketRole, maxFrameSize: Int = 1 << 24,
-    allowed: WebSocketFrame.ReservedBits = []
-) -> (frames: [WebSocketFrame], error: WebSocketProtocolError?) {
+    allowed: WireFrame.ReservedBits = []
+) -> (frames: [WireFrame], error: WebSocketProtocolError?) {
     var parser = FrameParser(role: role, maxFrameSize: maxFrameSize, allowedReservedBits: allowed)
     var buffer = ByteBuffer(bytes: bytes)
-    var frames: [WebSocketFrame] = []
+    var frames: [WireFrame] = []
     for result in parseAll(&parser, &buffer) {
         switch result {
         case .frame(let f): frames.append(f)
@@ -109,7 +109,7 @@ func parseFrames(
 /// The first error a parser reports for these bytes.
 func parseError(
     _ bytes: [UInt8], role: WebSocketRole = .server, maxFrameSize: Int = 1 << 24,
-    allowed: WebSocketFrame.ReservedBits = []
+    allowed: WireFrame.ReservedBits = []
 ) -> WebSocketProtocolError? {
     parseFrames(bytes, role: role, maxFrameSize: maxFrameSize, allowed: allowed).error
 }
@@ -161,7 +161,7 @@ extension WebSocketEngine {
     }
 
     /// The frames queued for the peer, parsed as the peer would.
-    mutating func sentFrames() -> [WebSocketFrame] {
+    mutating func sentFrames() -> [WireFrame] {
         guard let out = takeOutbound() else { return [] }
         let parsed = parseFrames(out.bytes, role: role == .server ? .client : .server)
         #expect(parsed.error == nil, "engine wrote frames its peer cannot parse: \(String(describing: parsed.error))")
@@ -169,10 +169,10 @@ extension WebSocketEngine {
     }
 }
 
-func frame(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> WebSocketFrame {
-    WebSocketFrame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: payload))
+func frame(_ opcode: WireOpcode, _ payload: [UInt8], fin: Bool = true) -> WireFrame {
+    WireFrame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: payload))
 }
 
-func frame(_ opcode: WebSocketOpcode, _ text: String, fin: Bool = true) -> WebSocketFrame {
+func frame(_ opcode: WireOpcode, _ text: String, fin: Bool = true) -> WireFrame {
     frame(opcode, Array(text.utf8), fin: fin)
 }

@@ -59,7 +59,7 @@ struct AcceptHookTests {
                 let answer = Locked<WebSocketMessage?>(nil)
                 var configuration = WebSocketClientConfiguration.test()
                 configuration.headers.add(name: "Authorization", value: "Bearer alice")
-                let close = try await WebSocketClient.connect(to: url(port, "/rooms/tea%20room"), configuration: configuration) {
+                let close = try await WebSocketConnector.connect(to: url(port, "/rooms/tea%20room"), configuration: configuration) {
                     inbound, outbound, _ in
                     try await outbound.send(text: "hi")
                     var iterator = inbound.makeAsyncIterator()

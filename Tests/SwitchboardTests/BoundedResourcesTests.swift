@@ -114,7 +114,7 @@ struct BoundedResourcesTests {
             let connection = WebSocketConnectionConfiguration(pingInterval: .milliseconds(200), pingTimeout: .milliseconds(300))
             try await withServer(testConfiguration(routes, connection: connection)) { _, port in
                 let reply = Locked<WebSocketMessage?>(nil)
-                let close = try await WebSocketClient.connect(to: url(port, "/slow"), configuration: .test()) { inbound, outbound, _ in
+                let close = try await WebSocketConnector.connect(to: url(port, "/slow"), configuration: .test()) { inbound, outbound, _ in
                     for _ in 0..<40 { try await outbound.send(.binary(ByteBuffer(repeating: 1, count: 16 << 10))) }
                     var iterator = inbound.makeAsyncIterator()
                     let message = try await iterator.next()
@@ -145,7 +145,7 @@ struct BoundedResourcesTests {
             let connection = WebSocketConnectionConfiguration(closeTimeout: .seconds(3), inboundBufferedMessages: 16, inboundBufferedBytes: 16 << 10)
             try await withServer(testConfiguration(routes, connection: connection)) { _, port in
                 let sent = Locked(0)
-                _ = try await WebSocketClient.connect(to: url(port, "/closing"), configuration: .test()) { _, outbound, _ in
+                _ = try await WebSocketConnector.connect(to: url(port, "/closing"), configuration: .test()) { _, outbound, _ in
                     // The server's close has come (or comes now); sending is allowed until this handler returns.
                     for _ in 0..<200 {
                         guard (try? await outbound.send(.binary(ByteBuffer(repeating: 2, count: 1024)))) != nil else { break }

@@ -35,7 +35,7 @@ struct FullDuplexTests {
                 let answeredAfter = Locked<Duration?>(nil)
                 let connection = WebSocketConnectionConfiguration(
                     pingInterval: .milliseconds(100), pingTimeout: .milliseconds(500), closeTimeout: .seconds(2), handlerExecution: execution)
-                let close = try await WebSocketClient.connect(to: url(port, "/sink"), configuration: .test(connection: connection)) {
+                let close = try await WebSocketConnector.connect(to: url(port, "/sink"), configuration: .test(connection: connection)) {
                     inbound, outbound, _ in
                     let payload = [UInt8](repeating: 7, count: 1024)
                     let start = ContinuousClock.now

@@ -17,7 +17,7 @@ struct HostilePeerTests {
                     var configuration = WebSocketClientConfiguration.test()
                     configuration.proxy = HTTPProxy(host: "127.0.0.1", port: port)
                     await #expect(throws: WebSocketError.self) {
-                        try await WebSocketClient.connect(to: "ws://127.0.0.1:1/echo", configuration: configuration) { _, _, _ in }
+                        try await WebSocketConnector.connect(to: "ws://127.0.0.1:1/echo", configuration: configuration) { _, _, _ in }
                     }
                 }
             }
@@ -31,7 +31,7 @@ struct HostilePeerTests {
                 for _ in 0..<30 {
                     // The reset can come before TCP's connect has finished: a connection error, not a handshake one.
                     do {
-                        try await WebSocketClient.connect(to: url(port), configuration: .test()) { _, _, _ in }
+                        try await WebSocketConnector.connect(to: url(port), configuration: .test()) { _, _, _ in }
                         Issue.record("connected to a server that resets every connection")
                     } catch is WebSocketError {
                     } catch is NIOConnectionError {

@@ -5,9 +5,9 @@ import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
 
-/// WebSocketServer and WebSocketClient over 127.0.0.1. Serialized: the timing
+/// WebSocketServer and WebSocketConnector over 127.0.0.1. Serialized: the timing
 /// checks (heartbeats, timeouts, backpressure) share two cores.
-@Suite("Loopback: WebSocketServer and WebSocketClient", .serialized)
+@Suite("Loopback: WebSocketServer and WebSocketConnector", .serialized)
 struct LoopbackTests {
     // MARK: Messages
 
@@ -16,7 +16,7 @@ struct LoopbackTests {
         try await withTimeout(20, "echo") {
             try await withServer(testConfiguration(echoRoutes())) { _, port in
                 let received = Locked<[WebSocketMessage]>([])
-                let close = try await WebSocketClient.connect(to: url(port), configuration: .test()) { inbound, outbound, context in
+                let close = try await WebSocketConnector.connect(to: url(port), configuration: .test()) { inbound, outbound, context in
                     #expect(context.role == .client)
                     #expect(context.subprotocol == nil)
                     var iterator = inbound.makeAsyncIterator()
@@ -46,7 +46,7 @@ struct LoopbackTests {
             let configuration = testConfiguration(routes) { $0.host = "::1" }
             try await withServer(configuration) { _, port in
                 let echoed = Locked<WebSocketMessage?>(nil)
-                let close = try await WebSocketClient.connect(to: "ws://[::1]:\(port)/echo", configuration: .test()) { inbound, outbound, _ in
+                let close = try await WebSocketConnector.connect(to: "ws://[::1]:\(port)/echo", configuration: .test()) { inbound, outbound, _ in
                     try await outbound.send(.text("over IPv6"))
                     var iterator = inbound.makeAsyncIterator()
                     let message = try await iterator.next()
@@ -81,7 +81,7 @@ struct LoopbackTests {
                 let answers = Locked<[String]>([])
                 var client = WebSocketClientConfiguration.test()
                 client.connection.handlerExecution = execution
-                try await WebSocketClient.connect(to: url(port, "/where"), configuration: client) { inbound, outbound, _ in
+                try await WebSocketConnector.connect(to: url(port, "/where"), configuration: client) { inbound, outbound, _ in
                     var iterator = inbound.makeAsyncIterator()
                     for _ in 0..<3 {
                         try await outbound.send(text: "where?")
@@ -106,7 +106,7 @@ struct LoopbackTests {
                 var connection = WebSocketConnectionConfiguration(closeTimeout: .seconds(2))
                 connection.maxOutgoingFrameSize = fragment
                 let echoed = Locked<ByteBuffer?>(nil)
-                try await WebSocketClient.connect(to: url(port), configuration: .test(connection: connection)) { inbound, outbound, _ in
+                try await WebSocketConnector.connect(to: url(port), configuration: .test(connection: connection)) { inbound, outbound, _ in
                     try await outbound.send(binary: sent)
                     var iterator = inbound.makeAsyncIterator()
                     let reply = try await iterator.next()
@@ -123,7 +123,7 @@ struct LoopbackTests {
         try await withTimeout(20, "1009") {
             let limits = WebSocketLimits(maxFrameSize: 1000, maxMessageSize: 1000)
             try await withServer(testConfiguration(echoRoutes(), connection: .init(limits: limits))) { _, port in
-                let close = try await WebSocketClient.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
+                let close = try await WebSocketConnector.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
                     try await outbound.send(binary: ByteBuffer(repeating: 1, count: 1001))
                     for try await _ in inbound {}
                 }
@@ -144,11 +144,11 @@ struct LoopbackTests {
             struct Oops: Error {}
             routes.add("/throw", handler: ClosureWebSocketHandler { _, _, _ in throw Oops() })
             try await withServer(testConfiguration(routes)) { _, port in
-                let bye = try await WebSocketClient.connect(to: url(port, "/bye"), configuration: .test()) { inbound, _, _ in
+                let bye = try await WebSocketConnector.connect(to: url(port, "/bye"), configuration: .test()) { inbound, _, _ in
                     for try await _ in inbound {}
                 }
                 #expect(bye == WebSocketCloseFrame(code: WebSocketCloseCode(4001), reason: "server says bye"))
-                let thrown = try await WebSocketClient.connect(to: url(port, "/throw"), configuration: .test()) { inbound, _, _ in
+                let thrown = try await WebSocketConnector.connect(to: url(port, "/throw"), configuration: .test()) { inbound, _, _ in
                     for try await _ in inbound {}
                 }
                 #expect(thrown?.code == .internalServerError)
@@ -172,7 +172,7 @@ struct LoopbackTests {
             routes.add("/chat", registry)
             try await withServer(testConfiguration(routes)) { _, port in
                 let seen = Locked<[String]>([])
-                try await WebSocketClient.connect(to: url(port, "/chat"), configuration: .test(subprotocols: ["chat.v1", "chat.v2"])) {
+                try await WebSocketConnector.connect(to: url(port, "/chat"), configuration: .test(subprotocols: ["chat.v1", "chat.v2"])) {
                     inbound, _, context in
                     var iterator = inbound.makeAsyncIterator()
                     let text = try await iterator.next()?.text ?? "nothing"
@@ -183,7 +183,7 @@ struct LoopbackTests {
 
                 // Nothing acceptable offered, and the route has no default handler: 400, the client fails.
                 await #expect(throws: WebSocketError.self) {
-                    try await WebSocketClient.connect(to: url(port, "/chat"), configuration: .test(subprotocols: ["other"])) { _, _, _ in }
+                    try await WebSocketConnector.connect(to: url(port, "/chat"), configuration: .test(subprotocols: ["other"])) { _, _, _ in }
                 }
             }
         }
@@ -221,7 +221,7 @@ struct LoopbackTests {
                 }
                 let ran = Locked(false)
                 await #expect {
-                    try await WebSocketClient.connect(to: url(port, "/"), configuration: .test(subprotocols: ["good.v1"])) { _, _, _ in
+                    try await WebSocketConnector.connect(to: url(port, "/"), configuration: .test(subprotocols: ["good.v1"])) { _, _, _ in
                         ran.withLock { $0 = true }
                     }
                 } throws: { error in
@@ -245,7 +245,7 @@ struct LoopbackTests {
             try await withServer(testConfiguration(routes)) { server, port in
                 let (connected, signal) = AsyncStream.makeStream(of: Void.self)
                 let client = Task {
-                    try await WebSocketClient.connect(to: url(port, "/wait"), configuration: .test()) { inbound, _, _ in
+                    try await WebSocketConnector.connect(to: url(port, "/wait"), configuration: .test()) { inbound, _, _ in
                         signal.yield()
                         for try await _ in inbound {}
                     }
@@ -256,7 +256,7 @@ struct LoopbackTests {
                 let close = try await client.value
                 #expect(close?.code == .goingAway)
                 await #expect(throws: (any Error).self) {
-                    try await WebSocketClient.connect(to: url(port, "/wait"), configuration: .test()) { _, _, _ in }
+                    try await WebSocketConnector.connect(to: url(port, "/wait"), configuration: .test()) { _, _, _ in }
                 }
             }
         }
@@ -269,7 +269,7 @@ struct LoopbackTests {
             let connection = WebSocketConnectionConfiguration(pingInterval: .milliseconds(100), pingTimeout: .seconds(1))
             try await withServer(testConfiguration(echoRoutes(), connection: connection)) { _, port in
                 let reply = Locked<String?>(nil)
-                let close = try await WebSocketClient.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
+                let close = try await WebSocketConnector.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
                     try await Task.sleep(for: .milliseconds(1500))
                     try await outbound.send(text: "still here")
                     var iterator = inbound.makeAsyncIterator()
@@ -329,7 +329,7 @@ struct LoopbackTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in 0..<48 {
                         group.addTask {
-                            try await WebSocketClient.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
+                            try await WebSocketConnector.connect(to: url(port), configuration: .test()) { inbound, outbound, _ in
                                 try await outbound.send(.text("client \(client)"))
                                 var iterator = inbound.makeAsyncIterator()
                                 if try await iterator.next() == .text("client \(client)") { echoed.withLock { $0 += 1 } }
@@ -499,7 +499,7 @@ struct LoopbackTests {
         let (counts, client) = try await withTimeout(40, "backpressure") {
             try await withServer(configuration) { _, port in
                 let client = Task {
-                    try await WebSocketClient.connect(to: url(port, "/sink"), configuration: .test(connection: .init(closeTimeout: .seconds(1)))) {
+                    try await WebSocketConnector.connect(to: url(port, "/sink"), configuration: .test(connection: .init(closeTimeout: .seconds(1)))) {
                         _, outbound, _ in
                         let message = WebSocketMessage.binary(ByteBuffer(repeating: 0x61, count: mebibyte))
                         while sent.value < cap {

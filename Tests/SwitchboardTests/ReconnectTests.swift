@@ -6,7 +6,7 @@ import Testing
 
 @testable import Switchboard
 
-/// `WebSocketClient.reconnecting`: backoff, which errors end it, and a server that restarts.
+/// `WebSocketConnector.reconnecting`: backoff, which errors end it, and a server that restarts.
 @Suite("Reconnecting client")
 struct ReconnectTests {
     @Test("The wait doubles from the initial delay up to the cap, and its jitter spans the upper half")
@@ -28,14 +28,14 @@ struct ReconnectTests {
             (.handshakeFailed("the connection closed during the handshake"), true), (.timeout("handshake"), true),
         ])
     func retryable(error: WebSocketError, expected: Bool) {
-        #expect(WebSocketClient.isRetryable(error) == expected)
+        #expect(WebSocketConnector.isRetryable(error) == expected)
     }
 
     @Test("A port nobody listens on: failed attempts with growing waits, then the last error after maximumAttempts")
     func givesUpAfterMaximumAttempts() async throws {
         let port = try await Self.unusedPort()
         let backoff = ReconnectBackoff(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(40), maximumAttempts: 4)
-        let connections = WebSocketClient.reconnecting(to: WebSocketURL(url(port))!, configuration: .test(), backoff: backoff) { _, _, _ in }
+        let connections = WebSocketConnector.reconnecting(to: WebSocketURL(url(port))!, configuration: .test(), backoff: backoff) { _, _, _ in }
         var waits: [Duration] = []
         await #expect(throws: (any Error).self) {
             for try await event in connections {
@@ -69,7 +69,7 @@ struct ReconnectTests {
             let (greetings, greeted) = AsyncStream.makeStream(of: String.self)
             let port = try await Self.unusedPort()
             let backoff = ReconnectBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
-            let connections = WebSocketClient.reconnecting(to: WebSocketURL(url(port, "/live"))!, configuration: .test(), backoff: backoff) {
+            let connections = WebSocketConnector.reconnecting(to: WebSocketURL(url(port, "/live"))!, configuration: .test(), backoff: backoff) {
                 inbound, outbound, _ in
                 var iterator = inbound.makeAsyncIterator()
                 guard let first = try await iterator.next() else { return }

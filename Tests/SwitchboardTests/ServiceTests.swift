@@ -39,7 +39,7 @@ struct ServiceTests {
                 let port = await ports.first { _ in true } ?? 0
                 let sent = Locked(0)
                 let closeSeen = Locked(false)
-                let close = try await WebSocketClient.connect(to: url(port, "/count"), configuration: .test()) { inbound, outbound, _ in
+                let close = try await WebSocketConnector.connect(to: url(port, "/count"), configuration: .test()) { inbound, outbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { client in
                         // Reads until the server's close arrives; then the client stops sending, and
                         // its handler's return answers the close behind what it sent.

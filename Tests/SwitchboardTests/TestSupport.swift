@@ -124,7 +124,7 @@ final class RawConnection {
     }
 
     /// The next WebSocket frame, or `nil` at end of stream.
-    func readFrame() async throws -> WebSocketFrame? {
+    func readFrame() async throws -> WireFrame? {
         while true {
             if case .frame(let frame) = try parser.next(from: &pending) { return frame }
             guard try await fill() else { return nil }
@@ -163,15 +163,15 @@ func status(of head: String?) -> Int? {
 }
 
 /// A masked frame as a client sends it.
-func maskedFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
+func maskedFrame(_ opcode: WireOpcode, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
     var buffer = ByteBuffer()
     FrameWriter.write(
-        WebSocketFrame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: payload)),
-        maskingKey: WebSocketMaskingKey(1, 2, 3, 4), into: &buffer)
+        WireFrame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: payload)),
+        maskingKey: WireMaskingKey(1, 2, 3, 4), into: &buffer)
     return Array(buffer.readableBytesView)
 }
 
-func closeCode(of frame: WebSocketFrame?) -> UInt16? {
+func closeCode(of frame: WireFrame?) -> UInt16? {
     guard let frame, frame.opcode == .close else { return nil }
     return (try? WebSocketCloseFrame(parsing: frame.payload))?.code?.rawValue
 }

@@ -29,7 +29,7 @@ import Testing
     /// Runs `client` on a connection to `url`; rethrows what the client threw.
     func run(_ url: String, _ client: XMPPClient) async throws {
         let failure = Locked<(any Error)?>(nil)
-        _ = try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, context in
+        _ = try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, context in
             do { try await client.handle(inbound, outbound, context: context) } catch { failure.withLock { $0 = error } }
         }
         if let error = failure.value { throw error }
@@ -92,7 +92,8 @@ import Testing
     func loginTimeout() async throws {
         try await withServer(XMPPConfiguration(loginTimeout: .milliseconds(300))) { url, _ in
             let received = Locked<[String]>([])
-            let close = try await WebSocketClient.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) { inbound, outbound, _ in
+            let close = try await WebSocketConnector.connect(to: url, configuration: .init(subprotocols: [XMPPServer.token])) {
+                inbound, outbound, _ in
                 try await outbound.send(text: "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>")
                 for try await message in inbound { received.withLock { $0.append(String(buffer: message.data)) } }
             }

@@ -22,7 +22,7 @@ struct MessageAssembler: Sendable {
     }
 
     /// Checks the order of a data frame and tells whether it belongs to a text message.
-    private func kind(of opcode: WebSocketOpcode) throws(WebSocketProtocolError) -> WebSocketMessage.Kind {
+    private func kind(of opcode: WireOpcode) throws(WebSocketProtocolError) -> WebSocketMessage.Kind {
         switch (opcode, currentKind) {
         case (.continuation, let kind?): return kind
         case (.continuation, nil): throw .protocolViolation("continuation frame with no message to continue")  // §5.4
@@ -46,7 +46,7 @@ struct MessageAssembler: Sendable {
     }
 
     /// Takes a data frame; returns the message it completes, if any.
-    mutating func append(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketMessage? {
+    mutating func append(_ frame: WireFrame) throws(WebSocketProtocolError) -> WebSocketMessage? {
         let kind = try kind(of: frame.opcode)
         let skip = prevalidated
         prevalidated = 0

@@ -47,11 +47,11 @@ public struct WebSocketEngine {
     private var assembler: MessageAssembler
     private var pipeline: ExtensionPipeline
     private var outbound: ByteBuffer?
-    private var outboundFrames: [WebSocketFrame] = []
+    private var outboundFrames: [WireFrame] = []
     private var pending: [WebSocketEvent] = []
     private var pendingHead = 0
     private let allocator: ByteBufferAllocator
-    private let makeMaskingKey: @Sendable () -> WebSocketMaskingKey
+    private let makeMaskingKey: @Sendable () -> WireMaskingKey
 
     /// - Parameters:
     ///   - role: clients mask what they send and require unmasked frames; servers the reverse (§5.1).
@@ -62,7 +62,7 @@ public struct WebSocketEngine {
         role: WebSocketRole, limits: WebSocketLimits = .default,
         extensions: [any WebSocketExtension] = [], framing: Framing = .bytes,
         allocator: ByteBufferAllocator = ByteBufferAllocator(),
-        maskingKey: @escaping @Sendable () -> WebSocketMaskingKey = WebSocketMaskingKey.random
+        maskingKey: @escaping @Sendable () -> WireMaskingKey = WireMaskingKey.random
     ) {
         self.role = role
         self.framing = framing
@@ -117,7 +117,7 @@ public struct WebSocketEngine {
     /// defined opcode, only reserved bits an extension claims, and control
     /// frames unfragmented and at most 125 bytes (a carrier that lets senders
     /// split control frames reassembles them first).
-    public mutating func receive(frame: WebSocketFrame) -> [WebSocketEvent] {
+    public mutating func receive(frame: WireFrame) -> [WebSocketEvent] {
         precondition(framing == .frames, "receive(frame:) is for logical channels; a socket feeds bytes to receive(from:)")
         guard failure == nil, closeState == .open || closeState == .closeSent else { return [] }
         var events: [WebSocketEvent] = []
@@ -139,7 +139,7 @@ public struct WebSocketEngine {
 
     /// A whole frame, from the parser or a session carrier: through the extensions, then
     /// processed. Without extensions its event is returned; otherwise events go to `pending`.
-    private mutating func deliver(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
+    private mutating func deliver(_ frame: WireFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
         if pipeline.isEmpty { return try process(frame) }
         let (toApplication, toPeer) = try pipeline.decode(frame)
         toPeer.forEach { writeFrame($0) }
@@ -161,12 +161,12 @@ public struct WebSocketEngine {
     }
 
     /// Handles one frame that has left the extension pipeline.
-    private mutating func process(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
+    private mutating func process(_ frame: WireFrame) throws(WebSocketProtocolError) -> WebSocketEvent? {
         switch frame.opcode {
         case .ping:
             // §5.5.2: answer unless the peer's close has arrived (having sent ours does not exempt us).
             guard closeState == .open || closeState == .closeSent else { return nil }
-            sendFrame(WebSocketFrame(opcode: .pong, payload: frame.payload))  // §5.5.3: same application data
+            sendFrame(WireFrame(opcode: .pong, payload: frame.payload))  // §5.5.3: same application data
             return .ping(frame.payload)
         case .pong:
             return .pong(frame.payload)
@@ -198,16 +198,16 @@ public struct WebSocketEngine {
     /// Queues a message. Throws ``WebSocketError/connectionClosed`` once a close frame was sent or received.
     public mutating func send(_ message: WebSocketMessage) throws(WebSocketError) {
         guard closeState == .open || closeState == .closeReceived else { throw .connectionClosed }
-        let opcode: WebSocketOpcode = message.kind == .text ? .text : .binary
+        let opcode: WireOpcode = message.kind == .text ? .text : .binary
         guard let limit = maxOutgoingFrameSize, message.data.readableBytes > limit else {
-            sendFrame(WebSocketFrame(opcode: opcode, payload: message.data))
+            sendFrame(WireFrame(opcode: opcode, payload: message.data))
             return
         }
         var data = message.data
         var first = true
         while data.readableBytes > 0 || first {
             let chunk = data.readSlice(length: min(limit, data.readableBytes))!
-            sendFrame(WebSocketFrame(fin: data.readableBytes == 0, opcode: first ? opcode : .continuation, payload: chunk))
+            sendFrame(WireFrame(fin: data.readableBytes == 0, opcode: first ? opcode : .continuation, payload: chunk))
             first = false
         }
     }
@@ -215,13 +215,13 @@ public struct WebSocketEngine {
     /// Queues a ping (§5.5.2). The payload is cut to the 125 bytes a control frame may carry.
     public mutating func ping(_ payload: ByteBuffer = ByteBuffer()) throws(WebSocketError) {
         guard closeState == .open else { throw .connectionClosed }
-        sendFrame(WebSocketFrame(opcode: .ping, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
+        sendFrame(WireFrame(opcode: .ping, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
     }
 
     /// Queues an unsolicited pong, which a peer may use as a heartbeat (§5.5.3).
     public mutating func pong(_ payload: ByteBuffer = ByteBuffer()) throws(WebSocketError) {
         guard closeState == .open else { throw .connectionClosed }
-        sendFrame(WebSocketFrame(opcode: .pong, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
+        sendFrame(WireFrame(opcode: .pong, payload: payload.getSlice(at: payload.readerIndex, length: min(125, payload.readableBytes))!))
     }
 
     /// Starts the closing handshake (§7.1.2), or answers the peer's close. Returns
@@ -235,14 +235,14 @@ public struct WebSocketEngine {
     public mutating func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") -> Bool {
         switch closeState {
         case .open:
-            sendFrame(WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: code, reason: reason).payload(allocator: allocator)))
+            sendFrame(WireFrame(opcode: .close, payload: WebSocketCloseFrame(code: code, reason: reason).payload(allocator: allocator)))
             closeState = failure == nil ? .closeSent : .closed
             return true
         case .closeReceived:
             // Echo the peer's code (§5.5.1); a close without one is answered with 1000, which
             // tells the peer the close was normal rather than leaving it to guess (1005).
             sendFrame(
-                WebSocketFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode ?? .normalClosure).payload(allocator: allocator)))
+                WireFrame(opcode: .close, payload: WebSocketCloseFrame(code: peerCloseCode ?? .normalClosure).payload(allocator: allocator)))
             closeState = .closed
             return true
         case .closeSent, .closed:
@@ -263,7 +263,7 @@ public struct WebSocketEngine {
     }
 
     /// The frames queued for the peer since the last call (``Framing/frames``), in order.
-    public mutating func takeOutboundFrames() -> [WebSocketFrame] {
+    public mutating func takeOutboundFrames() -> [WireFrame] {
         defer { outboundFrames.removeAll(keepingCapacity: true) }
         return outboundFrames
     }
@@ -271,7 +271,7 @@ public struct WebSocketEngine {
     /// Whether bytes or frames are waiting in ``takeOutbound()`` or ``takeOutboundFrames()``.
     public var hasOutbound: Bool { outbound != nil || !outboundFrames.isEmpty }
 
-    private mutating func sendFrame(_ frame: WebSocketFrame) {
+    private mutating func sendFrame(_ frame: WireFrame) {
         if pipeline.isEmpty {
             writeFrame(frame)
             return
@@ -287,7 +287,7 @@ public struct WebSocketEngine {
         }
     }
 
-    private mutating func writeFrame(_ frame: WebSocketFrame) {
+    private mutating func writeFrame(_ frame: WireFrame) {
         if framing == .frames {
             outboundFrames.append(frame)
             return

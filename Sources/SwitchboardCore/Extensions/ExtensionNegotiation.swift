@@ -16,7 +16,7 @@ public enum ExtensionNegotiation {
     public static func serverNegotiate(offers: [ExtensionOffer], factories: [any WebSocketExtensionFactory]) -> ServerExtensionNegotiation {
         var accepted: [any WebSocketExtension] = []
         var responses: [ExtensionOffer] = []
-        var claimed: WebSocketFrame.ReservedBits = []
+        var claimed: WireFrame.ReservedBits = []
         var seen: Set<String> = []
         for (position, offer) in offers.enumerated() where !seen.contains(offer.token) {
             seen.insert(offer.token)
@@ -50,7 +50,7 @@ public enum ExtensionNegotiation {
         let elements: [ExtensionOffer]
         do { elements = try ExtensionHeader.parse(lines) } catch { throw ExtensionNegotiationError(error.description) }
         var accepted: [any WebSocketExtension] = []
-        var claimed: WebSocketFrame.ReservedBits = []
+        var claimed: WireFrame.ReservedBits = []
         var seen: Set<String> = []
         for (position, element) in elements.enumerated() {
             guard let factory = factories.first(where: { $0.token == element.token }) else {

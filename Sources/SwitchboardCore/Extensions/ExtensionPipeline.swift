@@ -17,31 +17,31 @@ struct ExtensionPipeline {
     }
 
     /// Every bit some extension claims.
-    var reservedBits: WebSocketFrame.ReservedBits {
+    var reservedBits: WireFrame.ReservedBits {
         extensions.reduce(into: []) { $0.formUnion($1.reservedBits) }
     }
 
     /// Runs a frame received from the wire through the pipeline.
     /// Returns frames for the application and frames to send to the peer.
-    mutating func decode(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> (toApplication: [WebSocketFrame], toPeer: [WebSocketFrame]) {
-        var toApplication: [WebSocketFrame] = []
-        var toPeer: [WebSocketFrame] = []
+    mutating func decode(_ frame: WireFrame) throws(WebSocketProtocolError) -> (toApplication: [WireFrame], toPeer: [WireFrame]) {
+        var toApplication: [WireFrame] = []
+        var toPeer: [WireFrame] = []
         try run(incoming: [frame], from: extensions.count - 1, toApplication: &toApplication, toPeer: &toPeer)
         return (toApplication, toPeer)
     }
 
     /// Runs a frame from the application through the pipeline.
-    mutating func encode(_ frame: WebSocketFrame) throws(WebSocketProtocolError) -> (toPeer: [WebSocketFrame], toApplication: [WebSocketFrame]) {
-        var toApplication: [WebSocketFrame] = []
-        var toPeer: [WebSocketFrame] = []
+    mutating func encode(_ frame: WireFrame) throws(WebSocketProtocolError) -> (toPeer: [WireFrame], toApplication: [WireFrame]) {
+        var toApplication: [WireFrame] = []
+        var toPeer: [WireFrame] = []
         try run(outgoing: [frame], from: 0, toApplication: &toApplication, toPeer: &toPeer)
         return (toPeer, toApplication)
     }
 
     /// Incoming frames visit extensions `index`, `index - 1`, ..., 0.
     private mutating func run(
-        incoming frames: [WebSocketFrame], from index: Int,
-        toApplication: inout [WebSocketFrame], toPeer: inout [WebSocketFrame]
+        incoming frames: [WireFrame], from index: Int,
+        toApplication: inout [WireFrame], toPeer: inout [WireFrame]
     ) throws(WebSocketProtocolError) {
         guard index >= 0 else {
             toApplication += frames
@@ -57,8 +57,8 @@ struct ExtensionPipeline {
 
     /// Outgoing frames visit extensions `index`, `index + 1`, ..., last.
     private mutating func run(
-        outgoing frames: [WebSocketFrame], from index: Int,
-        toApplication: inout [WebSocketFrame], toPeer: inout [WebSocketFrame]
+        outgoing frames: [WireFrame], from index: Int,
+        toApplication: inout [WireFrame], toPeer: inout [WireFrame]
     ) throws(WebSocketProtocolError) {
         guard index < extensions.count else {
             toPeer += frames

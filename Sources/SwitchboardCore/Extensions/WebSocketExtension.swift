@@ -14,13 +14,13 @@ public protocol WebSocketExtension {
     var name: String { get }
     /// The reserved bits this extension gives meaning to; the parser accepts
     /// them on incoming frames only because an extension claims them.
-    var reservedBits: WebSocketFrame.ReservedBits { get }
+    var reservedBits: WireFrame.ReservedBits { get }
 
     /// Processes a frame received from the peer, on its way to the application.
-    mutating func decode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
+    mutating func decode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
 
     /// Processes a frame the application sends, on its way to the peer.
-    mutating func encode(_ frame: WebSocketFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
+    mutating func encode(_ frame: WireFrame, into output: inout ExtensionOutput) throws(WebSocketProtocolError)
 
     /// The connection has been quiet for a while: free what can be rebuilt
     /// later without changing what the peer must expect (a compressor's history,
@@ -29,6 +29,6 @@ public protocol WebSocketExtension {
 }
 
 extension WebSocketExtension {
-    public var reservedBits: WebSocketFrame.ReservedBits { [] }
+    public var reservedBits: WireFrame.ReservedBits { [] }
     public mutating func releaseIdleMemory() {}
 }

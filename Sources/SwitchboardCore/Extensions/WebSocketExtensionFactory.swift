@@ -6,7 +6,7 @@ public protocol WebSocketExtensionFactory: Sendable {
     /// The extension token this factory negotiates, e.g. `permessage-deflate`.
     var token: String { get }
     /// The reserved bits the extension will claim; two extensions claiming the same bit cannot both be accepted.
-    var reservedBits: WebSocketFrame.ReservedBits { get }
+    var reservedBits: WireFrame.ReservedBits { get }
     /// Client: the offers to send, most preferred first.
     func clientOffers() -> [ExtensionOffer]
 
@@ -33,7 +33,7 @@ public protocol WebSocketExtensionFactory: Sendable {
 }
 
 extension WebSocketExtensionFactory {
-    public var reservedBits: WebSocketFrame.ReservedBits { [] }
+    public var reservedBits: WireFrame.ReservedBits { [] }
 
     public func serverAccept(_ offers: [ExtensionOffer], negotiation: ExtensionNegotiationState) -> ExtensionAgreement? {
         serverAccept(offers).map { ExtensionAgreement(response: $0.response, extension: $0.extension) }

@@ -3,7 +3,7 @@ import NIOCore
 /// One WebSocket frame (RFC 6455 §5.2), payload already unmasked.
 ///
 /// The payload is a slice of the buffer it was read from: parsing does not copy.
-public struct WebSocketFrame: Sendable, Equatable {
+public struct WireFrame: Sendable, Equatable {
     /// The three reserved bits of the first header byte, owned by extensions (§5.2, §9).
     public struct ReservedBits: OptionSet, Hashable, Sendable {
         public let rawValue: UInt8
@@ -18,11 +18,11 @@ public struct WebSocketFrame: Sendable, Equatable {
     public var fin: Bool
     /// The RSV1-3 bits; meaningful only to the extension that claims them.
     public var reservedBits: ReservedBits
-    public var opcode: WebSocketOpcode
+    public var opcode: WireOpcode
     /// The application data, unmasked; a slice of the buffer it was parsed from.
     public var payload: ByteBuffer
 
-    public init(fin: Bool = true, reservedBits: ReservedBits = [], opcode: WebSocketOpcode, payload: ByteBuffer) {
+    public init(fin: Bool = true, reservedBits: ReservedBits = [], opcode: WireOpcode, payload: ByteBuffer) {
         self.fin = fin
         self.reservedBits = reservedBits
         self.opcode = opcode

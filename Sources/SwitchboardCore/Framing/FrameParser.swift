@@ -10,7 +10,7 @@ import NIOCore
 ///
 /// Where a masked payload goes: into a buffer of the frame's own, sized to the
 /// payload, unmasked while it is copied (one pass, see
-/// ``WebSocketMaskingKey/apply(from:to:offset:)``). Unmasking in the read
+/// ``WireMaskingKey/apply(from:to:offset:)``). Unmasking in the read
 /// buffer instead would be a write to storage that earlier frames' payloads
 /// still share (they are slices of it, handed to the application), and
 /// ByteBuffer would copy the rest of the read buffer on write, once per frame.
@@ -24,17 +24,17 @@ public struct FrameParser: Sendable {
     /// The fixed part of a frame, decoded.
     public struct Header: Sendable, Hashable {
         public var fin: Bool
-        public var reservedBits: WebSocketFrame.ReservedBits
-        public var opcode: WebSocketOpcode
+        public var reservedBits: WireFrame.ReservedBits
+        public var opcode: WireOpcode
         public var payloadLength: Int
         /// Present on client-to-server frames (§5.3).
-        public var maskingKey: WebSocketMaskingKey?
+        public var maskingKey: WireMaskingKey?
     }
 
     /// What one call to ``next(from:)`` found.
     public enum Result: Sendable {
         /// A whole frame.
-        case frame(WebSocketFrame)
+        case frame(WireFrame)
         /// The header and the part of the payload that arrived since the last call, unmasked.
         /// `newBytes` is a view of the parser's payload buffer: drop it before the next call,
         /// or the parser's next append copies that buffer.
@@ -60,7 +60,7 @@ public struct FrameParser: Sendable {
     /// Which endpoint is parsing: a server requires masked frames, a client unmasked ones (§5.1).
     public let role: WebSocketRole
     /// Reserved bits that a negotiated extension claims; any other set bit closes with 1002 (§5.2).
-    public var allowedReservedBits: WebSocketFrame.ReservedBits
+    public var allowedReservedBits: WireFrame.ReservedBits
     /// Frames with a longer payload close with 1009 (§7.4.1).
     public var maxFrameSize: Int
     /// Where payload buffers come from.
@@ -68,7 +68,7 @@ public struct FrameParser: Sendable {
     @usableFromInline var state: State = .awaitingHeader(partialHeader: nil)
 
     public init(
-        role: WebSocketRole, maxFrameSize: Int, allowedReservedBits: WebSocketFrame.ReservedBits = [],
+        role: WebSocketRole, maxFrameSize: Int, allowedReservedBits: WireFrame.ReservedBits = [],
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) {
         self.role = role
@@ -133,8 +133,8 @@ public struct FrameParser: Sendable {
         return .partial(header, newBytes: payload.getSlice(at: payload.readerIndex + received, length: count)!)
     }
 
-    private static func makeFrame(_ header: Header, payload: ByteBuffer) -> WebSocketFrame {
-        WebSocketFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload)
+    private static func makeFrame(_ header: Header, payload: ByteBuffer) -> WireFrame {
+        WireFrame(fin: header.fin, reservedBits: header.reservedBits, opcode: header.opcode, payload: payload)
     }
 
     /// Completes a header whose first bytes arrived in an earlier read: takes from `buffer`
@@ -158,8 +158,8 @@ public struct FrameParser: Sendable {
     /// a defined opcode, only reserved bits an extension claims, control frames whole and at
     /// most 125 bytes. `length` may be the 7-bit length field (126 and 127 exceed 125 too).
     static func checkRules(
-        fin: Bool, reservedBits: WebSocketFrame.ReservedBits, opcode: WebSocketOpcode, length: Int,
-        allowedReservedBits: WebSocketFrame.ReservedBits
+        fin: Bool, reservedBits: WireFrame.ReservedBits, opcode: WireOpcode, length: Int,
+        allowedReservedBits: WireFrame.ReservedBits
     ) throws(WebSocketProtocolError) {
         guard opcode.isDefined else { throw .protocolViolation("reserved opcode \(opcode.rawValue)") }  // §5.2
         guard reservedBits.subtracting(allowedReservedBits).isEmpty else {
@@ -179,8 +179,8 @@ public struct FrameParser: Sendable {
         else { return nil }
 
         let fin = b0 & 0x80 != 0
-        let rsv = WebSocketFrame.ReservedBits(rawValue: b0)
-        let opcode = WebSocketOpcode(uncheckedRawValue: b0 & 0x0F)
+        let rsv = WireFrame.ReservedBits(rawValue: b0)
+        let opcode = WireOpcode(uncheckedRawValue: b0 & 0x0F)
         let masked = b1 & 0x80 != 0
         let shortLength = Int(b1 & 0x7F)
 
@@ -208,10 +208,10 @@ public struct FrameParser: Sendable {
         guard length <= UInt64(maxFrameSize) else {
             throw WebSocketProtocolError(.messageTooBig, "frame of \(length) bytes exceeds the limit of \(maxFrameSize)")
         }
-        var key: WebSocketMaskingKey?
+        var key: WireMaskingKey?
         if masked {
             let b = buffer.getBytes(at: index, length: 4)!
-            key = WebSocketMaskingKey(b[0], b[1], b[2], b[3])
+            key = WireMaskingKey(b[0], b[1], b[2], b[3])
         }
         buffer.moveReaderIndex(forwardBy: headerLength)
         return Header(fin: fin, reservedBits: rsv, opcode: opcode, payloadLength: Int(length), maskingKey: key)

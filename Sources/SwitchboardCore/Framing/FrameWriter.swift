@@ -13,7 +13,7 @@ public enum FrameWriter {
     /// With a `maskingKey` the payload is masked while it is copied (one pass);
     /// without one it is copied as is. Either way there is one copy, into the output.
     @inlinable
-    public static func write(_ frame: WebSocketFrame, maskingKey: WebSocketMaskingKey?, into buffer: inout ByteBuffer) {
+    public static func write(_ frame: WireFrame, maskingKey: WireMaskingKey?, into buffer: inout ByteBuffer) {
         let length = frame.payload.readableBytes
         buffer.reserveCapacity(minimumWritableBytes: headerSize(payloadLength: length, masked: maskingKey != nil) + length)
         var b0 = frame.opcode.rawValue | frame.reservedBits.rawValue

@@ -1,15 +1,15 @@
 /// The four-byte masking key of a client-to-server frame (RFC 6455 §5.3).
-public struct WebSocketMaskingKey: Hashable, Sendable {
+public struct WireMaskingKey: Hashable, Sendable {
     /// The key in wire order, packed so that byte 0 of the key is the lowest byte in memory.
     public let bytes: (UInt8, UInt8, UInt8, UInt8)
 
     public init(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8) { bytes = (b0, b1, b2, b3) }
 
     /// A key from a cryptographically strong source, as §5.3 requires of clients.
-    public static func random() -> WebSocketMaskingKey {
+    public static func random() -> WireMaskingKey {
         var rng = SystemRandomNumberGenerator()
         let v = rng.next() as UInt32
-        return WebSocketMaskingKey(
+        return WireMaskingKey(
             UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
             UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24))
     }

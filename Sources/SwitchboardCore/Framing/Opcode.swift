@@ -3,7 +3,7 @@
 /// Opcodes 0x3-0x7 and 0xB-0xF are reserved; a frame carrying one is refused
 /// with close code 1002 (§5.2, "If an unknown opcode is received, the receiving
 /// endpoint MUST _Fail the WebSocket Connection_").
-public struct WebSocketOpcode: Hashable, Sendable, CustomStringConvertible {
+public struct WireOpcode: Hashable, Sendable, CustomStringConvertible {
     /// The four-bit value on the wire.
     public let rawValue: UInt8
 
@@ -15,12 +15,12 @@ public struct WebSocketOpcode: Hashable, Sendable, CustomStringConvertible {
 
     @usableFromInline init(uncheckedRawValue: UInt8) { self.rawValue = uncheckedRawValue }
 
-    public static let continuation = WebSocketOpcode(uncheckedRawValue: 0x0)
-    public static let text = WebSocketOpcode(uncheckedRawValue: 0x1)
-    public static let binary = WebSocketOpcode(uncheckedRawValue: 0x2)
-    public static let close = WebSocketOpcode(uncheckedRawValue: 0x8)
-    public static let ping = WebSocketOpcode(uncheckedRawValue: 0x9)
-    public static let pong = WebSocketOpcode(uncheckedRawValue: 0xA)
+    public static let continuation = WireOpcode(uncheckedRawValue: 0x0)
+    public static let text = WireOpcode(uncheckedRawValue: 0x1)
+    public static let binary = WireOpcode(uncheckedRawValue: 0x2)
+    public static let close = WireOpcode(uncheckedRawValue: 0x8)
+    public static let ping = WireOpcode(uncheckedRawValue: 0x9)
+    public static let pong = WireOpcode(uncheckedRawValue: 0xA)
 
     /// Control frames have the high bit of the opcode set (§5.5).
     @inlinable public var isControl: Bool { rawValue & 0x8 != 0 }

@@ -80,7 +80,7 @@ if let index = CommandLine.arguments.firstIndex(of: "--port"), index + 1 < Comma
 }
 let app = Application(
     router: router,
-    server: .http1(switchboard: WebSocketUpgrader(routes: routes)),
+    server: .http1(switchboard: HostedWebSocketServer(routes: routes)),
     configuration: .init(address: .hostname("127.0.0.1", port: port))
 )
 try await app.runService()

@@ -9,19 +9,19 @@ import NIOHTTPTypesHTTP1
 import Switchboard
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 for the app's router, and WebSocket upgrades on the routes of `upgrader`, on one port.
+    /// HTTP/1.1 for the app's router, and WebSocket upgrades on the routes of `server`, on one port.
     ///
     /// ```swift
     /// var routes = WebSocketRoutes()
     /// routes.add("/rpc", .jsonRPC(JSONRPCHandler(methods: methods)))
-    /// let app = Application(router: router, server: .http1(switchboard: WebSocketUpgrader(routes: routes)))
+    /// let app = Application(router: router, server: .http1(switchboard: HostedWebSocketServer(routes: routes)))
     /// ```
     ///
-    /// A request that asks for a WebSocket on one of `upgrader`'s routes is judged by Switchboard
+    /// A request that asks for a WebSocket on one of `server`'s routes is judged by Switchboard
     /// (its checks, registries, extensions, origin policy and accept hooks) and, once upgraded,
     /// runs the route's handler on the connection; every other request goes to the app's router.
-    public static func http1(switchboard upgrader: WebSocketUpgrader, configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
-        .init { responder in HTTP1SwitchboardChannel(responder: responder, upgrader: upgrader, configuration: configuration) }
+    public static func http1(switchboard server: HostedWebSocketServer, configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
+        .init { responder in HTTP1SwitchboardChannel(responder: responder, server: server, configuration: configuration) }
     }
 }
 
@@ -43,12 +43,14 @@ public struct HTTP1SwitchboardChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     public let responder: HTTPChannelHandler.Responder
-    let upgrader: WebSocketUpgrader
+    let server: HostedWebSocketServer
     let configuration: HTTP1Channel.Configuration
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, upgrader: WebSocketUpgrader, configuration: HTTP1Channel.Configuration = .init()) {
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, server: HostedWebSocketServer, configuration: HTTP1Channel.Configuration = .init()
+    ) {
         self.responder = responder
-        self.upgrader = upgrader
+        self.server = server
         self.configuration = configuration
     }
 
@@ -56,7 +58,7 @@ public struct HTTP1SwitchboardChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             // Set while Switchboard refuses an upgrade: the answer the not-upgrading path writes.
             let refusal = NIOLoopBoundBox<(HTTPResponse, String)?>(nil, eventLoop: channel.eventLoop)
-            let webSocket = SwitchboardProtocolUpgrader(upgrader: upgrader, refusal: refusal, eventLoop: channel.eventLoop)
+            let webSocket = SwitchboardProtocolUpgrader(server: server, refusal: refusal, eventLoop: channel.eventLoop)
             let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<Outcome>(
                 upgraders: [webSocket],
                 notUpgradingCompletionHandler: { channel in
@@ -110,16 +112,16 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     /// Why the upgrade did not happen; NIO then takes the request to the not-upgrading path.
     struct Refused: Error {}
 
-    let upgrader: WebSocketUpgrader
+    let server: HostedWebSocketServer
     let refusal: NIOLoopBoundBox<(HTTPResponse, String)?>
-    /// The accepted upgrade between NIO's two steps, on the channel's loop (one upgrader per channel).
+    /// The accepted upgrade between NIO's two steps, on the channel's loop (one server per channel).
     private let accepted: NIOLoopBoundBox<AcceptedUpgrade?>
 
     var supportedProtocol: String { "websocket" }
     var requiredUpgradeHeaders: [String] { [] }
 
-    init(upgrader: WebSocketUpgrader, refusal: NIOLoopBoundBox<(HTTPResponse, String)?>, eventLoop: any EventLoop) {
-        self.upgrader = upgrader
+    init(server: HostedWebSocketServer, refusal: NIOLoopBoundBox<(HTTPResponse, String)?>, eventLoop: any EventLoop) {
+        self.server = server
         self.refusal = refusal
         self.accepted = NIOLoopBoundBox(nil, eventLoop: eventLoop)
     }
@@ -128,9 +130,9 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
     ) -> EventLoopFuture<HTTPHeaders> {
         let request = Self.request(upgradeRequest)
-        let promise = channel.eventLoop.makePromise(of: WebSocketUpgrader.Decision.self)
-        let (upgrader, remote) = (self.upgrader, channel.remoteAddress)
-        let task = promise.completeWithTask { await upgrader.evaluate(request, remoteAddress: remote, isSecure: false) }
+        let promise = channel.eventLoop.makePromise(of: HostedWebSocketServer.Decision.self)
+        let (server, remote) = (self.server, channel.remoteAddress)
+        let task = promise.completeWithTask { await server.evaluate(request, remoteAddress: remote, isSecure: false) }
         channel.closeFuture.whenComplete { _ in task.cancel() }  // a peer gone: its accept hook is cancelled
         let (refusal, accepted) = (self.refusal, self.accepted)
         return promise.futureResult.flatMapThrowing { decision in
@@ -153,7 +155,7 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
             guard let upgrade = accepted.value else { throw Refused() }
-            return .webSocket(try upgrader.makeConnection(upgrade, on: channel))
+            return .webSocket(try server.makeConnection(upgrade, on: channel))
         }
     }
 

@@ -40,7 +40,7 @@ import Testing
         let router = Router()
         router.get("/hello") { _, _ in "hello" }
         return Application(
-            router: router, server: .http1(switchboard: WebSocketUpgrader(routes: routes, handshakeTimeout: handshakeTimeout)),
+            router: router, server: .http1(switchboard: HostedWebSocketServer(routes: routes, handshakeTimeout: handshakeTimeout)),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
@@ -56,7 +56,7 @@ import Testing
             let answer = Locked<String?>(nil)
             var configuration = WebSocketClientConfiguration()
             configuration.headers.add(name: "Authorization", value: "Bearer ann")
-            let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(port)/rooms/lobby", configuration: configuration) {
+            let close = try await WebSocketConnector.connect(to: "ws://127.0.0.1:\(port)/rooms/lobby", configuration: configuration) {
                 inbound, outbound, _ in
                 try await outbound.send(text: "hi")
                 var iterator = inbound.makeAsyncIterator()

@@ -14,6 +14,10 @@ import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 let arguments = CommandLine.arguments
@@ -51,6 +55,13 @@ enum FileHandle {
     case standardError
     func write(_ text: String) {
         var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        // Qualified: this method shadows the C `write`.
+        #if canImport(Glibc)
+            _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        #elseif canImport(Musl)
+            _ = bytes.withUnsafeMutableBytes { Musl.write(2, $0.baseAddress, $0.count) }
+        #elseif canImport(Darwin)
+            _ = bytes.withUnsafeMutableBytes { Darwin.write(2, $0.baseAddress, $0.count) }
+        #endif
     }
 }

@@ -21,6 +21,10 @@ import NIOWebSocket
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// Echoes data frames, answers pings and closes, on the event loop.

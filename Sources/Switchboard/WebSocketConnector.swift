@@ -7,12 +7,12 @@ import SwitchboardCore
 /// Opens client connections to ws:// and wss:// URLs, directly or through an HTTP proxy.
 ///
 /// ```swift
-/// let close = try await WebSocketClient.connect(to: "ws://127.0.0.1:8080/echo") { inbound, outbound, context in
+/// let close = try await WebSocketConnector.connect(to: "ws://127.0.0.1:8080/echo") { inbound, outbound, context in
 ///     try await outbound.send(text: "hello")
 ///     for try await message in inbound { print(message.text ?? "binary"); break }
 /// }
 /// ```
-public enum WebSocketClient {
+public enum WebSocketConnector {
     /// Connects, runs `handler` on the connection, closes it when the handler
     /// returns, and returns the peer's close frame (`nil` if the connection
     /// dropped without one).
@@ -118,7 +118,7 @@ public enum WebSocketClient {
     }
 }
 
-extension WebSocketClient {
+extension WebSocketConnector {
     /// Runs `install` on the channel's event loop, handing it a promise for the handler it adds
     /// to complete, and waits for that promise.
     ///
@@ -155,7 +155,7 @@ extension String {
     }
 }
 
-extension WebSocketClient {
+extension WebSocketConnector {
     /// An error from the TLS layer during the handshake as ``WebSocketError/tlsFailed(_:)``
     /// (a peer that hung up mid-handshake is not one), anything else as a failed handshake.
     static func describeTLSFailure(_ error: any Error) -> WebSocketError {

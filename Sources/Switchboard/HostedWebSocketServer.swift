@@ -3,9 +3,10 @@ import Logging
 import NIOCore
 import SwitchboardCore
 
-/// Serves Switchboard routes on connections another HTTP server accepted: the way to mount
-/// them in a Hummingbird or Vapor app (the adapters in `Adapters/` use it), or in any NIO
-/// HTTP/1.1 server that can hand over its channel after an upgrade.
+/// A ``WebSocketServer`` without a listener of its own: it serves Switchboard routes on
+/// connections another HTTP server accepted. The way to mount them in a Hummingbird or Vapor
+/// app (the adapters in `Adapters/` use it), or in any NIO HTTP/1.1 server that can hand over
+/// its channel after an upgrade.
 ///
 /// The request is judged as ``WebSocketServer`` judges it: the same routes and registries,
 /// extension negotiation, origin policy, limits and accept hooks. The host server writes the
@@ -13,16 +14,16 @@ import SwitchboardCore
 /// hands the channel over:
 ///
 /// ```swift
-/// let upgrader = WebSocketUpgrader(routes: routes)
-/// switch await upgrader.evaluate(request, remoteAddress: channel.remoteAddress, isSecure: false) {
+/// let hosted = HostedWebSocketServer(routes: routes)
+/// switch await hosted.evaluate(request, remoteAddress: channel.remoteAddress, isSecure: false) {
 /// case .upgrade(let upgrade):   // write 101 with upgrade.responseHeaders, remove the HTTP handlers, then:
-///     let connection = try upgrader.makeConnection(upgrade, on: channel)   // on the channel's event loop
+///     let connection = try hosted.makeConnection(upgrade, on: channel)   // on the channel's event loop
 ///     await connection.run()
 /// case .reject(let response, let body): ...   // write it and close
 /// case .notWebSocket: ...                      // the app's own route
 /// }
 /// ```
-public struct WebSocketUpgrader: Sendable {
+public struct HostedWebSocketServer: Sendable {
     public let routes: WebSocketRoutes
     public let connection: WebSocketConnectionConfiguration
     /// Bounds the accept hook (past it the upgrade is refused with 503) and, for a multiplexing
@@ -121,7 +122,7 @@ public struct WebSocketUpgrader: Sendable {
     }
 }
 
-/// An upgrade ``WebSocketUpgrader`` accepted: the 101's headers, and what the connection will be.
+/// An upgrade ``HostedWebSocketServer`` accepted: the 101's headers, and what the connection will be.
 ///
 /// `@unchecked Sendable`: it carries the connection's extension instances, made for it alone;
 /// it crosses to the channel's event loop once and is installed there.
