@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOSSL
 import SwitchboardCore
 
 /// A ``WebSocketServer`` without a listener of its own: it serves Switchboard routes on
@@ -157,5 +158,17 @@ extension HandshakeHeaders {
         var fields = HTTPFields()
         for (name, value) in self { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
         return fields
+    }
+}
+
+extension HostedWebSocketServer {
+    /// What `channel`'s TLS tells ``evaluate(_:remoteAddress:isSecure:values:)``: whether the
+    /// host runs SwiftNIO SSL on it, and the client certificate it verified, as
+    /// ``TLSPeerCertificate`` (for `context.peerCertificate`). Call on the channel's event loop.
+    public static func transportSecurity(of channel: any Channel) -> (isSecure: Bool, values: WebSocketContextValues) {
+        var values = WebSocketContextValues()
+        guard (try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)) != nil else { return (false, values) }
+        values[TLSPeerCertificate.self] = try? channel.pipeline.syncOperations.nioSSL_peerCertificate()
+        return (true, values)
     }
 }

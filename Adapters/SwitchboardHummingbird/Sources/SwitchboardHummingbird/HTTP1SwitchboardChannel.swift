@@ -132,7 +132,8 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
         let request = Self.request(upgradeRequest)
         let promise = channel.eventLoop.makePromise(of: HostedWebSocketServer.Decision.self)
         let (server, remote) = (self.server, channel.remoteAddress)
-        let task = promise.completeWithTask { await server.evaluate(request, remoteAddress: remote, isSecure: false) }
+        let (isSecure, values) = HostedWebSocketServer.transportSecurity(of: channel)  // an app behind HummingbirdTLS
+        let task = promise.completeWithTask { await server.evaluate(request, remoteAddress: remote, isSecure: isSecure, values: values) }
         channel.closeFuture.whenComplete { _ in task.cancel() }  // a peer gone: its accept hook is cancelled
         let (refusal, accepted) = (self.refusal, self.accepted)
         return promise.futureResult.flatMapThrowing { decision in
