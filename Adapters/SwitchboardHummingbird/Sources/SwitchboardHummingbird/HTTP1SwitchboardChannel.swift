@@ -20,8 +20,17 @@ extension HTTPServerBuilder {
     /// A request that asks for a WebSocket on one of `server`'s routes is judged by Switchboard
     /// (its checks, registries, extensions, origin policy and accept hooks) and, once upgraded,
     /// runs the route's handler on the connection; every other request goes to the app's router.
-    public static func http1(switchboard server: HostedWebSocketServer, configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
-        .init { responder in HTTP1SwitchboardChannel(responder: responder, server: server, configuration: configuration) }
+    ///
+    /// `maxPendingUpgradeBytes` bounds what a connection may send before its first request is
+    /// settled (see ``HTTP1SwitchboardChannel/init(responder:server:configuration:maxPendingUpgradeBytes:)``).
+    public static func http1(
+        switchboard server: HostedWebSocketServer, configuration: HTTP1Channel.Configuration = .init(),
+        maxPendingUpgradeBytes: Int = HTTP1SwitchboardChannel.defaultMaxPendingUpgradeBytes
+    ) -> HTTPServerBuilder {
+        .init { responder in
+            HTTP1SwitchboardChannel(
+                responder: responder, server: server, configuration: configuration, maxPendingUpgradeBytes: maxPendingUpgradeBytes)
+        }
     }
 }
 
@@ -45,24 +54,37 @@ public struct HTTP1SwitchboardChannel: ServerChildChannel, HTTPChannelHandler {
     public let responder: HTTPChannelHandler.Responder
     let server: HostedWebSocketServer
     let configuration: HTTP1Channel.Configuration
+    let maxPendingUpgradeBytes: Int
 
+    /// 1 MiB: NIO reads at most 64 KiB at a time, so the first read of a plain request (whose
+    /// body then goes to the app unbounded by this) never trips it, while a peer flooding
+    /// behind an upgrade request whose accept hook is slow pins at most this much.
+    public static let defaultMaxPendingUpgradeBytes = 1 << 20
+
+    /// A connection that sends more than `maxPendingUpgradeBytes` before its first request is
+    /// settled (upgraded, refused, or handed to the app's router) is closed.
     public init(
-        responder: @escaping HTTPChannelHandler.Responder, server: HostedWebSocketServer, configuration: HTTP1Channel.Configuration = .init()
+        responder: @escaping HTTPChannelHandler.Responder, server: HostedWebSocketServer, configuration: HTTP1Channel.Configuration = .init(),
+        maxPendingUpgradeBytes: Int = Self.defaultMaxPendingUpgradeBytes
     ) {
         self.responder = responder
         self.server = server
         self.configuration = configuration
+        self.maxPendingUpgradeBytes = maxPendingUpgradeBytes
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // Set while Switchboard refuses an upgrade: the answer the not-upgrading path writes.
             let refusal = NIOLoopBoundBox<(HTTPResponse, String)?>(nil, eventLoop: channel.eventLoop)
-            let webSocket = SwitchboardProtocolUpgrader(server: server, refusal: refusal, eventLoop: channel.eventLoop)
+            let limit = NIOLoopBound(PendingUpgradeLimit(limit: maxPendingUpgradeBytes, logger: logger), eventLoop: channel.eventLoop)
+            try channel.pipeline.syncOperations.addHandler(limit.value)  // first: it sees the bytes NIO's upgrade handler would keep
+            let webSocket = SwitchboardProtocolUpgrader(server: server, refusal: refusal, limit: limit, eventLoop: channel.eventLoop)
             let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<Outcome>(
                 upgraders: [webSocket],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        channel.pipeline.syncOperations.removeHandler(limit.value, promise: nil)
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(configuration.additionalChannelHandlers())
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
@@ -114,15 +136,21 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
 
     let server: HostedWebSocketServer
     let refusal: NIOLoopBoundBox<(HTTPResponse, String)?>
+    /// Removed once the connection is upgraded: from then on Switchboard's own limits apply.
+    let limit: NIOLoopBound<PendingUpgradeLimit>
     /// The accepted upgrade between NIO's two steps, on the channel's loop (one server per channel).
     private let accepted: NIOLoopBoundBox<AcceptedUpgrade?>
 
     var supportedProtocol: String { "websocket" }
     var requiredUpgradeHeaders: [String] { [] }
 
-    init(server: HostedWebSocketServer, refusal: NIOLoopBoundBox<(HTTPResponse, String)?>, eventLoop: any EventLoop) {
+    init(
+        server: HostedWebSocketServer, refusal: NIOLoopBoundBox<(HTTPResponse, String)?>, limit: NIOLoopBound<PendingUpgradeLimit>,
+        eventLoop: any EventLoop
+    ) {
         self.server = server
         self.refusal = refusal
+        self.limit = limit
         self.accepted = NIOLoopBoundBox(nil, eventLoop: eventLoop)
     }
 
@@ -156,6 +184,7 @@ struct SwitchboardProtocolUpgrader: NIOTypedHTTPServerProtocolUpgrader {
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
             guard let upgrade = accepted.value else { throw Refused() }
+            channel.pipeline.syncOperations.removeHandler(limit.value, promise: nil)
             return .webSocket(try server.makeConnection(upgrade, on: channel))
         }
     }

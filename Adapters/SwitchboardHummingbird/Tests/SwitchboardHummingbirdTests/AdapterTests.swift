@@ -16,10 +16,12 @@ import Testing
 
     static func app(handshakeTimeout: TimeAmount = .seconds(10)) -> some ApplicationProtocol {
         var routes = WebSocketRoutes()
-        routes.add("/slow", handler: ClosureWebSocketHandler { _, _, _ in }) { _ in
-            // A store that never answers.
-            do { try await Task.sleep(for: .seconds(3600)) } catch { slowHooksCancelled.set(slowHooksCancelled.get() + 1) }
-            return .accept()
+        // Hooks on a store that never answers, one route per test that uses one (tests run in parallel).
+        for (path, cancelled) in [("/slow", slowHooksCancelled), ("/flooded", floodedHooksCancelled)] {
+            routes.add(path, handler: ClosureWebSocketHandler { _, _, _ in }) { _ in
+                do { try await Task.sleep(for: .seconds(3600)) } catch { cancelled.set(cancelled.get() + 1) }
+                return .accept()
+            }
         }
         routes.add(
             "/rooms/{id}",
@@ -94,16 +96,35 @@ import Testing
         }
     }
 
-    /// Sends `request` over a fresh TCP connection and reads until the server closes.
-    static func exchange(_ request: String, port: Int) async throws -> String {
+    @Test("A peer flooding behind its upgrade request while the hook runs is closed at maxPendingUpgradeBytes, not buffered")
+    func floodBehindUpgrade() async throws {
+        try await Self.app().test(.live) { client in
+            let request =
+                "GET /flooded HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            // 4 MiB behind the request; the hook never answers, so only the limit can end this
+            // before the handshake timeout (10 s), which would answer 503.
+            let flood = [ByteBuffer](repeating: ByteBuffer(repeating: 0x41, count: 64 * 1024), count: 64)
+            let answer = try await Self.exchange(request, then: flood, port: client.port!)
+            #expect(answer == "", "\(answer)")
+            // Closed, the connection's hook is cancelled too.
+            for _ in 0..<100 where floodedHooksCancelled.get() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(floodedHooksCancelled.get() == 1)
+        }
+    }
+
+    /// Sends `request` (then `more`, ignoring a failed write) over a fresh TCP connection and
+    /// reads until the server closes.
+    static func exchange(_ request: String, then more: [ByteBuffer] = [], port: Int) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
+            do { for chunk in more { try await outbound.write(chunk) } } catch {}  // the server may close first
             var answer = ""
-            for try await chunk in inbound { answer += String(buffer: chunk) }
+            do { for try await chunk in inbound { answer += String(buffer: chunk) } } catch {}  // a reset ends it too
             return answer
         }
     }
@@ -111,6 +132,8 @@ import Testing
 
 /// The slow hook's cancellations (one test uses it).
 let slowHooksCancelled = Locked(0)
+/// The flooded route's hook cancellations.
+let floodedHooksCancelled = Locked(0)
 
 /// A value shared with a handler's task.
 final class Locked<Value: Sendable>: Sendable {
