@@ -4,10 +4,10 @@
 #
 #   scripts/check-readme-snippets.sh
 #
-# Each block becomes .readme-snippets/SnippetN/main.swift (not committed), after the imports
-# a reader of the README has at hand (Switchboard, SwitchboardCore, PerMessageDeflate,
-# Multiplex, JSONRPC, SOAP, XMPP); Package.swift adds one executable target per block when
-# SWITCHBOARD_README_SNIPPETS=N is set. Built, never run (the server examples serve forever).
+# Each block becomes .readme-snippets/SnippetN/main.swift (not committed), exactly as written:
+# a block carries its own imports, so that a reader can copy it whole. Package.swift adds one
+# executable target per block when SWITCHBOARD_README_SNIPPETS=N is set, depending on every
+# library product. Built, never run (the server examples serve forever).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -16,11 +16,10 @@ count="$(python3 - <<'PY'
 import os, re
 text = open("README.md").read()
 blocks = re.findall(r"^```swift\n(.*?)^```", text, flags=re.S | re.M)
-prelude = "".join(f"import {m}\n" for m in ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP", "XMPP"])
 for n, block in enumerate(blocks):
     os.makedirs(f".readme-snippets/Snippet{n}", exist_ok=True)
     with open(f".readme-snippets/Snippet{n}/main.swift", "w") as f:
-        f.write(f"// README.md, swift block {n + 1} of {len(blocks)}\n{prelude}\n{block}")
+        f.write(f"// README.md, swift block {n + 1} of {len(blocks)}\n{block}")
 print(len(blocks))
 PY
 )"
