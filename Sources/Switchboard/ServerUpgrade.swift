@@ -28,7 +28,8 @@ enum ServerUpgrade {
             extensions: accepted.extensions, handshakeTimeout: handshakeTimeout, evaluate: { evaluateSession($0, handshake) })
         let connection = try UpgradedConnection.install(
             on: channel, engine: engine, configuration: configuration, context: context, handler: accepted.handler, position: position,
-            sessions: plan, executor: executor)
+            sessions: plan, executor: executor, route: accepted.routePath)
+        ConnectionMetrics.handshake(status: 101)
         logger.debug("upgraded", metadata: ["subprotocol": "\(accepted.subprotocol ?? "none")"])
         return connection
     }
@@ -46,6 +47,7 @@ enum ServerUpgrade {
 
     /// The log line of a refused upgrade (by the handshake's own checks, or by the route's hook).
     static func logRefusal(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, logger: Logger) {
+        ConnectionMetrics.handshake(status: rejection.status)
         logger.info(
             byHook ? "handshake refused by the route's accept hook" : "handshake refused",
             metadata: [

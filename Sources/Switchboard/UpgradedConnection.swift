@@ -57,13 +57,14 @@ final class UpgradedConnection: Sendable {
         on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
         context: WebSocketContext, handler: any WebSocketHandler,
         position: ChannelPipeline.SynchronousOperations.Position, sessions plan: SessionPlan? = nil,
-        executor: EventLoopTaskExecutor?
+        executor: EventLoopTaskExecutor?, route: String = ""
     ) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let outbound = OutboundQueue(eventLoop: channel.eventLoop)
         let wsHandler = WebSocketChannelHandler(
             engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
-            peerClose: peerClose, eventLoop: channel.eventLoop)
+            peerClose: peerClose, eventLoop: channel.eventLoop,
+            metrics: ConnectionMetrics(role: context.role, route: route, subprotocol: context.subprotocol))
         let host = plan.map { SessionHost(context: context, configuration: configuration, plan: $0, channel: channel) }
         wsHandler.sessions = host
         wsHandler.readerExecutor = executor

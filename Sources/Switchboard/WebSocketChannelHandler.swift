@@ -50,11 +50,13 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// runs when the read is complete, before the drain (see ``EventLoopTaskExecutor``).
     var readerExecutor: EventLoopTaskExecutor?
     private var context: ChannelHandlerContext?
+    private let metrics: ConnectionMetrics
 
     init(
         engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
-        peerClose: EventLoopPromise<WebSocketCloseFrame?>, eventLoop: any EventLoop
+        peerClose: EventLoopPromise<WebSocketCloseFrame?>, eventLoop: any EventLoop, metrics: ConnectionMetrics
     ) {
+        self.metrics = metrics
         self.engine = engine
         self.outbound = outbound
         self.inbound = InboundBuffer(
@@ -69,6 +71,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        metrics.opened()
         timers.start(delegate: self)
         // The queue holds this handler until `detach()`, which handlerRemoved and channelInactive call.
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -87,6 +90,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        metrics.closed()
         timers.stopAll()
         self.context = nil
         outbound.detach()
@@ -174,6 +178,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch event {
         case .message(let message):
             timers.noteActivity(closing: gate.closing)
+            metrics.received(message)
             if let sessions {
                 sessions.receive(message)
             } else if applicationDone {
@@ -195,6 +200,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             timers.pongReceived()
         case .closed(let frame):
             receivedClose = frame
+            metrics.close(frame.code, sent: false)
             sessions?.connectionClosed()
             outbound.closeStateChanged(engine.closeState)
             logger.debug("peer closed", metadata: ["code": "\(frame.code.map(String.init(describing:)) ?? "none")", "reason": "\(frame.reason)"])
@@ -259,6 +265,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         timers.stopAll()
         outbound.detach()
         // Dropped without a close frame: the reader's loop throws rather than ending as after a close.
+        metrics.closed()
         inbound.finish(throwing: receivedClose == nil ? WebSocketError.connectionClosed : nil)
         readerExecutor?.runHeldJobs()
         peerClose.succeed(receivedClose)
@@ -321,6 +328,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch command {
         case .message(let message):
             try engine.send(message)
+            metrics.sent(message)
             timers.noteActivity(closing: gate.closing)
         case .ping(let payload):
             try engine.ping(payload)
@@ -361,6 +369,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         if let failure = engine.failure {
             // Fail the connection (§7.1.7): the failure's code, then end TCP without waiting for an answer.
             engine.close(code: failure.closeCode, reason: failure.reason)
+            metrics.close(failure.closeCode, sent: true)
             writeOutbound(context: context, promise: nil)
             flushIfNeeded(context: context)
             closeLingering(context: context)
@@ -368,10 +377,12 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         if engine.closeState == .closeReceived {
             engine.close()  // answers the peer's close, echoing its code
+            metrics.close(receivedClose?.code, sent: true)
             finishClosing(context: context)
             return
         }
         guard engine.close(code: code, reason: reason) else { return }
+        metrics.close(code, sent: true)
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
         gate.closeStarted()
@@ -407,6 +418,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func sendMessage(_ message: WebSocketMessage) {
         guard let context, (try? engine.send(message)) != nil else { return }
+        metrics.sent(message)
         writeOutbound(context: context, promise: nil)
     }
 
@@ -417,7 +429,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func failConnection(code: WebSocketCloseCode, reason: String) {
         guard let context else { return }
-        engine.close(code: code, reason: reason)
+        if engine.close(code: code, reason: reason) { metrics.close(code, sent: true) }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
         closeLingering(context: context)

@@ -45,6 +45,8 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("xmpp-user"),
         help: "An account of the XMPP server at /xmpp (domain localhost), name:password (repeatable).")
     var xmppUsers: [String] = []
+    @Option(help: "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (loopback only; 0 picks a free port).")
+    var metrics: Int?
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -116,9 +118,11 @@ struct Serve: AsyncParsableCommand {
         // SIGTERM and SIGINT shut down gracefully, services in reverse order: XMPP streams end with
         // system-shutdown first (to XMPP clients a bare WebSocket close is a lost connection), then
         // the server closes every connection with 1001.
+        // The metrics endpoint first in the list, so that it stops last.
+        let metricsEndpoint: [any Service] = metrics.map { [MetricsEndpoint(port: $0, logger: logger)] } ?? []
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [listening, XMPPShutdown(xmpp: xmpp)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: metricsEndpoint + [listening, XMPPShutdown(xmpp: xmpp)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
     }
 

@@ -13,6 +13,8 @@ public struct WebSocketServerHandshake: Sendable {
         public var pathParameters: [String: String]
         /// The route's check before the 101, if it has one.
         public var accept: WebSocketAcceptHook?
+        /// The route's path as it was added (`/rooms/{id}`): a label of bounded cardinality.
+        public var routePath: String = ""
     }
 
     public enum Outcome {
@@ -88,7 +90,7 @@ public struct WebSocketServerHandshake: Sendable {
         return .accept(
             Accepted(
                 responseHeaders: response, subprotocol: subprotocol, handler: handler, extensions: negotiated.extensions,
-                pathParameters: pathParameters, accept: route.accept))
+                pathParameters: pathParameters, accept: route.accept, routePath: route.path))
     }
 
     /// `Sec-WebSocket-Accept` for a key: base64 of the SHA-1 of the key and the GUID of §1.3.
