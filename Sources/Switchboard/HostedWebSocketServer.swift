@@ -70,7 +70,10 @@ public struct HostedWebSocketServer: Sendable {
         case .reject(let rejection):
             return reject(rejection, handshakeRequest, byHook: false)
         case .accept(let accepted):
-            let (hook, pathParameters, subprotocol, timeout) = (accepted.accept, accepted.pathParameters, accepted.subprotocol, handshakeTimeout)
+            guard let hook = accepted.accept else {
+                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values))
+            }
+            let (pathParameters, subprotocol, timeout) = (accepted.pathParameters, accepted.subprotocol, handshakeTimeout)
             // The host server has no handshake timeout of ours: the hook is raced against it here.
             let outcome = await withTaskGroup(of: Result<WebSocketContextValues, HandshakeRejection>?.self) { group in
                 group.addTask {
@@ -105,7 +108,7 @@ public struct HostedWebSocketServer: Sendable {
     }
 
     private func reject(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool) -> Decision {
-        ServerUpgrade.logRefusal(rejection, request, byHook: byHook, logger: logger)
+        ServerUpgrade.recordRefusal(rejection, request, byHook: byHook, logger: logger)
         return .reject(HTTPResponse(status: .init(code: rejection.status), headerFields: rejection.headers.httpFields), body: rejection.reason + "\n")
     }
 

@@ -166,7 +166,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     /// Logs the refusal, answers with its status, headers and reason, and closes.
     private func refuse(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, context: ChannelHandlerContext) {
-        ServerUpgrade.logRefusal(rejection, request, byHook: byHook, logger: logger)
+        ServerUpgrade.recordRefusal(rejection, request, byHook: byHook, logger: logger)
         respond(context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
     }
 

@@ -45,8 +45,8 @@ enum ServerUpgrade {
         return outcome
     }
 
-    /// The log line of a refused upgrade (by the handshake's own checks, or by the route's hook).
-    static func logRefusal(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, logger: Logger) {
+    /// The log line and the count of a refused upgrade (by the handshake's own checks, or by the route's hook).
+    static func recordRefusal(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, logger: Logger) {
         ConnectionMetrics.handshake(status: rejection.status)
         logger.info(
             byHook ? "handshake refused by the route's accept hook" : "handshake refused",

@@ -64,7 +64,7 @@ final class UpgradedConnection: Sendable {
         let wsHandler = WebSocketChannelHandler(
             engine: engine, configuration: configuration, outbound: outbound, logger: context.logger,
             peerClose: peerClose, eventLoop: channel.eventLoop,
-            metrics: ConnectionMetrics(role: context.role, route: route, subprotocol: context.subprotocol))
+            metrics: ConnectionMetrics.shared(role: context.role, route: route, subprotocol: context.subprotocol))
         let host = plan.map { SessionHost(context: context, configuration: configuration, plan: $0, channel: channel) }
         wsHandler.sessions = host
         wsHandler.readerExecutor = executor

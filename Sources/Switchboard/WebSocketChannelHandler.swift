@@ -51,6 +51,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     var readerExecutor: EventLoopTaskExecutor?
     private var context: ChannelHandlerContext?
     private let metrics: ConnectionMetrics
+    /// Counted as open in ``metrics`` (once, whichever of the channel's ends comes first says closed).
+    private var countedOpen = false
 
     init(
         engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration, outbound: OutboundQueue, logger: Logger,
@@ -71,7 +73,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        metrics.opened()
+        countedOpen = true
+        metrics.connectionOpened()
         timers.start(delegate: self)
         // The queue holds this handler until `detach()`, which handlerRemoved and channelInactive call.
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -89,8 +92,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    private func countClosed() {
+        guard countedOpen else { return }
+        countedOpen = false
+        metrics.connectionClosed()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
-        metrics.closed()
+        countClosed()
         timers.stopAll()
         self.context = nil
         outbound.detach()
@@ -265,7 +274,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         timers.stopAll()
         outbound.detach()
         // Dropped without a close frame: the reader's loop throws rather than ending as after a close.
-        metrics.closed()
+        countClosed()
         inbound.finish(throwing: receivedClose == nil ? WebSocketError.connectionClosed : nil)
         readerExecutor?.runHeldJobs()
         peerClose.succeed(receivedClose)
@@ -377,7 +386,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         if engine.closeState == .closeReceived {
             engine.close()  // answers the peer's close, echoing its code
-            metrics.close(receivedClose?.code, sent: true)
+            metrics.close(receivedClose?.code, sent: true, echoed: true)
             finishClosing(context: context)
             return
         }
