@@ -35,6 +35,11 @@ let package = Package(
         // until the application bootstraps a backend); `serve --metrics` exports them with swift-prometheus.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // A span per handshake and per JSON-RPC or SOAP call, continuing the peer's trace context
+        // (a no-op until the application bootstraps a tracer).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // `swift package generate-documentation`: the DocC catalogues under each module.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         // The protocol, with no I/O.
@@ -60,6 +65,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),
@@ -67,7 +73,10 @@ let package = Package(
         // RFC 7692, over the system zlib.
         .target(
             name: "PerMessageDeflate",
-            dependencies: ["SwitchboardCore", "CZlib", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "SwitchboardCore", "CZlib", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             path: "Plugins/PerMessageDeflate",
             swiftSettings: strictSettings
         ),
@@ -91,6 +100,10 @@ let package = Package(
         // under a bound, our calls awaiting answers with deadlines.
         .target(
             name: "SwitchboardCalls",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             path: "Sources/SwitchboardCalls",
             swiftSettings: strictSettings
         ),
@@ -127,7 +140,10 @@ let package = Package(
         // Logical channels over one socket (draft-ietf-hybi-websocket-multiplexing).
         .target(
             name: "Multiplex",
-            dependencies: ["SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SwitchboardCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             path: "Plugins/Multiplex",
             swiftSettings: strictSettings
         ),
@@ -234,7 +250,7 @@ let package = Package(
             name: "JSONRPCTests",
             dependencies: [
                 "SwitchboardTestSupport", "JSONRPC", "SwitchboardJSON", "SwitchboardExamples", "Switchboard", "SwitchboardCore",
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),

@@ -175,26 +175,29 @@ final class JSONRPCConnection: Sendable {
 
     private func execute(_ job: Job) async {
         let call = job.call
-        let response: [UInt8]
-        if let method = methods.method(named: call.method) {
+        let method = methods.method(named: call.method)
+        var response: [UInt8]?
+        await Self.telemetry.served(method: method == nil ? nil : call.method, requestID: call.id.map { "\($0)" }) {
+            guard let method else {
+                response = call.id.map { Envelope.error(.methodNotFound, id: $0) }
+                return .errorCode("\(JSONRPCError.methodNotFound.code)")
+            }
             do {
                 let result = try await method(call.params, peer)
-                guard let id = call.id else { return }
-                response = Envelope.result(result, id: id)
+                response = call.id.map { Envelope.result(result, id: $0) }
+                return .success
             } catch let error as JSONRPCError {
-                guard let id = call.id else { return }
-                response = Envelope.error(error, id: id)
+                response = call.id.map { Envelope.error(error, id: $0) }
+                return .errorCode("\(error.code)")
             } catch {
                 // Cancelled because the connection closed: there is nobody to answer.
-                if Task.isCancelled { return }
+                if Task.isCancelled { return .noAnswer("cancelled") }
                 logger.warning("JSON-RPC method failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
-                guard let id = call.id else { return }
-                response = Envelope.error(.internalError, id: id)
+                response = call.id.map { Envelope.error(.internalError, id: $0) }
+                return .errorCode("\(JSONRPCError.internalError.code)")
             }
-        } else {
-            guard let id = call.id else { return }
-            response = Envelope.error(.methodNotFound, id: id)
         }
+        guard let response else { return }
         switch job.target {
         case .message:
             try? await peer.send(response)
@@ -202,6 +205,9 @@ final class JSONRPCConnection: Sendable {
             if let whole = reply.fill(slot, with: response) { try? await peer.send(whole) }
         }
     }
+
+    /// Each call's span and `rpc.server.duration` (``CallTelemetry``).
+    static let telemetry = CallTelemetry(system: "jsonrpc", errorCodeKey: "rpc.jsonrpc.error_code")
 }
 
 /// The first error of a session, shared between its task and the connection.

@@ -58,18 +58,31 @@ public final class JSONRPCPeer: Sendable {
         timeout: Duration? = nil
     ) async throws -> Result {
         let encodedParams = try encode(params, for: method)
-        let id = try pending.open(method: method, timeout: timeout ?? callTimeout)
-        do {
-            try await send(Envelope.request(method: method, params: encodedParams, id: id))
-        } catch {
-            pending.discard(id)
-            throw error
+        let result = try await JSONRPCConnection.telemetry.made(method: method, outcome: Self.outcome) {
+            let id = try pending.open(method: method, timeout: timeout ?? callTimeout)
+            do {
+                try await send(Envelope.request(method: method, params: encodedParams, id: id))
+            } catch {
+                pending.discard(id)
+                throw error
+            }
+            return try await pending.wait(for: id)
         }
-        let result = try await pending.wait(for: id)
         do {
             return try JSONCoding.decode(Result.self, from: result)
         } catch let error as DecodingError {
             throw JSONRPCCallError.resultMismatch(method: method, reason: ParameterDecoding.describe(error))
+        }
+    }
+
+    /// How one of our calls that threw ended, for ``CallTelemetry``.
+    private static func outcome(_ error: any Error) -> CallTelemetry.Outcome {
+        switch error {
+        case let error as JSONRPCError: return .errorCode("\(error.code)")
+        case JSONRPCCallError.timedOut: return .noAnswer("timeout")
+        case JSONRPCCallError.connectionClosed: return .noAnswer("closed")
+        case is CancellationError: return .noAnswer("cancelled")
+        default: return .noAnswer("other")
         }
     }
 

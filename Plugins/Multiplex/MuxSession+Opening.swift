@@ -62,6 +62,7 @@ extension MuxSession {
     /// bound one message of tiny requests makes an answer many times its size.
     func mayRefuse() -> Bool {
         refusedChannels += 1
+        MuxMetrics.of(setup.role).refused()
         guard refusedChannels > configuration.maxRefusedChannels else { return true }
         fail(
             MuxWireError(

@@ -109,6 +109,7 @@ extension MuxSession {
     /// server grants the client a slot in its place.
     func remove(_ id: MuxChannelID, replenish: Bool = true) {
         guard var state = channels.removeValue(forKey: id) else { return }
+        if id != .implicit { MuxMetrics.of(setup.role).channelClosed() }
         if let index = order.firstIndex(of: id) {
             order.remove(at: index)
             if cursor > index { cursor -= 1 }

@@ -84,6 +84,7 @@ final class MuxSession {
     func add(_ channel: MuxChannel) {
         channels[channel.id] = channel
         order.append(channel.id)
+        if channel.id != .implicit { MuxMetrics.of(setup.role).channelOpened() }
     }
 
     // MARK: Receiving

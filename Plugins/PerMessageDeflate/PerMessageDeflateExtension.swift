@@ -82,6 +82,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
             }
         }
         inflatedSoFar += plain.readableBytes
+        DeflateMetrics.received(compressed: frame.payload.readableBytes, uncompressed: plain.readableBytes)
         if frame.fin && decompressNoContextTakeover { inflater = nil }
         output.forward(WireFrame(fin: frame.fin, reservedBits: frame.reservedBits.subtracting(.rsv1), opcode: frame.opcode, payload: plain))
     }
@@ -136,6 +137,7 @@ struct PerMessageDeflateExtension: WebSocketExtension {
             }
             if compressNoContextTakeover { deflater = nil }
         }
+        DeflateMetrics.sent(uncompressed: size, compressed: compressed.readableBytes)
         let rsv = frame.opcode == .continuation ? frame.reservedBits : frame.reservedBits.union(.rsv1)  // §6: first frame only
         output.forward(WireFrame(fin: frame.fin, reservedBits: rsv, opcode: frame.opcode, payload: compressed))
     }

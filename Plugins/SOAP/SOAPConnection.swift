@@ -193,26 +193,35 @@ final class SOAPConnection: Sendable {
 
     private func execute(_ job: Job) async {
         let isOneWay = job.operation.output == nil && !job.operation.isFallback
-        let answer: SOAPEnvelope
-        do {
-            let output = try await SOAPPeer.$requestHeaders.withValue(job.headers) { try await job.operation.run(job.body, peer) }
-            guard let output, !job.addressing.wantsNoReply else { return }
-            let action = job.operation.isFallback ? nil : "\(operations.namespace)/\(job.operation.name)Response"
-            let addressing = Addressing(action: action, relatesTo: job.addressing.messageID)
-            answer = SOAPEnvelope(version: version, headers: job.addressing.messageID == nil ? [] : addressing.headerBlocks, body: [output])
-        } catch let fault as SOAPFault {
-            if isOneWay {
-                logger.debug("SOAP one-way operation failed", metadata: ["operation": "\(job.operation.name)", "fault": "\(fault)"])
-                return
+        var answer: SOAPEnvelope?
+        await Self.telemetry.served(method: job.operation.isFallback ? nil : job.operation.name, requestID: nil) {
+            do {
+                let output = try await SOAPPeer.$requestHeaders.withValue(job.headers) { try await job.operation.run(job.body, peer) }
+                guard let output, !job.addressing.wantsNoReply else { return .success }
+                let action = job.operation.isFallback ? nil : "\(operations.namespace)/\(job.operation.name)Response"
+                let addressing = Addressing(action: action, relatesTo: job.addressing.messageID)
+                answer = SOAPEnvelope(version: version, headers: job.addressing.messageID == nil ? [] : addressing.headerBlocks, body: [output])
+                return .success
+            } catch let fault as SOAPFault {
+                if isOneWay {
+                    logger.debug("SOAP one-way operation failed", metadata: ["operation": "\(job.operation.name)", "fault": "\(fault)"])
+                } else {
+                    answer = faultEnvelope(fault, in: version, answering: job.addressing)
+                }
+                return .errorCode(fault.code.rawValue)
+            } catch {
+                // Cancelled because the connection closed: there is nobody to answer.
+                if Task.isCancelled { return .noAnswer("cancelled") }
+                logger.warning("SOAP operation failed", metadata: ["operation": "\(job.operation.name)", "error": "\(error)"])
+                if !isOneWay {
+                    answer = faultEnvelope(SOAPFault(.receiver, reason: "the operation failed"), in: version, answering: job.addressing)
+                }
+                return .errorCode(SOAPFault.Code.receiver.rawValue)
             }
-            answer = faultEnvelope(fault, in: version, answering: job.addressing)
-        } catch {
-            // Cancelled because the connection closed: there is nobody to answer.
-            if Task.isCancelled { return }
-            logger.warning("SOAP operation failed", metadata: ["operation": "\(job.operation.name)", "error": "\(error)"])
-            if isOneWay { return }
-            answer = faultEnvelope(SOAPFault(.receiver, reason: "the operation failed"), in: version, answering: job.addressing)
         }
-        try? await peer.send(answer)
+        if let answer { try? await peer.send(answer) }
     }
+
+    /// Each operation's span and `rpc.server.duration` (``CallTelemetry``); a fallback's calls are `_OTHER`.
+    static let telemetry = CallTelemetry(system: "soap", errorCodeKey: "rpc.soap.fault_code")
 }

@@ -67,15 +67,28 @@ public final class SOAPPeer: Sendable {
 
     /// Sends `body` as a request and returns the answer's body element.
     public func call(_ body: XElement, action: String? = nil, timeout: Duration? = nil) async throws -> XElement {
-        let id = try pending.open(method: body.name.local, timeout: timeout ?? callTimeout)
-        let addressing = Addressing(action: action, messageID: messageID(id))
-        do {
-            try await send(SOAPEnvelope(version: version, headers: addressing.headerBlocks, body: [body]))
-        } catch {
-            pending.discard(id)
-            throw error
+        try await SOAPConnection.telemetry.made(method: body.name.local, outcome: Self.outcome) {
+            let id = try pending.open(method: body.name.local, timeout: timeout ?? callTimeout)
+            let addressing = Addressing(action: action, messageID: messageID(id))
+            do {
+                try await send(SOAPEnvelope(version: version, headers: addressing.headerBlocks, body: [body]))
+            } catch {
+                pending.discard(id)
+                throw error
+            }
+            return try await pending.wait(for: id).get()
         }
-        return try await pending.wait(for: id).get()
+    }
+
+    /// How one of our calls that threw ended, for ``CallTelemetry``.
+    private static func outcome(_ error: any Error) -> CallTelemetry.Outcome {
+        switch error {
+        case let fault as SOAPFault: return .errorCode(fault.code.rawValue)
+        case SOAPCallError.timedOut: return .noAnswer("timeout")
+        case SOAPCallError.connectionClosed: return .noAnswer("closed")
+        case is CancellationError: return .noAnswer("cancelled")
+        default: return .noAnswer("other")
+        }
     }
 
     /// Sends a one-way message (`<operation>` in ``namespace``): nothing answers it.

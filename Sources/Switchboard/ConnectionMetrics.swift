@@ -20,7 +20,14 @@ import Synchronization
 /// | `websocket.messages` | counter | role, route, subprotocol, direction |
 /// | `websocket.message.bytes` | counter (payload bytes, after decompression) | as above |
 /// | `websocket.closes` | counter | role, route, subprotocol, direction, close code |
+/// | `websocket.ping.duration` | timer (a heartbeat ping's round trip) | role, route, subprotocol |
+/// | `websocket.backpressure.pauses` | counter | role, route, subprotocol, `websocket.backpressure.cause` |
 /// | `websocket.server.handshakes` | counter | `http.response.status_code` |
+/// | `websocket.client.handshakes` | counter | `http.response.status_code`, or `error.type` without an answer |
+///
+/// A backpressure pause's cause is `reader` when the application reads slower than the peer
+/// sends (reading the socket stops until it catches up), `peer` when the peer reads slower
+/// than we send (the socket's buffer passed its high watermark, and senders wait).
 ///
 /// One instance per set of labels, shared by the connections that have them (``shared(role:route:subprotocol:)``):
 /// a connection holds a reference, not counters of its own, and a message costs one call per counter.
@@ -32,6 +39,9 @@ final class ConnectionMetrics: Sendable {
     private let messagesSent: Counter
     private let bytesReceived: Counter
     private let bytesSent: Counter
+    private let pingDuration: Timer
+    private let readerPauses: Counter
+    private let peerPauses: Counter
 
     private struct Labels: Hashable {
         var role: WebSocketRole
@@ -66,6 +76,9 @@ final class ConnectionMetrics: Sendable {
         messagesSent = Counter(label: "websocket.messages", dimensions: sent)
         bytesReceived = Counter(label: "websocket.message.bytes", dimensions: received)
         bytesSent = Counter(label: "websocket.message.bytes", dimensions: sent)
+        pingDuration = Timer(label: "websocket.ping.duration", dimensions: dimensions, preferredDisplayUnit: .seconds)
+        readerPauses = Counter(label: "websocket.backpressure.pauses", dimensions: dimensions + [("websocket.backpressure.cause", "reader")])
+        peerPauses = Counter(label: "websocket.backpressure.pauses", dimensions: dimensions + [("websocket.backpressure.cause", "peer")])
     }
 
     func connectionOpened() {
@@ -84,6 +97,15 @@ final class ConnectionMetrics: Sendable {
         messagesSent.increment()
         bytesSent.increment(by: message.data.readableBytes)
     }
+
+    /// The pong to a heartbeat ping came back after `nanoseconds`.
+    func pingAnswered(after nanoseconds: Int64) { pingDuration.recordNanoseconds(nanoseconds) }
+
+    /// The application fell behind the peer: reading pauses until it catches up.
+    func readerPaused() { readerPauses.increment() }
+
+    /// The peer fell behind us: the socket's buffer is past its high watermark and senders wait.
+    func peerPaused() { peerPauses.increment() }
 
     /// A close frame, `sent` by us or received; `nil` code: a close frame without one (1005).
     /// `echoed`: sent, but with the peer's code (the answer to its close), so the peer chose it.
@@ -106,5 +128,21 @@ final class ConnectionMetrics: Sendable {
     /// The answer a server gave an upgrade request: 101, or the refusal's status.
     static func handshake(status: Int) {
         Counter(label: "websocket.server.handshakes", dimensions: [("http.response.status_code", "\(status)")]).increment()
+    }
+
+    /// How a client's opening handshake ended: the server's status (101 when it upgraded), or,
+    /// without an answer, the kind of failure.
+    static func clientHandshake(_ outcome: Result<Void, any Error>) {
+        let dimension: (String, String)
+        switch outcome {
+        case .success: dimension = ("http.response.status_code", "101")
+        case .failure(WebSocketError.upgradeRefused(let status)): dimension = ("http.response.status_code", "\(status)")
+        case .failure(WebSocketError.tlsFailed): dimension = ("error.type", "tls")
+        case .failure(WebSocketError.handshakeFailed): dimension = ("error.type", "handshake")
+        case .failure(is CancellationError): dimension = ("error.type", "cancelled")
+        case .failure(ChannelError.connectTimeout), .failure(WebSocketError.timeout): dimension = ("error.type", "timeout")
+        case .failure: dimension = ("error.type", "connection")
+        }
+        Counter(label: "websocket.client.handshakes", dimensions: [dimension]).increment()
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import SwitchboardCore
+import Tracing
 
 /// A ``WebSocketServer`` without a listener of its own: it serves Switchboard routes on
 /// connections another HTTP server accepted. The way to mount them in a Hummingbird or Vapor
@@ -66,19 +67,22 @@ public struct HostedWebSocketServer: Sendable {
         guard WebSocketServerHandshake.isWebSocketUpgrade(handshakeRequest), routes.match(handshakeRequest.path) != nil else {
             return .notWebSocket
         }
+        let span = HandshakeSpan.server(handshakeRequest)
         switch handshake.evaluate(handshakeRequest) {
         case .reject(let rejection):
-            return reject(rejection, handshakeRequest, byHook: false)
+            return reject(rejection, handshakeRequest, byHook: false, span: span)
         case .accept(let accepted):
             guard let hook = accepted.accept else {
-                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values))
+                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values, span: span))
             }
             let (pathParameters, subprotocol, timeout) = (accepted.pathParameters, accepted.subprotocol, handshakeTimeout)
             // The host server has no handshake timeout of ours: the hook is raced against it here.
             let outcome = await withTaskGroup(of: Result<WebSocketContextValues, HandshakeRejection>?.self) { group in
-                group.addTask {
-                    await ServerUpgrade.runAcceptHook(
-                        hook, handshakeRequest, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
+                group.addTask { [traceContext = span.context] in
+                    await ServiceContext.withValue(traceContext) {
+                        await ServerUpgrade.runAcceptHook(
+                            hook, handshakeRequest, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
+                    }
                 }
                 group.addTask {
                     try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
@@ -89,9 +93,11 @@ public struct HostedWebSocketServer: Sendable {
             }
             switch outcome {
             case nil:
-                return reject(HandshakeRejection(status: 503, reason: "the route's check did not answer in time"), handshakeRequest, byHook: true)
-            case .failure(let rejection)?: return reject(rejection, handshakeRequest, byHook: true)
-            case .success(let values)?: return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values))
+                return reject(
+                    HandshakeRejection(status: 503, reason: "the route's check did not answer in time"), handshakeRequest, byHook: true, span: span)
+            case .failure(let rejection)?: return reject(rejection, handshakeRequest, byHook: true, span: span)
+            case .success(let values)?:
+                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values, span: span))
             }
         }
     }
@@ -102,13 +108,13 @@ public struct HostedWebSocketServer: Sendable {
     public func makeConnection(_ upgrade: AcceptedUpgrade, on channel: any Channel) throws -> WebSocketServerConnection {
         let executor = connection.handlerExecution.preference(for: channel.eventLoop)
         let upgraded = try ServerUpgrade.install(
-            upgrade.request, upgrade.accepted, values: upgrade.values, on: channel, position: .last, handshake: handshake,
+            upgrade.request, upgrade.accepted, values: upgrade.values, span: upgrade.span, on: channel, position: .last, handshake: handshake,
             configuration: connection, handshakeTimeout: handshakeTimeout, logger: logger, executor: executor)
         return WebSocketServerConnection(upgraded)
     }
 
-    private func reject(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool) -> Decision {
-        ServerUpgrade.recordRefusal(rejection, request, byHook: byHook, logger: logger)
+    private func reject(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, span: HandshakeSpan) -> Decision {
+        ServerUpgrade.recordRefusal(rejection, request, byHook: byHook, span: span, logger: logger)
         return .reject(HTTPResponse(status: .init(code: rejection.status), headerFields: rejection.headers.httpFields), body: rejection.reason + "\n")
     }
 
@@ -134,6 +140,8 @@ public struct AcceptedUpgrade: @unchecked Sendable {
     let request: HandshakeRequest
     let accepted: WebSocketServerHandshake.Accepted
     let values: WebSocketContextValues
+    /// Ended by ``HostedWebSocketServer/makeConnection(_:on:)``; a host that drops the upgrade instead leaves it unended.
+    let span: HandshakeSpan
 
     /// The headers of the 101 response (`Upgrade`, `Connection`, `Sec-WebSocket-Accept`, the
     /// chosen subprotocol and extensions).

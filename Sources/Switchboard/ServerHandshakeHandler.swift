@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import SwitchboardCore
+import Tracing
 
 /// Reads one HTTP request head and either upgrades the connection to
 /// WebSocket (RFC 6455 §4.2) or answers it as plain HTTP and closes.
@@ -23,6 +24,8 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
     /// While a route's accept hook runs: bytes the client sent behind its request, which go to
     /// the WebSocket handler if the upgrade is accepted.
     private var waitingForHook: ByteBuffer?
+    /// The handshake's span, from the request's head to the answer (ended on close if none went out).
+    private var span: HandshakeSpan?
 
     init(
         configuration: WebSocketServerConfiguration, handshake: WebSocketServerHandshake, logger: Logger,
@@ -47,6 +50,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelInactive(context: ChannelHandlerContext) {
         timeout?.cancel()
+        takeSpan()?.failed(WebSocketError.timeout("the connection closed before the handshake was answered"))
         context.fireChannelInactive()
     }
 
@@ -92,6 +96,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             respond(context: context, PlainHTTPResponse(status: 404, body: "not found\n"))
             return
         }
+        span = HandshakeSpan.server(request)
         switch handshake.evaluate(request) {
         case .reject(let rejection):
             refuse(rejection, request, byHook: false, context: context)
@@ -115,8 +120,11 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         waitingForHook = rest
         let decision = context.eventLoop.makePromise(of: Result<WebSocketContextValues, HandshakeRejection>.self)
         let (pathParameters, subprotocol) = (accepted.pathParameters, accepted.subprotocol)
+        let traceContext = span?.context
         let task = decision.completeWithTask {
-            await ServerUpgrade.runAcceptHook(hook, request, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
+            await ServiceContext.withValue(traceContext) {
+                await ServerUpgrade.runAcceptHook(hook, request, pathParameters: pathParameters, subprotocol: subprotocol, values: values)
+            }
         }
         // A connection gone (the handshake timeout, the peer) cancels its hook: hooks stuck on a
         // slow store would otherwise pile up, one per connection a peer opens.
@@ -151,7 +159,7 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
 
         do {
             let connection = try ServerUpgrade.install(
-                request, accepted, values: values, on: context.channel, position: .after(self), handshake: handshake,
+                request, accepted, values: values, span: takeSpan(), on: context.channel, position: .after(self), handshake: handshake,
                 configuration: configuration.connection, handshakeTimeout: configuration.handshakeTimeout, logger: logger, executor: executor)
             upgraded(connection)
             // Frames the client sent right behind its request go to the WebSocket handler.
@@ -164,9 +172,15 @@ final class ServerHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    /// The handshake's span, for the one answer that ends it.
+    private func takeSpan() -> HandshakeSpan? {
+        defer { span = nil }
+        return span
+    }
+
     /// Logs the refusal, answers with its status, headers and reason, and closes.
     private func refuse(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, context: ChannelHandlerContext) {
-        ServerUpgrade.recordRefusal(rejection, request, byHook: byHook, logger: logger)
+        ServerUpgrade.recordRefusal(rejection, request, byHook: byHook, span: takeSpan(), logger: logger)
         respond(context: context, PlainHTTPResponse(status: rejection.status, headers: rejection.headers, body: rejection.reason + "\n"))
     }
 

@@ -8,7 +8,7 @@ import SwitchboardCore
 enum ServerUpgrade {
     /// Installs the accepted connection on `channel` at `position`. Call on the channel's loop.
     static func install(
-        _ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, values: WebSocketContextValues,
+        _ request: HandshakeRequest, _ accepted: WebSocketServerHandshake.Accepted, values: WebSocketContextValues, span: HandshakeSpan?,
         on channel: any Channel, position: ChannelPipeline.SynchronousOperations.Position, handshake: WebSocketServerHandshake,
         configuration: WebSocketConnectionConfiguration, handshakeTimeout: TimeAmount, logger baseLogger: Logger,
         executor: EventLoopTaskExecutor?
@@ -26,9 +26,11 @@ enum ServerUpgrade {
         let engine = WebSocketEngine(role: .server, limits: configuration.limits, extensions: accepted.extensions, allocator: channel.allocator)
         let plan = SessionPlan.make(
             extensions: accepted.extensions, handshakeTimeout: handshakeTimeout, evaluate: { evaluateSession($0, handshake) })
+        let traceContext = span?.upgraded(
+            route: accepted.routePath, subprotocol: accepted.subprotocol, extensions: accepted.extensions.map(\.name))
         let connection = try UpgradedConnection.install(
             on: channel, engine: engine, configuration: configuration, context: context, handler: accepted.handler, position: position,
-            sessions: plan, executor: executor, route: accepted.routePath)
+            sessions: plan, executor: executor, route: accepted.routePath, traceContext: traceContext)
         ConnectionMetrics.handshake(status: 101)
         logger.debug("upgraded", metadata: ["subprotocol": "\(accepted.subprotocol ?? "none")"])
         return connection
@@ -46,8 +48,9 @@ enum ServerUpgrade {
     }
 
     /// The log line and the count of a refused upgrade (by the handshake's own checks, or by the route's hook).
-    static func recordRefusal(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, logger: Logger) {
+    static func recordRefusal(_ rejection: HandshakeRejection, _ request: HandshakeRequest, byHook: Bool, span: HandshakeSpan?, logger: Logger) {
         ConnectionMetrics.handshake(status: rejection.status)
+        span?.refused(status: rejection.status)
         logger.info(
             byHook ? "handshake refused by the route's accept hook" : "handshake refused",
             metadata: [

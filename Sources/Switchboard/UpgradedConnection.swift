@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import SwitchboardCore
+import Tracing
 
 /// The async side of one upgraded connection: runs the handler, then closes.
 ///
@@ -35,12 +36,15 @@ final class UpgradedConnection: Sendable {
     /// The event loop's executor when the handler runs there (``WebSocketHandlerExecution/eventLoop``);
     /// `nil` for the global executor.
     let executor: EventLoopTaskExecutor?
+    /// The trace context the handler runs in: its handshake's span (``HandshakeSpan``), when a tracer records one.
+    let traceContext: ServiceContext?
 
     private init(
         channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
         outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, sessions: Sessions?,
-        executor: EventLoopTaskExecutor?
+        executor: EventLoopTaskExecutor?, traceContext: ServiceContext?
     ) {
+        self.traceContext = traceContext
         self.channel = channel
         self.inbound = inbound
         self.context = context
@@ -57,7 +61,7 @@ final class UpgradedConnection: Sendable {
         on channel: any Channel, engine: WebSocketEngine, configuration: WebSocketConnectionConfiguration,
         context: WebSocketContext, handler: any WebSocketHandler,
         position: ChannelPipeline.SynchronousOperations.Position, sessions plan: SessionPlan? = nil,
-        executor: EventLoopTaskExecutor?, route: String = ""
+        executor: EventLoopTaskExecutor?, route: String = "", traceContext: ServiceContext? = nil
     ) throws -> UpgradedConnection {
         let peerClose = channel.eventLoop.makePromise(of: WebSocketCloseFrame?.self)
         let outbound = OutboundQueue(eventLoop: channel.eventLoop)
@@ -76,7 +80,7 @@ final class UpgradedConnection: Sendable {
         }
         return UpgradedConnection(
             channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
-            sessions: sessions, executor: executor)
+            sessions: sessions, executor: executor, traceContext: traceContext)
     }
 
     /// ``run()`` for a server's task, which has no use for the peer's close frame.
@@ -88,6 +92,12 @@ final class UpgradedConnection: Sendable {
     @discardableResult
     @inline(never)
     func run() async -> WebSocketCloseFrame? {
+        if let traceContext { return await ServiceContext.withValue(traceContext) { await runHandlers() } }
+        return await runHandlers()
+    }
+
+    @inline(never)
+    private func runHandlers() async -> WebSocketCloseFrame? {
         if let sessions { return await run(sessions) }
         var failure: (any Error)?
         do {

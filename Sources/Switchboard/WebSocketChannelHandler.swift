@@ -202,10 +202,14 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
                 }
             } else if !deliver(message) {
                 gate.readerFellBehind()
+                metrics.readerPaused()
             }
         case .ping:
             break  // the engine queued the pong
-        case .pong:
+        case .pong(let payload):
+            if timers.awaitingPong, let sent = Self.heartbeatSendTime(payload) {
+                metrics.pingAnswered(after: Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds &- sent))
+            }
             timers.pongReceived()
         case .closed(let frame):
             receivedClose = frame
@@ -296,6 +300,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable { metrics.peerPaused() }
         gate.socketWritabilityChanged(context.channel.isWritable)
         // Writable again inside a drain's flush: the drain tells the queue when it is done.
         if !draining { outbound.channelWritabilityChanged(context.channel.isWritable) }
@@ -471,12 +476,23 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func heartbeatDue() {
         guard let context, engine.closeState == .open, !timers.awaitingPong else { return }
-        var payload = context.channel.allocator.buffer(capacity: 8)
+        var payload = context.channel.allocator.buffer(capacity: 12)
         payload.writeInteger(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))
+        payload.writeInteger(Self.heartbeatMark)
         guard (try? engine.ping(payload)) != nil else { return }
         writeOutbound(context: context, promise: nil)
         flushIfNeeded(context: context)
         timers.pingSent()
+    }
+
+    /// Tells our heartbeat's payload (its send time, then this mark) from a pong the peer sent
+    /// unasked or to a ping of the application's.
+    private static let heartbeatMark: UInt32 = 0x5342_5052  // "SBPR"
+
+    /// The send time a heartbeat ping carried, if `payload` echoes one.
+    private static func heartbeatSendTime(_ payload: ByteBuffer) -> UInt64? {
+        guard payload.readableBytes == 12, payload.getInteger(at: payload.readerIndex + 8, as: UInt32.self) == heartbeatMark else { return nil }
+        return payload.getInteger(at: payload.readerIndex, as: UInt64.self)
     }
 
     /// Closes with 1011, unless reads are held because the application is behind: the pong

@@ -51,11 +51,19 @@ public enum WebSocketConnector {
         let sslContext = try url.isSecure ? NIOSSLContext(configuration: tls) : nil
         let sni = url.host.isIPAddress ? nil : url.host
         let (host, port) = proxy.map { ($0.host, $0.port) } ?? (url.host, url.port)
-        // ClientBootstrap sets TCP_NODELAY itself (at the TCP level; see WebSocketServer for why
-        // `.socketOption(.tcp_nodelay)` must not be used).
-        let channel = try await ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(configuration.handshakeTimeout)
-            .connect(host: host, port: port).get()
+        var headers = configuration.headers
+        let span = HandshakeSpan.client(url, headers: &headers)
+        let channel: any Channel
+        do {
+            // ClientBootstrap sets TCP_NODELAY itself (at the TCP level; see WebSocketServer for why
+            // `.socketOption(.tcp_nodelay)` must not be used).
+            channel = try await ClientBootstrap(group: eventLoopGroup)
+                .connectTimeout(configuration.handshakeTimeout)
+                .connect(host: host, port: port).get()
+        } catch {
+            Self.handshakeEnded(.failure(error), span: span)
+            throw error
+        }
         let deadline = channel.eventLoop.scheduleTask(in: configuration.handshakeTimeout) {
             channel.close(promise: nil)
         }
@@ -78,7 +86,7 @@ public enum WebSocketConnector {
             }
             let handshake = WebSocketClientHandshake(
                 host: url.hostHeader, target: url.target, subprotocols: configuration.subprotocols,
-                extensions: configuration.extensions, headers: configuration.headers)
+                extensions: configuration.extensions, headers: headers)
             let connection = try await awaitHandler(on: channel, of: UpgradedConnection.self) { upgraded in
                 let ops = channel.pipeline.syncOperations
                 if let sslContext, !checksNameItself {
@@ -89,6 +97,8 @@ public enum WebSocketConnector {
                         request: handshake.request, maxHeadSize: configuration.maxHandshakeSize,
                         upgrade: { status, headers, context in
                             let accepted = try handshake.validate(status: status, headers: headers)
+                            let traceContext = span.upgraded(
+                                route: nil, subprotocol: accepted.subprotocol, extensions: accepted.extensions.map(\.name))
                             var logger = logger
                             logger[metadataKey: "url"] = "\(url)"
                             let wsContext = WebSocketContext(
@@ -104,17 +114,26 @@ public enum WebSocketConnector {
                                 on: context.channel, engine: engine, configuration: configuration.connection,
                                 context: wsContext, handler: handler, position: .after(context.handler),
                                 sessions: plan,
-                                executor: configuration.connection.handlerExecution.preference(for: context.eventLoop))
+                                executor: configuration.connection.handlerExecution.preference(for: context.eventLoop),
+                                traceContext: traceContext)
                         },
                         result: upgraded))
             }
             deadline.cancel()
+            ConnectionMetrics.clientHandshake(.success(()))
             return await withTaskExecutorPreference(connection.executor) { await connection.run() }
         } catch {
             deadline.cancel()
             channel.close(promise: nil)
+            Self.handshakeEnded(.failure(error), span: span)
             throw error
         }
+    }
+
+    /// Counts a handshake that did not upgrade, and ends its span.
+    private static func handshakeEnded(_ outcome: Result<Void, any Error>, span: HandshakeSpan) {
+        ConnectionMetrics.clientHandshake(outcome)
+        if case .failure(let error) = outcome { span.failed(error) }
     }
 }
 

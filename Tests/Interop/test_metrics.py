@@ -3,6 +3,8 @@ traffic from Python `websockets`; the values must be what that traffic was (issu
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import re
 import urllib.error
 import urllib.request
@@ -89,3 +91,75 @@ def test_scrape_after_traffic(start_server):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/", timeout=10)
     assert missing.value.code == 404
+
+
+def test_scrape_plugins_heartbeats_and_backpressure(start_server, start_client):
+    """The plug-ins' metrics and the transport's heartbeat and backpressure ones, from real traffic:
+    Python `websockets` compressing (permessage-deflate), JSON-RPC calls known and unknown, our
+    own client opening mux channels, pings answered, and a peer that stops reading."""
+    metrics_port = free_port()
+    server = start_server("--metrics", str(metrics_port), "--ping-interval", "1")
+    server.proc.wait_line(lambda l: "metrics on" in l)
+    text = "compressible " * 100  # 1300 bytes, over the 64-byte threshold
+
+    async def deflate_rpc_and_ping():
+        async with connect(server.url) as ws:  # websockets offers permessage-deflate by default
+            assert ws.protocol.extensions, "no permessage-deflate negotiated"
+            for _ in range(10):
+                await ws.send(text)
+                assert await ws.recv() == text
+            await asyncio.sleep(2.5)  # two heartbeats, answered by websockets
+        async with connect(f"{server.base}/rpc", subprotocols=["jsonrpc"], compression=None) as ws:
+            await ws.send('{"jsonrpc":"2.0","method":"sum","params":[1,2,3],"id":1}')
+            assert '"result":6' in await ws.recv()
+            await ws.send('{"jsonrpc":"2.0","method":"no such method","id":2}')
+            assert "-32601" in await ws.recv()
+
+    asyncio.run(asyncio.wait_for(deflate_rpc_and_ping(), 30))
+    after = scrape(metrics_port)
+    deflated = lambda direction, form: value(after, "websocket_deflate_bytes", websocket_direction=direction,
+                                             websocket_deflate_form=form)
+    assert deflated("received", "uncompressed") == 10 * len(text)
+    assert deflated("sent", "uncompressed") == 10 * len(text)
+    assert 0 < deflated("received", "compressed") < len(text)  # context takeover: the repeats cost little
+    assert 0 < deflated("sent", "compressed") < len(text)
+    echo = dict(websocket_role="server", websocket_route="/echo", websocket_subprotocol="")
+    assert value(after, "websocket_ping_duration_count", **echo) >= 1
+    assert 0 < value(after, "websocket_ping_duration_sum", **echo) < 1.0  # seconds, on loopback
+    rpc = dict(rpc_system="jsonrpc")
+    assert value(after, "rpc_server_duration_count", rpc_method="sum", **rpc) == 1
+    # A method the server does not have is _OTHER, with its error code: peers pick those names.
+    assert value(after, "rpc_server_duration_count", rpc_method="_OTHER", rpc_jsonrpc_error_code="-32601", **rpc) == 1
+    assert not any("no such method" in key for key in after)
+
+    # Our client opens two channels beside the implicit one; a third, to a route that does not exist, is refused.
+    proc = start_client(server.url, "--channel", "/echo", "--channel", "/rpc=jsonrpc", stdin=subprocess.PIPE)
+    proc.wait_line(lambda l: l.startswith("channel 2:"), timeout=10)
+    during = scrape(metrics_port)
+    assert value(during, "websocket_mux_channels_active", websocket_role="server") == 2
+    proc.proc.stdin.close()
+    assert proc.wait(timeout=10) == 0, proc.dump()
+    refused = start_client(server.url, "--channel", "/nowhere", stdin=subprocess.PIPE)
+    refused.proc.stdin.close()
+    refused.wait(timeout=10)
+    after = scrape(metrics_port)
+    assert value(after, "websocket_mux_channels", websocket_role="server") == 2
+    assert value(after, "websocket_mux_channels_active", websocket_role="server") == 0
+    assert value(after, "websocket_mux_channels_refused", websocket_role="server") == 1
+
+    # A peer that sends and does not read: the echo's writes wait for it (peer), and then the
+    # handler, waiting on them, stops taking what arrives (reader).
+    async def stall():
+        async with connect(server.url, compression=None, max_queue=1, max_size=None) as ws:
+            chunk = os.urandom(512 * 1024)
+            try:
+                await asyncio.wait_for(asyncio.gather(*(ws.send(chunk) for _ in range(64))), 5)
+            except asyncio.TimeoutError:
+                pass
+            stalled = scrape(metrics_port)
+            ws.transport.abort()
+            return stalled
+
+    stalled = asyncio.run(asyncio.wait_for(stall(), 30))
+    assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="peer", **echo) >= 1
+    assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="reader", **echo) >= 1
