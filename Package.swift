@@ -349,17 +349,25 @@ if Context.environment["SWITCHBOARD_FUZZ"] != nil {
     }
 }
 
-// README's Swift snippets as executables (`.readme-snippets/`, written and built by
-// scripts/check-readme-snippets.sh), only when SWITCHBOARD_README_SNIPPETS is set: a snippet
-// that stops compiling fails the test run.
-if Context.environment["SWITCHBOARD_README_SNIPPETS"] != nil {
-    let count = Int(Context.environment["SWITCHBOARD_README_SNIPPETS"] ?? "") ?? 0
+// The Swift blocks of README.md and of the DocC articles as executables (`.snippets/`, written
+// and built by scripts/check-snippets.sh), only when SWITCHBOARD_SNIPPETS is set: a block that
+// stops compiling fails the test run.
+if Context.environment["SWITCHBOARD_SNIPPETS"] != nil {
+    let count = Int(Context.environment["SWITCHBOARD_SNIPPETS"] ?? "") ?? 0
     for index in 0..<count {
         package.targets.append(
             .executableTarget(
-                name: "ReadmeSnippet\(index)",
-                dependencies: ["Switchboard", "SwitchboardCore", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP", "XMPP"],
-                path: ".readme-snippets/Snippet\(index)",
+                name: "Snippet\(index)",
+                dependencies: [
+                    "Switchboard", "SwitchboardCore", "SwitchboardRegistry", "PerMessageDeflate", "Multiplex", "JSONRPC", "SOAP", "XMPP",
+                    .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "Tracing", package: "swift-distributed-tracing"),
+                ],
+                path: ".snippets/Snippet\(index)",
                 swiftSettings: strictSettings
             ))
     }

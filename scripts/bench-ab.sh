@@ -5,7 +5,8 @@
 #   ROUNDS=7 scripts/bench-ab.sh "-c 16 -s 128 --mode pipelined -k 16" nio .build/release/switchboard
 #
 # Each server is `BIN serve --threads 1 --no-deflate --ping-interval 0` (a
-# Switchboard binary, e.g. one built at another commit), or the word `nio` for
+# Switchboard binary, e.g. one built at another commit, which may also carry
+# arguments of its own for `serve` after commas: `BIN,--metrics,0`), or the word `nio` for
 # Benchmarks/NIOEcho's bare SwiftNIO echo server ($NIO_ECHO_BIN), which may carry
 # its own arguments after commas (`nio,--accepts-per-wakeup,16`), or `hummingbird`
 # for hummingbird-websocket's own echo (Benchmarks/HummingbirdEcho, $HB_ECHO_BIN,
@@ -39,7 +40,7 @@ for bin in "$@"; do
   elif [ "$bin" = hummingbird ]; then [ -x "$HB_ECHO_BIN" ] || { echo "no hb-echo-server at $HB_ECHO_BIN" >&2; exit 2; }
   elif [ "$bin" = adapter ]; then [ -x "$ADAPTER_BIN" ] || { echo "no hummingbird-example at $ADAPTER_BIN" >&2; exit 2; }
   elif [ "$bin" = vapor-adapter ]; then [ -x "$VAPOR_ADAPTER_BIN" ] || { echo "no vapor-example at $VAPOR_ADAPTER_BIN" >&2; exit 2; }
-  else [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 2; }; [ -n "$GEN" ] || GEN="$bin"; fi
+  else [ -x "${bin%%,*}" ] || { echo "no binary at ${bin%%,*}" >&2; exit 2; }; [ -n "$GEN" ] || GEN="${bin%%,*}"; fi
 done
 [ -n "$GEN" ] || { echo "name at least one Switchboard binary, or set GEN" >&2; exit 2; }
 RESULTS="$(mktemp "${TMPDIR:-/tmp}/bench-ab.XXXXXX")"
@@ -57,7 +58,10 @@ for round in $(seq "$ROUNDS"); do
     elif [ "$bin" = vapor-adapter ]; then
       taskset -c "$SERVER_CPU" "$VAPOR_ADAPTER_BIN" --port "$PORT" >/dev/null 2>&1 &
     else
-      taskset -c "$SERVER_CPU" "$bin" serve --port "$PORT" --threads 1 --no-deflate --ping-interval 0 --log-level error >/dev/null 2>&1 &
+      serve_args=""; [[ "$bin" == *,* ]] && serve_args="${bin#*,}"
+      # shellcheck disable=SC2086
+      taskset -c "$SERVER_CPU" "${bin%%,*}" serve --port "$PORT" --threads 1 --no-deflate --ping-interval 0 --log-level error \
+        ${serve_args//,/ } >/dev/null 2>&1 &
     fi
     server=$!
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done

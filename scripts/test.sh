@@ -5,7 +5,8 @@
 #
 #   1. swift build            (debug)
 #   2. swift test             (unit tests over the sans-I/O core, transport, plug-ins), then
-#                             scripts/check-readme-snippets.sh: every ```swift block of README.md builds,
+#                             scripts/check-snippets.sh: every ```swift block of README.md and the DocC articles builds,
+#                             scripts/build-docs.sh: every public module's DocC catalogue builds, warnings as errors,
 #                             and `swift format lint --strict` over every tracked Swift file (.swift-format)
 #   2b. adapters              Adapters/SwitchboardHummingbird and Adapters/SwitchboardVapor (each its own
 #                             package): swift build, swift test (each example app serves its framework's
@@ -82,9 +83,12 @@ if [ "${SKIP_SWIFT:-0}" != "1" ]; then
   say "swift test"
   set +e; swift test; rc=$?; set -e
   record "swift test" "$rc"
-  say "README snippets"
-  set +e; "$REPO/scripts/check-readme-snippets.sh"; rc=$?; set -e
-  record "README snippets compile" "$rc"
+  say "Swift snippets (README.md, DocC articles)"
+  set +e; "$REPO/scripts/check-snippets.sh"; rc=$?; set -e
+  record "snippets compile" "$rc"
+  say "DocC catalogues (warnings as errors)"
+  set +e; "$REPO/scripts/build-docs.sh"; rc=$?; set -e
+  record "docs build" "$rc"
   say "swift-format lint (.swift-format)"
   # Every tracked Swift file as `swift format format -i` leaves it: run that to fix a failure.
   set +e; git -C "$REPO" ls-files -z '*.swift' | (cd "$REPO" && xargs -0 swift format lint --strict --configuration .swift-format); rc=$?; set -e

@@ -47,11 +47,14 @@ public struct JSONRPCHandler: WebSocketHandler {
     public var configuration: JSONRPCConfiguration
     private let session: (@Sendable (JSONRPCPeer) async throws -> Void)?
 
-    /// - Parameter session: what this end does with the peer, if anything
-    ///   (a client's calls). When it returns, the connection closes with 1000;
-    ///   when it throws, with 1011 (and ``handle(_:_:context:)`` rethrows).
-    ///   Without a session, the handler serves until the peer closes. When
-    ///   the peer closes first, the session is cancelled.
+    /// - Parameters:
+    ///   - methods: the methods this end serves.
+    ///   - configuration: limits, concurrency and timeouts.
+    ///   - session: what this end does with the peer, if anything
+    ///     (a client's calls). When it returns, the connection closes with 1000;
+    ///     when it throws, with 1011 (and ``handle(_:_:context:)`` rethrows).
+    ///     Without a session, the handler serves until the peer closes. When
+    ///     the peer closes first, the session is cancelled.
     public init(
         methods: JSONRPCMethods = JSONRPCMethods(), configuration: JSONRPCConfiguration = JSONRPCConfiguration(),
         session: (@Sendable (JSONRPCPeer) async throws -> Void)? = nil

@@ -29,6 +29,7 @@ public struct JSONRPCMethods: Sendable {
     /// Registers `method`, replacing any method of that name.
     ///
     /// - Parameters:
+    ///   - method: the name peers call it by.
     ///   - parameters: the names of the parameters in positional order. When
     ///     given, an array of parameters is paired with these names and then
     ///     decoded as if sent by name; extra positions are `-32602`, missing ones

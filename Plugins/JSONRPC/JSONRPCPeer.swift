@@ -48,7 +48,9 @@ public final class JSONRPCPeer: Sendable {
     /// ```
     ///
     /// - Parameters:
+    ///   - method: the method to call.
     ///   - params: encodes to a JSON array (by position) or object (by name); omitted when `nil`.
+    ///   - type: what the result decodes to (inferred from the call's context when omitted).
     ///   - timeout: how long to wait for the answer; ``JSONRPCConfiguration/callTimeout`` when `nil`.
     /// - Throws: ``JSONRPCError`` when the peer answers with an error;
     ///   ``JSONRPCCallError`` when there is no usable answer (timeout, connection

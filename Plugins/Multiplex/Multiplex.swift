@@ -32,6 +32,7 @@ public struct Multiplex: WebSocketExtensionFactory {
     ///   - revision: the draft revision, which picks the token: `mux` (11, the
     ///     default) or `mux_DO_NOT_USE` (06, what mod_pywebsocket 0.7.9 speaks).
     ///     Both use the same wire format here.
+    ///   - configuration: channel count, flow-control window and limits.
     public init(revision: MuxRevision = .draft11, configuration: MuxConfiguration = .init()) {
         self.revision = revision
         self.configuration = configuration

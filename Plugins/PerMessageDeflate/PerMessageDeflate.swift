@@ -49,7 +49,7 @@ public struct PerMessageDeflate: WebSocketExtensionFactory {
         public var compressionThreshold: Int
         /// The most bytes one message may inflate to; past it the connection closes
         /// with 1009 while inflating, so a small bomb is never inflated in full.
-        /// Default 1 MiB, like ``WebSocketLimits/maxMessageSize``.
+        /// Default 1 MiB, like `WebSocketLimits.maxMessageSize`.
         public var maxDecompressedMessageSize: Int
 
         public init(

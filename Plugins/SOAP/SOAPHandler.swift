@@ -5,7 +5,7 @@ import SwitchboardCore
 /// and, with a `session`, calls the peer's.
 ///
 /// A server registers it under ``token`` (see ``SwitchboardCore/SubprotocolRegistry/soap(_:)``)
-/// and serves its WSDL (``wsdl(location:)``):
+/// and serves its WSDL (``SOAPOperations/wsdl(service:location:transport:)``):
 ///
 /// ```swift
 /// var operations = SOAPOperations(namespace: "urn:example:calc")
@@ -40,8 +40,11 @@ public struct SOAPHandler: WebSocketHandler {
     public var configuration: SOAPConfiguration
     private let session: (@Sendable (SOAPPeer) async throws -> Void)?
 
-    /// - Parameter session: what this end does with the peer (a client's calls). When it
-    ///   returns, the connection closes with 1000; when it throws, with 1011.
+    /// - Parameters:
+    ///   - operations: the operations this end serves.
+    ///   - configuration: the SOAP version, limits and timeouts.
+    ///   - session: what this end does with the peer (a client's calls). When it
+    ///     returns, the connection closes with 1000; when it throws, with 1011.
     public init(
         operations: SOAPOperations, configuration: SOAPConfiguration = SOAPConfiguration(),
         session: (@Sendable (SOAPPeer) async throws -> Void)? = nil

@@ -112,7 +112,10 @@ extension SOAPOperations {
     /// name without a trailing `Service`, say `Calculator`, with a SOAP 1.2 port
     /// (`CalculatorSoap12`) and a SOAP 1.1 port (`CalculatorSoap11`).
     ///
-    /// - Parameter transport: the bindings' `transport` URI; [MS-SWSB]'s by default.
+    /// - Parameters:
+    ///   - service: the `wsdl:service` name, say `CalculatorService`.
+    ///   - location: the `ws://` or `wss://` URL of the service's ports.
+    ///   - transport: the bindings' `transport` URI; [MS-SWSB]'s by default.
     public func wsdl(service: String, location: String, transport: String = SOAPOperations.webSocketTransport) -> String {
         let document = WSDLWriter.document(self, service: service, location: location, transport: transport)
         return #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + XMLWriter.string(document)

@@ -13,6 +13,8 @@ public struct SCRAMCredentials: Sendable, Hashable {
     /// Derives the credentials of `password`.
     ///
     /// - Parameters:
+    ///   - password: the account's password; only the derived keys are kept.
+    ///   - mechanism: SCRAM-SHA-1 or SCRAM-SHA-256, which fixes the hash.
     ///   - iterations: 4096 by default, the floor RFC 7677 §4 recommends for SCRAM-SHA-256 and
     ///     what RFC 5802's example uses.
     ///   - salt: 16 random bytes by default.

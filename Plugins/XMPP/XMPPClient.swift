@@ -30,7 +30,9 @@ public struct XMPPClient: WebSocketHandler {
 
     /// - Parameters:
     ///   - jid: the account (`user@domain`), with the resource to ask for, if any.
+    ///   - password: the account's password, for SCRAM.
     ///   - timeout: how long each step of the login and each iq waits for its answer. Default 10 s.
+    ///   - body: what the client does once its session is bound; the stream closes when it returns.
     public init(jid: JID, password: String, timeout: Duration = .seconds(10), _ body: @escaping @Sendable (XMPPSession) async throws -> Void) {
         self.jid = jid
         self.password = password

@@ -57,7 +57,7 @@ public struct HostedWebSocketServer: Sendable {
     }
 
     /// Judges `request`. `remoteAddress` and `isSecure` reach handlers and accept hooks through
-    /// ``WebSocketContext/request``; `values` is what the host server knows of the request (its
+    /// `WebSocketContext.request`; `values` is what the host server knows of the request (its
     /// request context, an authenticated user), for the accept hook and then the handler, beside
     /// whatever the hook adds.
     public func evaluate(

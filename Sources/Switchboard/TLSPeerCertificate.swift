@@ -2,8 +2,8 @@ import NIOSSL
 import SwitchboardCore
 
 /// The key of the certificate a TLS client presented (wss with client certificates, when the
-/// server's `TLSConfiguration` asks for them), in ``WebSocketContext/values`` and in an accept
-/// hook's ``WebSocketUpgradeRequest/values``.
+/// server's `TLSConfiguration` asks for them), in `WebSocketContext.values` and in an accept
+/// hook's `WebSocketUpgradeRequest.values`.
 public enum TLSPeerCertificate: WebSocketContextKey {
     public typealias Value = NIOSSLCertificate
 }

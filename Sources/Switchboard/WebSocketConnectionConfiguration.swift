@@ -34,7 +34,7 @@ public struct WebSocketConnectionConfiguration: Sendable {
     /// Default 16: enough to batch per read, small enough that a stalled handler pushes back quickly.
     public var inboundBufferedMessages: Int
     /// Inbound payload bytes buffered for a handler that is not reading before the socket stops being read.
-    /// Default 1 MiB, the default ``WebSocketLimits/maxMessageSize``: with large messages the count
+    /// Default 1 MiB, the default `WebSocketLimits.maxMessageSize`: with large messages the count
     /// alone would let 16 of them pile up (256 MiB at a 16 MiB limit, sent as a few kilobytes each
     /// with permessage-deflate). A message larger than this is still delivered, alone. Bytes the
     /// socket delivered past the stop wait undecoded, so what one slow handler holds is about this

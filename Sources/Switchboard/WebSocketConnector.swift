@@ -17,7 +17,7 @@ public enum WebSocketConnector {
     /// returns, and returns the peer's close frame (`nil` if the connection
     /// dropped without one).
     ///
-    /// Throws ``WebSocketError/handshakeFailed(_:)`` when the server's answer
+    /// Throws `WebSocketError.handshakeFailed` when the server's answer
     /// fails any check of RFC 6455 §4.1, and connection errors as they come.
     @discardableResult
     public static func connect(
@@ -33,7 +33,7 @@ public enum WebSocketConnector {
             handler: ClosureWebSocketHandler(handler))
     }
 
-    /// Connects to a parsed URL and runs a ``WebSocketHandler``.
+    /// Connects to a parsed URL and runs a `WebSocketHandler`.
     @discardableResult
     public static func connect(
         to url: WebSocketURL,

@@ -58,6 +58,8 @@ public struct WebSocketEngine {
     ///   - limits: frame and message size limits for what the peer sends.
     ///   - extensions: the negotiated extensions, in the order of the server's response.
     ///   - framing: bytes on a socket (the default), or frames of a carried session.
+    ///   - maskingKey: makes each outgoing frame's masking key (a client's); random by default, fixed in tests.
+    ///   - allocator: allocates the buffers of outgoing frames.
     public init(
         role: WebSocketRole, limits: WebSocketLimits = .default,
         extensions: [any WebSocketExtension] = [], framing: Framing = .bytes,

@@ -20,7 +20,8 @@ public struct WebSocketClientHandshake: Sendable {
     ///   - target: path and query.
     ///   - subprotocols: tokens to offer, most preferred first.
     ///   - extensions: extensions to offer.
-    ///   - headers: extra headers, e.g. `Origin` or `Authorization`.
+    ///   - extra: extra headers, e.g. `Origin` or `Authorization`.
+    ///   - key: the `Sec-WebSocket-Key`; `nil` draws a random one, as every real client must (§4.1).
     public init(
         host: String, target: String, subprotocols: [String] = [], extensions: [any WebSocketExtensionFactory] = [],
         headers extra: HandshakeHeaders = [:], key: String? = nil
