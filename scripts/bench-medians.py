@@ -10,8 +10,71 @@ cell's median msgs/s of both servers with the ratio of every run, and the
 handshakes rows' median ratio. The ratio of a
 cell is taken within one run (both servers under the same machine state), and
 medians are taken over those ratios.
+
+Tables of more than two servers (bench-compare.sh with SERVERS=..., issue 20) are read
+by their column header instead: each cell's median msgs/s of every server, median
+ratio of every compared server to the baseline, and per mode the geometric means.
 """
 import sys, statistics, math, re
+
+
+def server_columns(path):
+    """The servers of a table (the names before 'msg/s' in its header) and its ratio headers."""
+    for line in open(path):
+        p = line.split()
+        if p and p[0] == "mode":
+            servers = [p[i - 1] for i in range(len(p)) if p[i] == "msg/s"]
+            after = p[max(i for i, t in enumerate(p) if t == "msg/s") + 1:]
+            ratios = []
+            for t in after:
+                if t == "ratio" or "/" in t:
+                    ratios.append(t)
+                else:
+                    break
+            return servers, ratios
+    return None, None
+
+
+def multi(paths):
+    """Medians over runs of a table of any number of servers."""
+    servers, ratio_heads = server_columns(paths[0])
+    for f in paths[1:]:
+        if server_columns(f) != (servers, ratio_heads):
+            sys.exit(f"{f}: not the same servers as {paths[0]}")
+    n, r = len(servers), len(ratio_heads)
+    runs = []
+    for f in paths:
+        cells = {}
+        for line in open(f):
+            p = line.split()
+            if len(p) >= 3 + n + r and p[0] in ("pingpong", "pipelined", "handshakes"):
+                num = lambda t: float(t) if re.match(r"^[0-9.]+$", t) else None
+                cells[(p[0], int(p[1]), int(p[2]))] = ([num(t) for t in p[3:3 + n]], [num(t) for t in p[3 + n:3 + n + r]])
+        runs.append(cells)
+    keys = sorted(set().union(*[c.keys() for c in runs]), key=lambda k: (("pingpong", "pipelined", "handshakes").index(k[0]), k[1], k[2]))
+    med = lambda v: statistics.median(v) if v else None
+    fmt = lambda v, spec: "-" if v is None else format(v, spec)
+    print("| mode | size | conns | " + " | ".join(f"{s} msg/s" for s in servers) + "".join(f" | {h}" for h in ratio_heads) + " |")
+    print("|" + "---|" * (3 + n + r))
+    meds = {}
+    for k in keys:
+        rates = [med([c[k][0][i] for c in runs if k in c and c[k][0][i] is not None]) for i in range(n)]
+        ratios = [med([c[k][1][j] for c in runs if k in c and c[k][1][j] is not None]) for j in range(r)]
+        meds[k] = ratios
+        print(f"| {k[0]} | {k[1]} | {k[2]} | " + " | ".join(fmt(x, ".0f") for x in rates) + "".join(f" | {fmt(x, '.2f')}" for x in ratios) + " |")
+    print()
+    for m in ("pingpong", "pipelined", "handshakes"):
+        for j, h in enumerate(ratio_heads):
+            v = [meds[k][j] for k in keys if k[0] == m and meds[k][j] is not None]
+            if v:
+                g = math.exp(sum(math.log(x) for x in v) / len(v))
+                print(f"{m} {h}: geometric mean of median ratios {g:.2f}; {sum(1 for x in v if x >= 1)} of {len(v)} cells >= 1; lowest {min(v):.2f}")
+    print(f"({len(paths)} runs; ratios are taken within a run, then their median)")
+
+
+if len(sys.argv) > 1 and server_columns(sys.argv[1])[0] not in (None, ["sb", "nio"], ["sb", "hb"]):
+    multi(sys.argv[1:])
+    sys.exit(0)
 runs=[]
 for f in sys.argv[1:]:
     cells={}

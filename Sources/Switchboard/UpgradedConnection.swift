@@ -38,12 +38,15 @@ final class UpgradedConnection: Sendable {
     let executor: EventLoopTaskExecutor?
     /// The trace context the handler runs in: its handshake's span (``HandshakeSpan``), when a tracer records one.
     let traceContext: ServiceContext?
+    /// The handler is a ``WebSocketLoopHandler`` the channel handler calls itself: the task only waits for the close.
+    let runsOnLoop: Bool
 
     private init(
         channel: any Channel, inbound: InboundBuffer, context: WebSocketContext, handler: any WebSocketHandler,
         outbound: OutboundQueue, peerClose: EventLoopFuture<WebSocketCloseFrame?>, sessions: Sessions?,
-        executor: EventLoopTaskExecutor?, traceContext: ServiceContext?
+        executor: EventLoopTaskExecutor?, traceContext: ServiceContext?, runsOnLoop: Bool
     ) {
+        self.runsOnLoop = runsOnLoop
         self.traceContext = traceContext
         self.channel = channel
         self.inbound = inbound
@@ -71,6 +74,10 @@ final class UpgradedConnection: Sendable {
             metrics: ConnectionMetrics.shared(role: context.role, route: route, subprotocol: context.subprotocol))
         let host = plan.map { SessionHost(context: context, configuration: configuration, plan: $0, channel: channel) }
         wsHandler.sessions = host
+        // A loop handler runs inside the channel handler's reads; on a carried session it runs
+        // through its async fallback like any handler.
+        let runsOnLoop = plan == nil && handler is any WebSocketLoopHandler
+        if runsOnLoop, let loopHandler = handler as? any WebSocketLoopHandler { wsHandler.loopHandler = (loopHandler, context) }
         wsHandler.readerExecutor = executor
         try channel.pipeline.syncOperations.addHandler(wsHandler, position: position)
         var sessions: Sessions?
@@ -80,7 +87,7 @@ final class UpgradedConnection: Sendable {
         }
         return UpgradedConnection(
             channel: channel, inbound: wsHandler.inbound, context: context, handler: handler, outbound: outbound, peerClose: peerClose.futureResult,
-            sessions: sessions, executor: executor, traceContext: traceContext)
+            sessions: sessions, executor: executor, traceContext: traceContext, runsOnLoop: runsOnLoop)
     }
 
     /// ``run()`` for a server's task, which has no use for the peer's close frame.
@@ -98,6 +105,7 @@ final class UpgradedConnection: Sendable {
 
     @inline(never)
     private func runHandlers() async -> WebSocketCloseFrame? {
+        if runsOnLoop { return try? await peerClose.get() }
         if let sessions { return await run(sessions) }
         var failure: (any Error)?
         do {

@@ -46,6 +46,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     let peerClose: EventLoopPromise<WebSocketCloseFrame?>
     /// When a session extension was negotiated: every data message goes to its carrier.
     var sessions: SessionHost?
+    /// A handler that runs here, in the read, once per message (``WebSocketLoopHandler``), with its context.
+    var loopHandler: (handler: any WebSocketLoopHandler, context: WebSocketContext)?
     /// The executor the application's reader runs on, when it is this loop's: the reader then
     /// runs when the read is complete, before the drain (see ``EventLoopTaskExecutor``).
     var readerExecutor: EventLoopTaskExecutor?
@@ -190,6 +192,8 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             metrics.received(message)
             if let sessions {
                 sessions.receive(message)
+            } else if let loopHandler {
+                if !applicationDone { loopHandler.handler.received(message, on: WebSocketLoopConnection(self)) }
             } else if applicationDone {
                 break
             } else if gate.readerBehind && gate.closing {
@@ -224,6 +228,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
                 gate.closeStarted()
                 inbound.finish()
                 timers.startCloseTimeout()
+                if loopHandler != nil { startClose(code: .normalClosure, reason: "", context: context) }  // nothing to wait for
             } else {
                 finishClosing(context: context)
             }
@@ -235,6 +240,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             timers.stopLiveness()
             inbound.finish(throwing: WebSocketError.connectionClosed)
             timers.startCloseTimeout()
+            if loopHandler != nil { startClose(code: .protocolError, reason: "", context: context) }  // fails with the error's code
         }
     }
 
@@ -528,5 +534,23 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             logger.info("close handshake timed out; dropping the connection")
         }
         context.close(promise: nil)
+    }
+}
+
+extension WebSocketChannelHandler: WebSocketLoopSink {
+    /// Set whenever ``loopHandler`` is, the only case in which a ``WebSocketLoopConnection`` reaches this handler.
+    var handlerContext: WebSocketContext { loopHandler!.context }
+
+    /// Encoded now; written by the read that called the handler, with its other answers (``parse(_:context:)``).
+    func send(_ message: WebSocketMessage) {
+        guard !applicationDone, (try? engine.send(message)) != nil else { return }
+        metrics.sent(message)
+        timers.noteActivity(closing: gate.closing)
+    }
+
+    func close(_ code: WebSocketCloseCode, reason: String) {
+        guard let context, !applicationDone else { return }
+        applicationDone = true
+        startClose(code: code, reason: reason, context: context)
     }
 }

@@ -3,6 +3,7 @@ import Histogram
 import Multiplex
 import NIOCore
 import NIOPosix
+import PerMessageDeflate
 import Switchboard
 import SwitchboardCore
 import SwitchboardRegistry
@@ -56,6 +57,7 @@ public struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds of load before measuring starts.") var warmup = 1.0
     @Flag(help: "Message type (default binary; text messages are printable ASCII).") var kind: Kind = .binary
     @Flag(help: "Offer permessage-deflate (off by default: the benchmark measures framing, not zlib).") var deflate = false
+    @Option(help: "With --deflate: the generator's zlib level, 0 to 9 (default the library's).") var deflateLevel: Int?
     @Flag(help: "Print one JSON line instead of the table.") var json = false
     @Option(help: "Event-loop threads of the generator.") var threads = 1
     @Option(help: "Logical channels per connection (multiplexing, the mux extension); 1 is a plain connection.")
@@ -91,7 +93,11 @@ public struct Bench: AsyncParsableCommand {
             inFlight: perConnection, limits: limits)
         let extensions: [any WebSocketExtensionFactory] =
             deflate
-            ? SwitchboardRegistry.extensions.filter { $0.token == "permessage-deflate" }.compactMap { $0.makeExtension?(limit) }
+            ? [
+                PerMessageDeflate(
+                    configuration: .init(
+                        compressionLevel: deflateLevel ?? PerMessageDeflate.Configuration().compressionLevel, maxDecompressedMessageSize: limit))
+            ]
             : []
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)

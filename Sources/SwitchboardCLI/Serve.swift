@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PerMessageDeflate
 import ServiceLifecycle
 import Switchboard
 import SwitchboardBench
@@ -37,6 +38,7 @@ struct Serve: AsyncParsableCommand {
     var maxMessageSize = 16 * 1024 * 1024
     @Option(help: "Seconds between heartbeat pings; 0 turns them off.") var pingInterval = 20
     @Flag(help: "Do not negotiate permessage-deflate.") var noDeflate = false
+    @Option(help: "permessage-deflate's zlib level, 0 (store) to 9 (smallest); default the library's.") var deflateLevel: Int?
     @Option(help: "Event-loop threads (default: one per core). Benchmarks pin the server to one core with --threads 1.")
     var threads: Int?
     @Option(help: "Allowed browser Origin (repeatable); none allows every origin.")
@@ -99,7 +101,11 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, routes: routes,
             extensions: SwitchboardRegistry.extensions
                 .filter { !(noDeflate && $0.token == "permessage-deflate") }
-                .compactMap { $0.makeExtension?(maxMessageSize) },
+                .compactMap { $0.makeExtension?(maxMessageSize) }
+                .map { [deflateLevel, maxMessageSize] in
+                    guard let deflateLevel, $0.token == PerMessageDeflate.token else { return $0 }
+                    return PerMessageDeflate(configuration: .init(compressionLevel: deflateLevel, maxDecompressedMessageSize: maxMessageSize))
+                },
             originPolicy: allowOrigin.isEmpty ? .any : .allow(Set(allowOrigin)),
             tls: tls, connection: connection,
             httpHandler: { [scheme = tls == nil ? "ws" : "wss"] request in Self.page(for: request, routes: routePaths, scheme: scheme) }
