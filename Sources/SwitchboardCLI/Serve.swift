@@ -55,9 +55,7 @@ struct Serve: AsyncParsableCommand {
         logging.bootstrap(default: .info)
         let logger = Logger(label: "switchboard.serve")
 
-        let echo = ClosureWebSocketHandler { inbound, outbound, _ in
-            for try await message in inbound { try await outbound.send(message) }
-        }
+        let echo = LoopEcho()
         var echoRegistry = SubprotocolRegistry(requiresSubprotocol: requireSubprotocol, defaultHandler: requireSubprotocol ? nil : echo)
         for token in subprotocols { echoRegistry.register(token, echo) }
         var routes = WebSocketRoutes()
@@ -171,4 +169,9 @@ private struct XMPPShutdown: Service {
         try? await gracefulShutdown()
         await xmpp.shutdown()
     }
+}
+
+/// /echo: every message sent back from the read that brought it, on the event loop.
+struct LoopEcho: WebSocketLoopHandler {
+    func received(_ message: WebSocketMessage, on connection: WebSocketLoopConnection) { connection.send(message) }
 }

@@ -147,19 +147,26 @@ def test_scrape_plugins_heartbeats_and_backpressure(start_server, start_client):
     assert value(after, "websocket_mux_channels_active", websocket_role="server") == 0
     assert value(after, "websocket_mux_channels_refused", websocket_role="server") == 1
 
-    # A peer that sends and does not read: the echo's writes wait for it (peer), and then the
-    # handler, waiting on them, stops taking what arrives (reader).
-    async def stall():
-        async with connect(server.url, compression=None, max_queue=1, max_size=None) as ws:
-            chunk = os.urandom(512 * 1024)
+    # A peer that sends and does not read. /echo answers on the event loop, inside the read: its
+    # reads stop while the answers wait for the peer (peer). /rpc's handler is an async task:
+    # its replies wait for the peer (peer), and then, waiting on them, it stops taking what
+    # arrives (reader).
+    batch = "[" + ",".join(f'{{"jsonrpc":"2.0","method":"get_data","id":{i}}}' for i in range(1000)) + "]"
+
+    async def stall(url, message, count, **options):
+        async with connect(url, compression=None, max_queue=1, max_size=None, **options) as ws:
             try:
-                await asyncio.wait_for(asyncio.gather(*(ws.send(chunk) for _ in range(64))), 5)
+                await asyncio.wait_for(asyncio.gather(*(ws.send(message) for _ in range(count))), 5)
             except asyncio.TimeoutError:
                 pass
             stalled = scrape(metrics_port)
             ws.transport.abort()
             return stalled
 
-    stalled = asyncio.run(asyncio.wait_for(stall(), 30))
+    stalled = asyncio.run(asyncio.wait_for(stall(server.url, os.urandom(512 * 1024), 64), 30))
     assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="peer", **echo) >= 1
-    assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="reader", **echo) >= 1
+    assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="reader", **echo) == 0
+    rpc_route = dict(websocket_role="server", websocket_route="/rpc", websocket_subprotocol="jsonrpc")
+    stalled = asyncio.run(asyncio.wait_for(stall(f"{server.base}/rpc", batch, 400, subprotocols=["jsonrpc"]), 30))
+    assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="peer", **rpc_route) >= 1
+    assert value(stalled, "websocket_backpressure_pauses", websocket_backpressure_cause="reader", **rpc_route) >= 1
