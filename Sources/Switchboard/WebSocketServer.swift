@@ -33,6 +33,10 @@ public final class WebSocketServer: Service, Sendable {
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var shuttingDown = false
+        /// The listener is closed: a connection that upgrades now is closed at once.
+        var listenerClosed = false
+        /// Those waiting for ``connections`` to be empty (``run(onListening:)`` as it returns).
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     public init(
@@ -73,6 +77,10 @@ public final class WebSocketServer: Service, Sendable {
                 // connection of a server that is not root. Linux copies the listener's TCP_NODELAY (which
                 // NIO sets) into accepted sockets; this makes it explicit for every platform.
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(
+                        minimum: 64, initial: min(65536, max(64, configuration.initialReadBufferSize)), maximum: 65536))
                 .serverChannelInitializer { [logger, reserve] listener in
                     listener.eventLoop.makeCompletedFuture {
                         try listener.pipeline.syncOperations.addHandler(Self.acceptBackoff(reserve: reserve, logger: logger))
@@ -89,7 +97,10 @@ public final class WebSocketServer: Service, Sendable {
             throw error
         }
         // No more connections once the listener is gone; those that upgrade after it are closed.
-        listener.closeFuture.whenComplete { _ in upgraded.finish() }
+        listener.closeFuture.whenComplete { _ in
+            self.state.withLockedValue { $0.listenerClosed = true }
+            upgraded.finish()
+        }
         let (address, alreadyStopping) = state.withLockedValue { state -> (SocketAddress?, Bool) in
             state.listener = listener
             return (listener.localAddress, state.shuttingDown)
@@ -109,6 +120,8 @@ public final class WebSocketServer: Service, Sendable {
                             group.addTask(executorPreference: connection.executor, operation: connection.serve)
                         }
                     }
+                    // Connections whose handler runs on their event loop have no task to wait for.
+                    await self.connectionsClosed()
                 } onCancel: {
                     self.shutdown()
                 }
@@ -186,7 +199,15 @@ public final class WebSocketServer: Service, Sendable {
             channel.close(promise: nil)
             return
         }
-        channel.closeFuture.whenComplete { _ in _ = self.state.withLockedValue { $0.connections.removeValue(forKey: id) } }
+        channel.closeFuture.whenComplete { _ in
+            let drained = self.state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                state.connections.removeValue(forKey: id)
+                guard state.connections.isEmpty else { return [] }
+                defer { state.drainWaiters = [] }
+                return state.drainWaiters
+            }
+            for waiter in drained { waiter.resume() }
+        }
 
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
@@ -195,7 +216,24 @@ public final class WebSocketServer: Service, Sendable {
                 configuration: configuration, handshake: handshake, logger: logger,
                 executor: executors?.executor(for: channel.eventLoop)
             ) { connection in
-                if case .terminated = upgraded.yield(connection) { channel.close(promise: nil) }
+                // A loop handler's connection needs no task: its channel handler does all its work
+                // (no task, no async frame and no hop through `upgrades` per connection).
+                if connection.runsOnLoop {
+                    if self.state.withLockedValue({ $0.listenerClosed }) { channel.close(promise: nil) }
+                } else if case .terminated = upgraded.yield(connection) {
+                    channel.close(promise: nil)
+                }
             })
+    }
+
+    /// Returns once every accepted connection is closed.
+    private func connectionsClosed() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let drained = state.withLockedValue { state in
+                if !state.connections.isEmpty { state.drainWaiters.append(waiter) }
+                return state.connections.isEmpty
+            }
+            if drained { waiter.resume() }
+        }
     }
 }

@@ -39,6 +39,15 @@ public struct WebSocketServerConfiguration: Sendable {
     /// set up: about 15 µs per connection there (a quarter of a whole handshake's CPU), so
     /// 16 keeps that pause under 0.3 ms.
     public var acceptsPerWakeup: Int
+    /// The size, in bytes, of a connection's first read buffer (64 B to 64 KiB); SwiftNIO then
+    /// adapts it to what each read brings, between 64 B and 64 KiB.
+    ///
+    /// Default 1 KiB, half of SwiftNIO's own 2 KiB: a connection keeps its last read buffer
+    /// while it is idle, so this is most of its read-side memory, and a handshake request
+    /// (a browser's is 400-700 bytes without cookies) fits in one read. A request larger than
+    /// the buffer takes two reads and leaves the connection a larger buffer (8 KiB after
+    /// 512 B): idle memory grows, nothing else changes. The first large message grows it too.
+    public var initialReadBufferSize: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, routes: WebSocketRoutes = WebSocketRoutes(),
@@ -46,7 +55,7 @@ public struct WebSocketServerConfiguration: Sendable {
         tls: TLSConfiguration? = nil, connection: WebSocketConnectionConfiguration = .init(),
         httpHandler: (@Sendable (HandshakeRequest) -> PlainHTTPResponse?)? = nil,
         handshakeTimeout: TimeAmount = .seconds(10), maxHandshakeSize: Int = 16 * 1024,
-        shutdownTimeout: TimeAmount = .seconds(5), acceptsPerWakeup: Int = 16
+        shutdownTimeout: TimeAmount = .seconds(5), acceptsPerWakeup: Int = 16, initialReadBufferSize: Int = 1024
     ) {
         self.host = host
         self.port = port
@@ -60,5 +69,6 @@ public struct WebSocketServerConfiguration: Sendable {
         self.maxHandshakeSize = maxHandshakeSize
         self.shutdownTimeout = shutdownTimeout
         self.acceptsPerWakeup = acceptsPerWakeup
+        self.initialReadBufferSize = initialReadBufferSize
     }
 }

@@ -120,4 +120,32 @@ struct LoopHandlerTests {
         try await LoopEchoUntilBye().handle(WebSocketInbound(stream), WebSocketOutbound(recorder), context: context)
         #expect(recorder.log.value == ["a", "/mux/channel", "close 4000 done"])
     }
+
+    @Test("Shutdown: a loop connection (no task) gets 1001, and run() returns only once it is closed")
+    func shutdownWaitsForLoopConnections() async throws {
+        try await withTimeout(20, "loop shutdown") {
+            let server = WebSocketServer(configuration: testConfiguration(routes()))
+            let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            let stopped = Locked(false)
+            let run = Task {
+                try await server.run { portContinuation.yield($0.port ?? 0) }
+                stopped.withLock { $0 = true }
+            }
+            var portIterator = ports.makeAsyncIterator()
+            let port = try #require(await portIterator.next())
+            try await withRawClient(port: port) { raw in
+                try await raw.send(handshakeRequest("/loop"))
+                #expect(status(of: try await raw.readHead()) == 101)
+                server.shutdown()
+                #expect(closeCode(of: try await raw.readFrame()) == 1001)
+                // This peer does not answer the close: the connection stays open until the
+                // shutdown timeout (1 s here), and so does the server's run.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(!stopped.value, "run() returned while a connection was open")
+                #expect(try await raw.readToEnd().isEmpty)  // the server drops it after the timeout
+            }
+            try await run.value
+            #expect(stopped.value)
+        }
+    }
 }
