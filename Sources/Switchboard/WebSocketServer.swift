@@ -80,7 +80,8 @@ public final class WebSocketServer: Service, Sendable {
                 .childChannelOption(
                     .recvAllocator,
                     value: AdaptiveRecvByteBufferAllocator(
-                        minimum: 64, initial: min(65536, max(64, configuration.initialReadBufferSize)), maximum: 65536))
+                        minimum: 64, initial: min(65536, max(64, configuration.initialReadBufferSize)), maximum: 65536)
+                )
                 .serverChannelInitializer { [logger, reserve] listener in
                     listener.eventLoop.makeCompletedFuture {
                         try listener.pipeline.syncOperations.addHandler(Self.acceptBackoff(reserve: reserve, logger: logger))

@@ -47,6 +47,9 @@ public struct WebSocketEngine {
     private var assembler: MessageAssembler
     private var pipeline: ExtensionPipeline
     private var outbound: ByteBuffer?
+    /// Buffers that go out before ``outbound``: large unmasked payloads as they are, each after
+    /// the bytes before it (see ``writeFrame(_:)``).
+    private var outboundChunks: [ByteBuffer] = []
     private var outboundFrames: [WireFrame] = []
     private var pending: [WebSocketEvent] = []
     private var pendingHead = 0
@@ -259,10 +262,35 @@ public struct WebSocketEngine {
     }
 
     /// The bytes queued for the peer since the last call, as one buffer: write and flush them together.
+    ///
+    /// ``takeOutboundBuffers(_:)`` hands them over without joining them into one buffer.
     public mutating func takeOutbound() -> ByteBuffer? {
-        defer { outbound = nil }
-        return outbound
+        guard !outboundChunks.isEmpty else {
+            defer { outbound = nil }
+            return outbound
+        }
+        var joined = allocator.buffer(capacity: outboundByteCount)
+        takeOutboundBuffers { buffer in
+            var buffer = buffer
+            joined.writeBuffer(&buffer)
+        }
+        return joined
     }
+
+    /// Calls `body` with each buffer queued for the peer since the last call, in order: write
+    /// them all, then flush. A large unmasked payload (a server's, from
+    /// ``zeroCopyPayloadBytes`` up) is its own buffer, the message's, not copied.
+    public mutating func takeOutboundBuffers(_ body: (ByteBuffer) -> Void) {
+        for chunk in outboundChunks { body(chunk) }
+        outboundChunks.removeAll(keepingCapacity: true)
+        if let outbound { body(outbound) }
+        outbound = nil
+    }
+
+    /// The payload size from which an unmasked frame's payload is sent as it is, behind its
+    /// header, rather than copied after it: below it the copy costs less than another buffer
+    /// in the write.
+    public static let zeroCopyPayloadBytes = 4096
 
     /// The frames queued for the peer since the last call (``Framing/frames``), in order.
     public mutating func takeOutboundFrames() -> [WireFrame] {
@@ -270,8 +298,11 @@ public struct WebSocketEngine {
         return outboundFrames
     }
 
+    /// How many bytes wait in ``takeOutbound()``.
+    public var outboundByteCount: Int { outboundChunks.reduce(outbound?.readableBytes ?? 0) { $0 + $1.readableBytes } }
+
     /// Whether bytes or frames are waiting in ``takeOutbound()`` or ``takeOutboundFrames()``.
-    public var hasOutbound: Bool { outbound != nil || !outboundFrames.isEmpty }
+    public var hasOutbound: Bool { outbound != nil || !outboundChunks.isEmpty || !outboundFrames.isEmpty }
 
     private mutating func sendFrame(_ frame: WireFrame) {
         if pipeline.isEmpty {
@@ -295,6 +326,17 @@ public struct WebSocketEngine {
             return
         }
         let key = role == .client ? makeMaskingKey() : nil
+        if key == nil, frame.payload.readableBytes >= Self.zeroCopyPayloadBytes {
+            // The header ends the bytes before it; the payload follows as its own buffer.
+            if outbound == nil {
+                outbound = allocator.buffer(capacity: FrameWriter.headerSize(payloadLength: frame.payload.readableBytes, masked: false))
+            }
+            FrameWriter.writeHeader(of: frame, into: &outbound!)
+            outboundChunks.append(outbound!)
+            outboundChunks.append(frame.payload)
+            outbound = nil
+            return
+        }
         if outbound == nil {
             outbound = allocator.buffer(
                 capacity: FrameWriter.headerSize(payloadLength: frame.payload.readableBytes, masked: key != nil) + frame.payload.readableBytes)

@@ -16,16 +16,7 @@ public enum FrameWriter {
     public static func write(_ frame: WireFrame, maskingKey: WireMaskingKey?, into buffer: inout ByteBuffer) {
         let length = frame.payload.readableBytes
         buffer.reserveCapacity(minimumWritableBytes: headerSize(payloadLength: length, masked: maskingKey != nil) + length)
-        var b0 = frame.opcode.rawValue | frame.reservedBits.rawValue
-        if frame.fin { b0 |= 0x80 }
-        let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
-        if length < 126 {
-            buffer.writeMultipleIntegers(b0, maskBit | UInt8(length))
-        } else if length <= 0xFFFF {
-            buffer.writeMultipleIntegers(b0, maskBit | 126, UInt16(length))
-        } else {
-            buffer.writeMultipleIntegers(b0, maskBit | 127, UInt64(length))
-        }
+        writeHeader(of: frame, masked: maskingKey != nil, into: &buffer)
         guard let key = maskingKey else {
             var payload = frame.payload
             buffer.writeBuffer(&payload)
@@ -37,6 +28,23 @@ public enum FrameWriter {
                 key.apply(from: source, to: destination)
                 return length
             }
+        }
+    }
+
+    /// Appends the header of `frame` alone (without a masking key unless `masked`, in which
+    /// case the caller writes the key next): for a payload that is sent as its own buffer.
+    @inlinable
+    public static func writeHeader(of frame: WireFrame, masked: Bool = false, into buffer: inout ByteBuffer) {
+        let length = frame.payload.readableBytes
+        var b0 = frame.opcode.rawValue | frame.reservedBits.rawValue
+        if frame.fin { b0 |= 0x80 }
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        if length < 126 {
+            buffer.writeMultipleIntegers(b0, maskBit | UInt8(length))
+        } else if length <= 0xFFFF {
+            buffer.writeMultipleIntegers(b0, maskBit | 126, UInt16(length))
+        } else {
+            buffer.writeMultipleIntegers(b0, maskBit | 127, UInt64(length))
         }
     }
 }

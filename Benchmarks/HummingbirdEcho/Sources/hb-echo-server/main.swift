@@ -1,4 +1,4 @@
-// hb-echo-server [--port 9002] [--no-deflate]    (port 0 picks a free one; the port is printed on stderr)
+// hb-echo-server [--port 9002] [--no-deflate] [--deflate-level N]    (port 0 picks a free one; the port is printed on stderr)
 //
 // hummingbird-websocket 2.8 echoing every message at any path, with
 // permessage-deflate at its defaults (`.perMessageDeflate()`) unless
@@ -23,10 +23,12 @@ import NIOPosix
 let arguments = CommandLine.arguments
 let port = arguments.firstIndex(of: "--port").flatMap { Int(arguments[$0 + 1]) } ?? 9002
 let deflate = !arguments.contains("--no-deflate")
+// zlib's level for what the server compresses; default zlib's own (6), as hummingbird's.
+let deflateLevel = arguments.firstIndex(of: "--deflate-level").flatMap { Int(arguments[$0 + 1]) }
 
 var logger = Logger(label: "hb-echo")
 logger.logLevel = .warning
-let extensions: [WebSocketExtensionFactory] = deflate ? [.perMessageDeflate(maxDecompressedFrameSize: 16 << 20)] : []
+let extensions: [WebSocketExtensionFactory] = deflate ? [.perMessageDeflate(compressionLevel: deflateLevel, maxDecompressedFrameSize: 16 << 20)] : []
 let app = Application(
     router: Router(),
     server: .http1WebSocketUpgrade(
