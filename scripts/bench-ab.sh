@@ -22,7 +22,9 @@
 # each round (paired ratios).
 #
 # Environment: ROUNDS=5, DURATION=1.5 (s measured per run), WARMUP=0.5,
-# SERVER_CPU=0, GEN_CPU=1, PORT=9123, GEN, NIO_ECHO_BIN.
+# SERVER_CPU=0, GEN_CPU=1, PORT=9123, GEN, NIO_ECHO_BIN. GEN may also be
+# Benchmarks/LoadGen/.build/ws-load, the C generator (plain echo options only; it
+# takes `bench` as its first argument).
 set -euo pipefail
 
 [ $# -ge 2 ] || { sed -n '2,20p' "$0" >&2; exit 2; }

@@ -20,7 +20,11 @@
 #   DEFLATE=1 REFERENCE=hummingbird KIND=text scripts/bench-compare.sh
 # Every server is pinned to one core (taskset -c $SERVER_CPU; only one of them is under
 # load at a time), and the generator, `switchboard bench` with one event-loop thread,
-# to another (taskset -c $GEN_CPU).
+# to another (taskset -c $GEN_CPU). GENERATOR=c loads the echo rows with ws-load instead
+# (Benchmarks/LoadGen: the same checks and JSON line from one epoll thread in C, which
+# costs less CPU than the fastest servers do); the handshakes rows and DEFLATE=1 keep
+# `switchboard bench`:
+#   GENERATOR=c SERVERS="switchboard nio lws picows" scripts/bench-compare.sh
 #
 # For every cell (mode x size x connections) the generator runs once against each
 # server, the order rotating from cell to cell (with two servers: alternating) so that
@@ -54,8 +58,13 @@
 #                    default "switchboard $REFERENCE")
 #   BASELINE=nio     the server the ratios divide by (default $REFERENCE); none when not in SERVERS
 #   REFERENCE=nio    or hummingbird: the second server when SERVERS is not given
+#   GENERATOR=switchboard   the generator of the echo rows: switchboard (`switchboard bench`) or
+#                    c (Benchmarks/LoadGen's ws-load; handshakes rows and DEFLATE=1 still use
+#                    `switchboard bench`)
 #   SWITCHBOARD_BIN  the switchboard binary, also the generator (default .build/release/switchboard);
 #                    implies no build of it
+#   LOADGEN_BIN      with GENERATOR=c: default Benchmarks/LoadGen/.build/ws-load (Benchmarks/LoadGen/build.sh,
+#                    needs gcc); implies no build of it
 #   NIO_ECHO_BIN     default Benchmarks/NIOEcho/.build/release/nio-echo-server; implies no build of it
 #   HB_ECHO_BIN      default Benchmarks/HummingbirdEcho/.build/release/hb-echo-server; implies no build of it
 #   LWS_ECHO_BIN     default Benchmarks/LWSEcho/.build/lws-echo-server (Benchmarks/LWSEcho/build.sh,
@@ -84,6 +93,8 @@ RESULTS="${RESULTS:-$(mktemp /tmp/bench-compare.XXXXXX.jsonl)}"
 REFERENCE="${REFERENCE:-nio}"
 DEFLATE="${DEFLATE:-0}"
 case "$REFERENCE" in nio|hummingbird) ;; *) echo "REFERENCE is nio or hummingbird" >&2; exit 2 ;; esac
+GENERATOR="${GENERATOR:-switchboard}"
+case "$GENERATOR" in switchboard|c) ;; *) echo "GENERATOR is switchboard or c" >&2; exit 2 ;; esac
 SERVERS="${SERVERS:-switchboard $REFERENCE}"
 BASELINE="${BASELINE:-$REFERENCE}"
 
@@ -147,6 +158,13 @@ if has lws && [ -z "${LWS_ECHO_BIN:-}" ]; then
   fi
   LWS_ECHO_BIN="$REPO/Benchmarks/LWSEcho/.build/lws-echo-server"
 fi
+if [ "$GENERATOR" = c ] && [ -z "${LOADGEN_BIN:-}" ]; then
+  if build; then
+    log "Benchmarks/LoadGen/build.sh"
+    Benchmarks/LoadGen/build.sh >&2
+  fi
+  LOADGEN_BIN="$REPO/Benchmarks/LoadGen/.build/ws-load"
+fi
 PICOWS_ECHO="${PICOWS_ECHO:-$REPO/Benchmarks/Picows/picows_echo.py}"
 if has picows && [ -z "${PICOWS_PYTHON:-}" ]; then
   if build; then
@@ -156,6 +174,9 @@ if has picows && [ -z "${PICOWS_PYTHON:-}" ]; then
   PICOWS_PYTHON="$REPO/Benchmarks/Picows/.venv/bin/python"
 fi
 [ -x "$SWITCHBOARD_BIN" ] || die "no switchboard binary at $SWITCHBOARD_BIN"
+if [ "$GENERATOR" = c ]; then
+  [ -x "$LOADGEN_BIN" ] || die "no ws-load binary at $LOADGEN_BIN (Benchmarks/LoadGen/build.sh)"
+fi
 has nio && { [ -x "$NIO_ECHO_BIN" ] || die "no nio-echo-server binary at $NIO_ECHO_BIN"; }
 has hummingbird && { [ -x "$HB_ECHO_BIN" ] || die "no hb-echo-server binary at $HB_ECHO_BIN"; }
 has lws && { [ -x "$LWS_ECHO_BIN" ] || die "no lws-echo-server binary at $LWS_ECHO_BIN (Benchmarks/LWSEcho/build.sh)"; }
@@ -220,7 +241,10 @@ run() {
   kill -0 "$pid" 2>/dev/null || die "the $name server (pid $pid) is gone"
   local load=(-s "$size" --mode "$mode" -k "$K" --"$KIND" "${GEN_DEFLATE[@]}")
   [ "$mode" = handshakes ] && load=(--handshakes)
-  if out="$(taskset -c "$GEN_CPU" "$SWITCHBOARD_BIN" bench "$url" --json -c "$conns" "${load[@]}" \
+  # The generator: ws-load for the plain echo rows with GENERATOR=c, else `switchboard bench`.
+  local gen=("$SWITCHBOARD_BIN" bench)
+  [ "$GENERATOR" = c ] && [ "$mode" != handshakes ] && [ "$DEFLATE" != 1 ] && gen=("$LOADGEN_BIN")
+  if out="$(taskset -c "$GEN_CPU" "${gen[@]}" "$url" --json -c "$conns" "${load[@]}" \
              -d "$DURATION" --warmup "$WARMUP" --server-pid "$pid" 2>"$WORK/bench.err")"; then
     out="{\"server\":\"$name\",${out#\{}"
     echo "$out" >>"$RESULTS"
@@ -245,7 +269,12 @@ log "$cells cells x $n servers x ~$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN {
 # p99 of every server, then server and generator CPU of every run. With the default two
 # servers these are the columns of the original two-server table.
 if [ -n "$BASELINE" ]; then ratio_note="ratios: x / $BASELINE"; else ratio_note="no ratios (BASELINE $ASKED_BASELINE is not among SERVERS)"; fi
-echo "# ${LIST[*]} echo (switchboard $SB_LABEL); $ratio_note; DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
+if [ "$GENERATOR" = c ] && [ "$DEFLATE" != 1 ]; then
+  gen_note="generator ws-load (C${HANDSHAKES:+; handshakes: switchboard bench})"
+else
+  gen_note="generator switchboard bench"
+fi
+echo "# ${LIST[*]} echo (switchboard $SB_LABEL); $gen_note; $ratio_note; DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
 ratio_head() { if [ "${#COMPARED[@]}" -eq 1 ]; then echo ratio; else echo "${SHORT[$1]}/${SHORT[$BASELINE]}"; fi; }
 # width MIN TEXT: a column's width, MIN or the header's length if longer.
 width() { if [ "${#2}" -gt "$1" ]; then echo "${#2}"; else echo "$1"; fi; }
