@@ -81,7 +81,9 @@ if [ "${SKIP_SWIFT:-0}" != "1" ]; then
   say "swift build"
   swift build   # nothing else can run without it: stop here on failure
   say "swift test"
-  set +e; swift test; rc=$?; set -e
+  # Kept so the summary can repeat what failed: CI shows only the tail of the log.
+  SWIFT_TEST_LOG="$(mktemp -t swift-test.XXXXXX.log)"
+  set +e; swift test 2>&1 | tee "$SWIFT_TEST_LOG"; rc=${PIPESTATUS[0]}; set -e
   record "swift test" "$rc"
   say "Swift snippets (README.md, DocC articles)"
   set +e; "$REPO/scripts/check-snippets.sh"; rc=$?; set -e
@@ -190,5 +192,9 @@ if [ "${SKIP_FUZZ:-0}" != "1" ]; then
 fi
 
 say "summary"
+if [ -n "${SWIFT_TEST_LOG:-}" ] && grep -qE '✘|error:|Fatal error' "$SWIFT_TEST_LOG"; then
+  echo "swift test failures (from $SWIFT_TEST_LOG):"
+  grep -E '✘|error:|Fatal error' "$SWIFT_TEST_LOG" | grep -v ' error switchboard' | head -40
+fi
 for r in "${RESULTS[@]}"; do echo "  $r"; done
 exit "$FAILED"

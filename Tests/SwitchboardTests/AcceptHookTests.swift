@@ -96,7 +96,9 @@ struct AcceptHookTests {
                 do { try await Task.sleep(for: .seconds(3600)) } catch { cancelled.withLock { $0 += 1 } }
                 return .accept()
             }
-            let configuration = testConfiguration(routes) { $0.handshakeTimeout = .milliseconds(300) }
+            // 1 s, not less: a loaded machine can hold the raw client between its connect and its
+            // request for a few hundred milliseconds, and a request after the timeout meets a closed socket.
+            let configuration = testConfiguration(routes) { $0.handshakeTimeout = .seconds(1) }
             try await withServer(configuration) { _, port in
                 // A peer that waits quietly, and one that floods bytes behind its request meanwhile.
                 try await withRawClient(port: port) { raw in
