@@ -73,6 +73,8 @@
 #   PICOWS_PYTHON    its interpreter (default Benchmarks/Picows/.venv/bin/python, made by
 #                    Benchmarks/Picows/setup.sh, which needs PyPI); implies no setup
 #   DEFLATE=0        1: permessage-deflate on the servers and in the generator (switchboard, hummingbird)
+#   DEFLATE_LEVEL    with DEFLATE=1: zlib's level (0-9) for both servers and the generator
+#                    (default each one's own; both default to 6)
 #   RESULTS=FILE     JSON lines of every run (default: a new file in /tmp)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -215,6 +217,10 @@ start() {
 
 SB_DEFLATE=(--no-deflate); REF_DEFLATE=(--no-deflate); GEN_DEFLATE=()
 [ "$DEFLATE" = 1 ] && { SB_DEFLATE=(); REF_DEFLATE=(); GEN_DEFLATE=(--deflate); }
+if [ "$DEFLATE" = 1 ] && [ -n "${DEFLATE_LEVEL:-}" ]; then
+  SB_DEFLATE=(--deflate-level "$DEFLATE_LEVEL"); REF_DEFLATE=(--deflate-level "$DEFLATE_LEVEL")
+  GEN_DEFLATE=(--deflate --deflate-level "$DEFLATE_LEVEL")
+fi
 declare -A SPID SURL
 for s in "${LIST[@]}"; do
   case "$s" in
@@ -274,7 +280,7 @@ if [ "$GENERATOR" = c ] && [ "$DEFLATE" != 1 ]; then
 else
   gen_note="generator switchboard bench"
 fi
-echo "# ${LIST[*]} echo (switchboard $SB_LABEL); $gen_note; $ratio_note; DEFLATE=$DEFLATE; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "# ${LIST[*]} echo (switchboard $SB_LABEL); $gen_note; $ratio_note; DEFLATE=$DEFLATE${DEFLATE_LEVEL:+ level $DEFLATE_LEVEL}; $(nproc) cores; DURATION=$DURATION WARMUP=$WARMUP K=$K KIND=$KIND; $(date -u '+%Y-%m-%d %H:%M UTC')"
 ratio_head() { if [ "${#COMPARED[@]}" -eq 1 ]; then echo ratio; else echo "${SHORT[$1]}/${SHORT[$BASELINE]}"; fi; }
 # width MIN TEXT: a column's width, MIN or the header's length if longer.
 width() { if [ "${#2}" -gt "$1" ]; then echo "${#2}"; else echo "$1"; fi; }

@@ -263,6 +263,7 @@ static struct {
 	int port;
 	int connections;
 	long size;
+	const char *message, *reply;   /* --message/--reply: a fixed request and the answer it must get */
 	int pipelined;
 	int in_flight_option;
 	double duration, warmup;
@@ -280,6 +281,9 @@ static const char usage[] =
     "  URL                    ws://HOST[:PORT][/PATH] of an echo endpoint (no wss)\n"
     "  -c, --connections N    connections (default 1)\n"
     "  -s, --size BYTES       message size, 0 to 16 MiB (default 128)\n"
+    "  --message TEXT         send this text message instead (every time), and with\n"
+    "  --reply TEXT           expect this text answer to it instead of an echo (e.g. a JSON-RPC call\n"
+    "                         and its result: a subprotocol's cost against the echo floor)\n"
     "  --mode pingpong|pipelined   1 message in flight per connection, or K (default pingpong)\n"
     "  -k, --in-flight K      messages in flight per connection when pipelined (default 16)\n"
     "  -d, --duration S       seconds measured (default 5)\n"
@@ -399,6 +403,10 @@ static void parse_args(int argc, char **argv)
 			opt.connections = (int)parse_long(name, VALUE());
 		} else if (IS("-s") || IS("--size")) {
 			opt.size = parse_long(name, VALUE());
+		} else if (IS("--message")) {
+			opt.message = VALUE();
+		} else if (IS("--reply")) {
+			opt.reply = VALUE();
 		} else if (IS("--mode")) {
 			const char *m = VALUE();
 			if (strcmp(m, "pingpong") == 0)
@@ -440,6 +448,12 @@ static void parse_args(int argc, char **argv)
 		usage_error("--warmup must not be negative");
 	if (opt.server_pid < 0)
 		usage_error("--server-pid must be a process id");
+	if ((opt.message == NULL) != (opt.reply == NULL))
+		usage_error("--message and --reply go together");
+	if (opt.message) {
+		opt.text = 1;
+		opt.size = (long)strlen(opt.message);
+	}
 	parse_url(opt.url);
 	in_flight = opt.pipelined ? opt.in_flight_option : 1;
 }
@@ -447,7 +461,9 @@ static void parse_args(int argc, char **argv)
 /* ---- the messages --------------------------------------------------------------------------- */
 
 static size_t size;                    /* message size */
-static uint8_t *payloads[VARIANTS];    /* what each echo must equal */
+static uint8_t *payloads[VARIANTS];    /* what is sent */
+static const uint8_t *expected_payloads[VARIANTS]; /* what each answer must equal: the payload, or --reply */
+static size_t expect_size;             /* the answer's size */
 static uint8_t *frames[VARIANTS];      /* the same, as complete masked client frames */
 static size_t frame_len;
 static uint8_t close_frame[8];         /* masked close, status 1000 */
@@ -489,11 +505,13 @@ static void build_messages(void)
 		frames[v] = xmalloc(size + 14);
 		size_t h = write_header(frames[v], opcode, size, mask);
 		for (size_t i = 0; i < size; i++) {
-			payloads[v][i] = payload_byte(i, v, opt.text);
+			payloads[v][i] = opt.message ? (uint8_t)opt.message[i] : payload_byte(i, v, opt.text);
 			frames[v][h + i] = payloads[v][i] ^ mask[i & 3];
 		}
 		frame_len = h + size;
+		expected_payloads[v] = opt.reply ? (const uint8_t *)opt.reply : payloads[v];
 	}
+	expect_size = opt.reply ? strlen(opt.reply) : size;
 	uint8_t mask[4];
 	random_bytes(mask, 4);
 	size_t h = write_header(close_frame, 8, 2, mask);
@@ -736,8 +754,8 @@ static void peer_closed(struct conn *c)
 /* A whole echo has been read (its last frame). */
 static inline void message_done(struct conn *c, uint64_t now)
 {
-	if (!c->faulted && c->message_offset != size)
-		set_fault(c, "%" PRIu64 " bytes where %zu were sent", c->message_offset, size);
+	if (!c->faulted && c->message_offset != expect_size)
+		set_fault(c, "%" PRIu64 " bytes where %zu were due", c->message_offset, expect_size);
 	if (c->faulted) {
 		record_mismatch("connection %d, message %" PRIu64 ": %s", c->index, c->received, c->fault);
 		c->faulted = 0;
@@ -832,8 +850,8 @@ static int frame_start(struct conn *c, const uint8_t *h, uint64_t now)
 		}
 		if (opcode != expected)
 			set_fault(c, "opcode %d where %d was due", opcode, expected);
-		else if (c->message_offset + len > size)
-			set_fault(c, "longer than the %zu bytes sent", size);
+		else if (c->message_offset + len > expect_size)
+			set_fault(c, "longer than the %zu bytes due", expect_size);
 	}
 	if (len == 0)
 		frame_done(c, now);
@@ -882,7 +900,7 @@ static void on_bytes(struct conn *c, const uint8_t *buf, size_t n, uint64_t now)
 			c->control_len += (uint8_t)m;
 		} else {
 			if (!c->faulted) {
-				const uint8_t *expected = payloads[(c->received + (uint64_t)c->index) % VARIANTS] + c->message_offset;
+				const uint8_t *expected = expected_payloads[(c->received + (uint64_t)c->index) % VARIANTS] + c->message_offset;
 				if (memcmp(buf + p, expected, m) != 0) {
 					c->faulted = 1;
 					describe_difference(c, buf + p, expected, m, c->message_offset);
