@@ -28,8 +28,11 @@ import SwitchboardCore
 /// on small, similar messages).
 public struct PerMessageDeflate: WebSocketExtensionFactory {
     public struct Configuration: Sendable, Hashable {
-        /// zlib level, 0 (store) to 9 (smallest). Default 6, zlib's own balance of
-        /// speed and ratio; level 1 roughly doubles speed for ~10% more bytes.
+        /// zlib level, 0 (store) to 9 (smallest). Default 6: compression is switched on
+        /// to save bytes, and with these windows level 1 sends 1.14x level 6's bytes on
+        /// XML, JSON and HTML messages for 1.38x the compressor's speed (1.2-1.4x the
+        /// messages per second of an echo server); set 1 when CPU, not the link, is the
+        /// limit (`scripts/deflate-levels.py`, Benchmarks/NIOEcho/README.md, round 6).
         public var compressionLevel: Int
         /// LZ77 window for what this endpoint compresses, 9 to 15. Default 12
         /// (4 KiB): most of the gain on JSON-sized messages at an eighth of the
