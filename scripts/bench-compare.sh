@@ -132,49 +132,24 @@ fi
 # What the header names: HEAD for the build made here, the path for a binary given.
 SB_LABEL="${SWITCHBOARD_BIN:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}"
 build() { [ "${SKIP_BUILD:-0}" != "1" ]; }
-if [ -z "${SWITCHBOARD_BIN:-}" ]; then
-  if build; then
-    log "swift build -c release --product switchboard"
-    swift build -c release --product switchboard >&2
-  fi
-  SWITCHBOARD_BIN="$REPO/.build/release/switchboard"
-fi
-if has nio && [ -z "${NIO_ECHO_BIN:-}" ]; then
-  if build; then
-    log "swift build -c release (Benchmarks/NIOEcho)"
-    swift build -c release --package-path Benchmarks/NIOEcho --scratch-path Benchmarks/NIOEcho/.build >&2
-  fi
-  NIO_ECHO_BIN="$REPO/Benchmarks/NIOEcho/.build/release/nio-echo-server"
-fi
-if has hummingbird && [ -z "${HB_ECHO_BIN:-}" ]; then
-  if build; then
-    log "swift build -c release (Benchmarks/HummingbirdEcho)"
-    swift build -c release --package-path Benchmarks/HummingbirdEcho --scratch-path Benchmarks/HummingbirdEcho/.build >&2
-  fi
-  HB_ECHO_BIN="$REPO/Benchmarks/HummingbirdEcho/.build/release/hb-echo-server"
-fi
-if has lws && [ -z "${LWS_ECHO_BIN:-}" ]; then
-  if build; then
-    log "Benchmarks/LWSEcho/build.sh"
-    Benchmarks/LWSEcho/build.sh >&2
-  fi
-  LWS_ECHO_BIN="$REPO/Benchmarks/LWSEcho/.build/lws-echo-server"
-fi
-if [ "$GENERATOR" = c ] && [ -z "${LOADGEN_BIN:-}" ]; then
-  if build; then
-    log "Benchmarks/LoadGen/build.sh"
-    Benchmarks/LoadGen/build.sh >&2
-  fi
-  LOADGEN_BIN="$REPO/Benchmarks/LoadGen/.build/ws-load"
-fi
+# provide VAR PATH STEP...: unless VAR is set, VAR=PATH, built first by STEP (unless SKIP_BUILD=1).
+provide() {
+  local var="$1" path="$2"; shift 2
+  [ -z "${!var:-}" ] || return 0
+  if build; then log "$*"; "$@" >&2; fi
+  printf -v "$var" '%s' "$path"
+}
+provide SWITCHBOARD_BIN "$REPO/.build/release/switchboard" swift build -c release --product switchboard
+for ref in NIOEcho:nio-echo-server:nio HummingbirdEcho:hb-echo-server:hummingbird; do
+  IFS=: read -r dir binary name <<<"$ref"
+  var=NIO_ECHO_BIN; [ "$name" = hummingbird ] && var=HB_ECHO_BIN
+  has "$name" && provide "$var" "$REPO/Benchmarks/$dir/.build/release/$binary" \
+    swift build -c release --package-path "Benchmarks/$dir" --scratch-path "Benchmarks/$dir/.build"
+done
+has lws && provide LWS_ECHO_BIN "$REPO/Benchmarks/LWSEcho/.build/lws-echo-server" Benchmarks/LWSEcho/build.sh
+[ "$GENERATOR" = c ] && provide LOADGEN_BIN "$REPO/Benchmarks/LoadGen/.build/ws-load" Benchmarks/LoadGen/build.sh
 PICOWS_ECHO="${PICOWS_ECHO:-$REPO/Benchmarks/Picows/picows_echo.py}"
-if has picows && [ -z "${PICOWS_PYTHON:-}" ]; then
-  if build; then
-    log "Benchmarks/Picows/setup.sh"
-    Benchmarks/Picows/setup.sh >&2
-  fi
-  PICOWS_PYTHON="$REPO/Benchmarks/Picows/.venv/bin/python"
-fi
+has picows && provide PICOWS_PYTHON "$REPO/Benchmarks/Picows/.venv/bin/python" Benchmarks/Picows/setup.sh
 [ -x "$SWITCHBOARD_BIN" ] || die "no switchboard binary at $SWITCHBOARD_BIN"
 if [ "$GENERATOR" = c ]; then
   [ -x "$LOADGEN_BIN" ] || die "no ws-load binary at $LOADGEN_BIN (Benchmarks/LoadGen/build.sh)"
