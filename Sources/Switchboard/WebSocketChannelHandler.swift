@@ -19,7 +19,9 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundOut = ByteBuffer
 
     private var engine: WebSocketEngine
-    private let configuration: WebSocketConnectionConfiguration
+    /// ``WebSocketConnectionConfiguration/decodedBytesPerTurn``: the one setting read after
+    /// `init` (a whole configuration here was about 170 B of every connection).
+    private let decodedBytesPerTurn: Int
     private let logger: Logger
     private let outbound: OutboundQueue
     /// The application's messages (unused when the connection carries sessions: each has its own).
@@ -70,7 +72,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
             bufferedBytes: configuration.inboundBufferedBytes)
         self.engine.maxOutgoingFrameSize = configuration.maxOutgoingFrameSize
         self.timers = ConnectionTimers(configuration: configuration, releasesMemory: !engine.extensionNames.isEmpty, eventLoop: eventLoop)
-        self.configuration = configuration
+        self.decodedBytesPerTurn = configuration.decodedBytesPerTurn
         self.logger = logger
         self.peerClose = peerClose
     }
@@ -142,7 +144,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard readsInput else { return }
         if !drainHeld, sessions == nil { drainHeld = outbound.holdDrainUntilReadComplete() }
         var decoded = 0
-        while gate.mayDecode, decoded < configuration.decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
+        while gate.mayDecode, decoded < decodedBytesPerTurn, let event = engine.receive(from: &buffer) {
             if case .message(let message) = event { decoded += message.data.readableBytes }
             handle(event, context: context)
         }
