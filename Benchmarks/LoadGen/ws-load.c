@@ -721,7 +721,7 @@ static void describe_difference(struct conn *c, const uint8_t *got, const uint8_
 {
 	for (size_t i = 0; i < n; i++) {
 		if (got[i] != expected[i]) {
-			snprintf(c->fault, sizeof c->fault, "byte %" PRIu64 " is 0x%x where 0x%x was sent", offset + i, got[i], expected[i]);
+			snprintf(c->fault, sizeof c->fault, "byte %" PRIu64 " is 0x%x where 0x%x was due", offset + i, got[i], expected[i]);
 			return;
 		}
 	}
@@ -1381,7 +1381,7 @@ int main(int argc, char **argv)
 	if (mismatches > 0 || error_total > 0) {
 		fputs("\nERROR: the run is not valid:", stderr);
 		if (mismatches > 0)
-			fprintf(stderr, " %" PRIu64 " echo(es) differed from what was sent;", mismatches);
+			fprintf(stderr, " %" PRIu64 " echo(es) differed from what was due;", mismatches);
 		if (error_total > 0)
 			fprintf(stderr, " %d connection(s) failed;", error_total);
 		fputc('\n', stderr);
