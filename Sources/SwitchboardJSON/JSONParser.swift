@@ -86,9 +86,7 @@ package struct JSONParser {
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
-        // Room for four members from the start: a JSON-RPC envelope's (jsonrpc, method,
-        // params, id) then fills one allocation instead of growing through three.
-        var members = [String: JSONValue](minimumCapacity: 4)
+        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
