@@ -128,6 +128,19 @@ def test_huge_batch(stress):
     assert m.observed == "one object, error -32600", m.observed
 
 
+def test_a_megabyte_of_empty_objects(stress):
+    """The parse tree of a message just under the 1 MiB limit holds ~350,000 empty objects.
+    Each costs only its array slot while it has no member: an object that reserved room for
+    members up front (one allocation of ~400 B each) made this message pin 136 MiB; 14 MiB
+    without."""
+    srv = stress.start()
+    body = "[" + ",".join(["{}"] * ((RPC_LIMIT - 2) // 3)) + "]"
+    with stress.measure(f"{len(body) / MiB:.2f} MiB batch of empty objects: one -32600, memory near the message's size", settle=0.3) as m:
+        m.observed = one_answer(srv, body)
+    m.assert_healthy(peak_growth_mib=40, final_growth_mib=40)
+    assert m.observed == "error -32600", m.observed
+
+
 def huge_call(size: int) -> bytes:
     """A `sum` call of `size` bytes, nearly all of it one string."""
     prefix = b'{"jsonrpc":"2.0","method":"sum","id":7,"params":["'
