@@ -42,9 +42,9 @@ struct ConnectionLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var event = event
-        var added: Logger.Metadata = [:]
-        for (key, value) in connectionMetadata where base[metadataKey: key] == nil { added[key] = value }
-        event.metadata = added.merging(event.metadata ?? [:]) { _, explicit in explicit }
+        var metadata = event.metadata ?? [:]
+        for (key, value) in connectionMetadata where metadata[key] == nil && base[metadataKey: key] == nil { metadata[key] = value }
+        event.metadata = metadata
         base.log(event: event)
     }
 
