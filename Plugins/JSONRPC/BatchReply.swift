@@ -2,8 +2,8 @@ import Synchronization
 
 /// Collects the responses of one batch; the array goes out when the last arrives (§6).
 ///
-/// Calls of a batch run concurrently; the array keeps the order of the
-/// requests, which the specification allows but does not require.
+/// Calls of a batch to methods that await run concurrently; the array keeps the
+/// order of the requests, which the specification allows but does not require.
 final class BatchReply: Sendable {
     private struct State {
         var responses: [[UInt8]?]

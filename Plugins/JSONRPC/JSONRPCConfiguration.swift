@@ -1,9 +1,11 @@
 /// Limits and timeouts of one JSON-RPC connection, the same on both ends.
 public struct JSONRPCConfiguration: Sendable {
-    /// How many calls from the peer run at once on this connection. Default 64.
+    /// How many calls from the peer to methods that await run at once on this connection.
+    /// Default 64.
     ///
-    /// Calls of one connection run concurrently and are answered as they
-    /// finish. Past this bound, as many calls again wait in line; past that,
+    /// Such calls run concurrently, each in a task of its own, and are answered as they
+    /// finish (a method that does not await runs in the reading task and is not counted,
+    /// see ``JSONRPCMethods``). Past this bound, as many calls again wait in line; past that,
     /// the connection stops reading, which slows the peer down (backpressure)
     /// instead of dropping calls or growing a queue. 64 keeps a fast call from
     /// waiting behind a few slow ones, and bounds the tasks one peer can start.

@@ -5,8 +5,9 @@ import SwitchboardCore
 import SwitchboardJSON
 import Synchronization
 
-/// One JSON-RPC connection at work: reads messages, runs the peer's calls
-/// concurrently under the configured bound, answers each as it finishes,
+/// One JSON-RPC connection at work: reads messages, answers calls to methods that do
+/// not await as they come, runs the others concurrently under the configured bound and
+/// answers each as it finishes,
 /// and hands answers to our own calls to the ``JSONRPCPeer``.
 final class JSONRPCConnection: Sendable {
     /// Where the response to a request goes (a notification's goes nowhere, §4.1).
@@ -22,10 +23,16 @@ final class JSONRPCConnection: Sendable {
         var target: ReplyTarget
     }
 
+    /// A call to a method that awaits, on its way to a task of its own.
+    struct Scheduled: Sendable {
+        var job: Job
+        var body: @Sendable (_ params: JSONValue?, _ peer: JSONRPCPeer) async throws -> [UInt8]
+    }
+
     let peer: JSONRPCPeer
     private let methods: JSONRPCMethods
     private let configuration: JSONRPCConfiguration
-    private let scheduler: CallScheduler<Job>
+    private let scheduler: CallScheduler<Scheduled>
     private var logger: Logger { peer.context.logger }
 
     init(peer: JSONRPCPeer, methods: JSONRPCMethods, configuration: JSONRPCConfiguration) {
@@ -169,45 +176,70 @@ final class JSONRPCConnection: Sendable {
 
     // MARK: Running calls
 
+    /// Answers a call to a method that does not wait (or to no method) here and now; hands
+    /// one to a method that awaits to a task of its own, under the scheduler's bounds.
     private func schedule(_ job: Job, group: inout ThrowingDiscardingTaskGroup<any Error>) async {
-        await scheduler.schedule(job, in: &group) { await self.execute($0) }
-    }
-
-    private func execute(_ job: Job) async {
         let call = job.call
         let method = methods.method(named: call.method)
+        if case .awaiting(let body)? = method {
+            await scheduler.schedule(Scheduled(job: job, body: body), in: &group) { await self.execute($0) }
+            return
+        }
         var response: [UInt8]?
-        await Self.telemetry.served(method: method == nil ? nil : call.method, requestID: call.id.map { "\($0)" }) {
-            guard let method else {
+        peer.telemetry.servedNow(method: method == nil ? nil : call.method, requestID: call.id.map { "\($0)" }) {
+            guard case .immediate(let body)? = method else {
                 response = call.id.map { Envelope.error(.methodNotFound, id: $0) }
                 return .errorCode("\(JSONRPCError.methodNotFound.code)")
             }
-            do {
-                let result = try await method(call.params, peer)
-                response = call.id.map { Envelope.result(result, id: $0) }
-                return .success
-            } catch let error as JSONRPCError {
-                response = call.id.map { Envelope.error(error, id: $0) }
-                return .errorCode("\(error.code)")
-            } catch {
-                // Cancelled because the connection closed: there is nobody to answer.
-                if Task.isCancelled { return .noAnswer("cancelled") }
-                logger.warning("JSON-RPC method failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
-                response = call.id.map { Envelope.error(.internalError, id: $0) }
-                return .errorCode("\(JSONRPCError.internalError.code)")
-            }
+            let outcome: CallTelemetry.Outcome
+            (response, outcome) = answer(call, Result { try body(call.params, peer) })
+            return outcome
         }
+        await send(response, to: job.target)
+    }
+
+    private func execute(_ scheduled: Scheduled) async {
+        let call = scheduled.job.call
+        var response: [UInt8]?
+        await peer.telemetry.served(method: call.method, requestID: call.id.map { "\($0)" }) {
+            let result: Result<[UInt8], any Error>
+            do {
+                result = .success(try await scheduled.body(call.params, peer))
+            } catch {
+                result = .failure(error)
+            }
+            let outcome: CallTelemetry.Outcome
+            (response, outcome) = answer(call, result)
+            return outcome
+        }
+        await send(response, to: scheduled.job.target)
+    }
+
+    /// The response to `call` (none for a notification, or when the connection is gone) and
+    /// how the call ended, from what its method returned or threw.
+    private func answer(_ call: IncomingCall, _ result: Result<[UInt8], any Error>) -> ([UInt8]?, CallTelemetry.Outcome) {
+        switch result {
+        case .success(let encoded):
+            return (call.id.map { Envelope.result(encoded, id: $0) }, .success)
+        case .failure(let error as JSONRPCError):
+            return (call.id.map { Envelope.error(error, id: $0) }, .errorCode("\(error.code)"))
+        case .failure(let error):
+            // Cancelled because the connection closed: there is nobody to answer.
+            if Task.isCancelled { return (nil, .noAnswer("cancelled")) }
+            logger.warning("JSON-RPC method failed", metadata: ["method": "\(call.method)", "error": "\(error)"])
+            return (call.id.map { Envelope.error(.internalError, id: $0) }, .errorCode("\(JSONRPCError.internalError.code)"))
+        }
+    }
+
+    private func send(_ response: [UInt8]?, to target: ReplyTarget) async {
         guard let response else { return }
-        switch job.target {
+        switch target {
         case .message:
             try? await peer.send(response)
         case .batch(let reply, let slot):
             if let whole = reply.fill(slot, with: response) { try? await peer.send(whole) }
         }
     }
-
-    /// Each call's span and `rpc.server.duration` (``CallTelemetry``).
-    static let telemetry = CallTelemetry(system: "jsonrpc", errorCodeKey: "rpc.jsonrpc.error_code")
 }
 
 /// The first error of a session, shared between its task and the connection.

@@ -27,8 +27,9 @@ import SwitchboardCore
 ///
 /// Each message is one request, notification or response, or a batch of them;
 /// text and binary messages are both read as UTF-8 JSON, and answers are text.
-/// Calls run concurrently and are answered as they finish, at most
-/// ``JSONRPCConfiguration/maxConcurrentCalls`` at once. When the connection
+/// A call to a method that does not await is answered at once, in the task that reads;
+/// calls to methods that await run concurrently and are answered as they finish, at most
+/// ``JSONRPCConfiguration/maxConcurrentCalls`` at once (see ``JSONRPCMethods``). When the connection
 /// closes, calls still running are cancelled and our calls still waiting fail
 /// with ``JSONRPCCallError/connectionClosed``.
 public struct JSONRPCHandler: WebSocketHandler {

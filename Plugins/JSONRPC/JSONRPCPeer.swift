@@ -32,6 +32,8 @@ public final class JSONRPCPeer: Sendable {
         JSONRPCCallError.timedOut(method: method, after: timeout)
     }
     private let tasks: BackgroundTasks
+    /// Each call's span and `rpc.server.duration` or `rpc.client.duration`.
+    let telemetry = CallTelemetry(system: "jsonrpc", errorCodeKey: "rpc.jsonrpc.error_code")
 
     init(outbound: WebSocketOutbound, context: WebSocketContext, configuration: JSONRPCConfiguration) {
         self.outbound = outbound
@@ -60,7 +62,7 @@ public final class JSONRPCPeer: Sendable {
         timeout: Duration? = nil
     ) async throws -> Result {
         let encodedParams = try encode(params, for: method)
-        let result = try await JSONRPCConnection.telemetry.made(method: method, outcome: Self.outcome) {
+        let result = try await telemetry.made(method: method, outcome: Self.outcome) {
             let id = try pending.open(method: method, timeout: timeout ?? callTimeout)
             do {
                 try await send(Envelope.request(method: method, params: encodedParams, id: id))

@@ -194,7 +194,8 @@ final class SOAPConnection: Sendable {
     private func execute(_ job: Job) async {
         let isOneWay = job.operation.output == nil && !job.operation.isFallback
         var answer: SOAPEnvelope?
-        await Self.telemetry.served(method: job.operation.isFallback ? nil : job.operation.name, requestID: nil) {
+        // A fallback's calls are `_OTHER`.
+        await peer.telemetry.served(method: job.operation.isFallback ? nil : job.operation.name, requestID: nil) {
             do {
                 let output = try await SOAPPeer.$requestHeaders.withValue(job.headers) { try await job.operation.run(job.body, peer) }
                 guard let output, !job.addressing.wantsNoReply else { return .success }
@@ -221,7 +222,4 @@ final class SOAPConnection: Sendable {
         }
         if let answer { try? await peer.send(answer) }
     }
-
-    /// Each operation's span and `rpc.server.duration` (``CallTelemetry``); a fallback's calls are `_OTHER`.
-    static let telemetry = CallTelemetry(system: "soap", errorCodeKey: "rpc.soap.fault_code")
 }

@@ -29,6 +29,8 @@ public final class SOAPPeer: Sendable {
     }
     /// Our message ids: a random UUID-shaped prefix per connection, then the call's number.
     private let messageIDPrefix: String
+    /// Each operation's span and `rpc.server.duration` or `rpc.client.duration`.
+    let telemetry = CallTelemetry(system: "soap", errorCodeKey: "rpc.soap.fault_code")
 
     /// The header blocks of the request an operation is serving (inside an operation only).
     @TaskLocal public static var requestHeaders: [XElement] = []
@@ -67,7 +69,7 @@ public final class SOAPPeer: Sendable {
 
     /// Sends `body` as a request and returns the answer's body element.
     public func call(_ body: XElement, action: String? = nil, timeout: Duration? = nil) async throws -> XElement {
-        try await SOAPConnection.telemetry.made(method: body.name.local, outcome: Self.outcome) {
+        try await telemetry.made(method: body.name.local, outcome: Self.outcome) {
             let id = try pending.open(method: body.name.local, timeout: timeout ?? callTimeout)
             let addressing = Addressing(action: action, messageID: messageID(id))
             do {

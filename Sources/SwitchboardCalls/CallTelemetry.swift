@@ -18,15 +18,26 @@ import Tracing
 ///
 /// A span is named after the method and runs in the task's trace context: on a connection
 /// whose handshake was traced, every call is a child of the handshake's span.
+///
+/// One value serves one connection: it takes the tracer and the metrics backend bootstrapped
+/// when the connection opened, so that a call does not look them up (a lock and a dynamic
+/// cast each, about a twentieth of a small JSON-RPC call), and with no tracer bootstrapped
+/// it makes no span at all.
 package struct CallTelemetry: Sendable {
     /// `rpc.system`: `jsonrpc`, `soap`.
     package let system: String
     /// Where a protocol error code goes, in the labels and the span's attributes.
     package let errorCodeKey: String
+    /// `nil` when no tracer is bootstrapped: a span would record nothing.
+    private let tracer: (any Tracer)?
+    private let metrics: any MetricsFactory
 
     package init(system: String, errorCodeKey: String) {
         self.system = system
         self.errorCodeKey = errorCodeKey
+        let tracer = InstrumentationSystem.tracer
+        self.tracer = tracer is NoOpTracer ? nil : tracer
+        self.metrics = MetricsSystem.factory
     }
 
     /// How a call ended, for its labels and its span.
@@ -43,14 +54,25 @@ package struct CallTelemetry: Sendable {
     package func served(method: String?, requestID: String?, _ body: () async -> Outcome) async {
         let name = method ?? "_OTHER"
         let start = ContinuousClock.now
-        await withSpan(name, ofKind: .server) { span in
-            if span.isRecording {
-                span.attributes["rpc.system"] = system
-                span.attributes["rpc.method"] = name
-                if let requestID { span.attributes["rpc.jsonrpc.request_id"] = requestID }
-            }
-            let outcome = await body()
-            record(outcome, span: span, duration: ContinuousClock.now - start, method: name, metric: "rpc.server.duration")
+        guard let tracer else {
+            return record(await body(), span: nil, since: start, method: name, metric: Self.served)
+        }
+        await tracer.withAnySpan(name, ofKind: .server) { span in
+            describe(span, method: name, requestID: requestID)
+            record(await body(), span: span, since: start, method: name, metric: Self.served)
+        }
+    }
+
+    /// ``served(method:requestID:_:)`` for a call answered without waiting.
+    package func servedNow(method: String?, requestID: String?, _ body: () -> Outcome) {
+        let name = method ?? "_OTHER"
+        let start = ContinuousClock.now
+        guard let tracer else {
+            return record(body(), span: nil, since: start, method: name, metric: Self.served)
+        }
+        tracer.withAnySpan(name, ofKind: .server) { span in
+            describe(span, method: name, requestID: requestID)
+            record(body(), span: span, since: start, method: name, metric: Self.served)
         }
     }
 
@@ -59,42 +81,54 @@ package struct CallTelemetry: Sendable {
         method: String, outcome: (any Error) -> Outcome, _ body: () async throws -> Result
     ) async throws -> Result {
         let start = ContinuousClock.now
-        return try await withSpan(method, ofKind: .client) { span in
-            if span.isRecording {
-                span.attributes["rpc.system"] = system
-                span.attributes["rpc.method"] = method
-            }
+        func measured(_ span: (any Span)?) async throws -> Result {
             do {
                 let result = try await body()
-                record(.success, span: span, duration: ContinuousClock.now - start, method: method, metric: "rpc.client.duration")
+                record(.success, span: span, since: start, method: method, metric: Self.made)
                 return result
             } catch {
-                record(outcome(error), span: span, duration: ContinuousClock.now - start, method: method, metric: "rpc.client.duration")
+                record(outcome(error), span: span, since: start, method: method, metric: Self.made)
                 throw error
             }
         }
+        guard let tracer else { return try await measured(nil) }
+        return try await tracer.withAnySpan(method, ofKind: .client) { span in
+            describe(span, method: method, requestID: nil)
+            return try await measured(span)
+        }
     }
 
-    private func record(_ outcome: Outcome, span: any Span, duration: Duration, method: String, metric: String) {
+    private static let served = "rpc.server.duration"
+    private static let made = "rpc.client.duration"
+
+    private func describe(_ span: any Span, method: String, requestID: String?) {
+        guard span.isRecording else { return }
+        span.attributes["rpc.system"] = system
+        span.attributes["rpc.method"] = method
+        if let requestID { span.attributes["rpc.jsonrpc.request_id"] = requestID }
+    }
+
+    private func record(_ outcome: Outcome, span: (any Span)?, since start: ContinuousClock.Instant, method: String, metric: String) {
+        let duration = ContinuousClock.now - start
         var dimensions = [("rpc.system", system), ("rpc.method", method)]
         switch outcome {
         case .success:
             break
         case .errorCode(let code):
             dimensions.append((errorCodeKey, code))
-            if span.isRecording {
+            if let span, span.isRecording {
                 span.attributes[errorCodeKey] = code
                 span.setStatus(SpanStatus(code: .error))
             }
         case .noAnswer(let type):
             dimensions.append(("error.type", type))
-            if span.isRecording {
+            if let span, span.isRecording {
                 span.attributes["error.type"] = type
                 span.setStatus(SpanStatus(code: .error))
             }
         }
         let (seconds, attoseconds) = duration.components
-        Timer(label: metric, dimensions: dimensions, preferredDisplayUnit: .seconds)
+        Timer(label: metric, dimensions: dimensions, preferredDisplayUnit: .seconds, factory: metrics)
             .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -5,6 +5,12 @@ import SwitchboardExamples
 import SwitchboardTestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
+
 /// One peer type on both ends: calls both ways, server push, concurrency and
 /// its bound, cancellation when the connection closes, timeouts, failures.
 @Suite("JSONRPCPeer: both ends, concurrency, cancellation, timeouts")
@@ -154,6 +160,39 @@ struct PeerTests {
                 #expect(try await wire.receive()["id"] == "slow")
             }
         }
+    }
+
+    @Test("A method that does not await runs as its call arrives, in order; one that awaits runs beside it")
+    func immediateMethodsRunInOrder() async throws {
+        let order = Locked<[String]>([])
+        var methods = JSONRPCMethods()
+        // Blocks its thread on purpose: in a task of its own on the global executor, `quick`
+        // would run meanwhile on another thread and be answered first.
+        methods.register("block") { (milliseconds: [Int], _) -> String in
+            usleep(UInt32(milliseconds[0] * 1000))
+            order.withLock { $0.append("block") }
+            return "block"
+        }
+        methods.register("quick") { (_: [Int], _) -> String in
+            order.withLock { $0.append("quick") }
+            return "quick"
+        }
+        methods.register("wait") { (milliseconds: [Int], _) -> String in
+            try await Task.sleep(for: .milliseconds(milliseconds[0]))
+            order.withLock { $0.append("wait") }
+            return "wait"
+        }
+        try await withRPCServer(.jsonRPC(JSONRPCHandler(methods: methods)), handlerExecution: .globalExecutor) { port in
+            try await withWire(port: port) { wire in
+                try await wire.send(#"{"jsonrpc":"2.0","method":"wait","params":[400],"id":1}"#)
+                try await wire.send(#"{"jsonrpc":"2.0","method":"block","params":[60],"id":2}"#)
+                try await wire.send(#"{"jsonrpc":"2.0","method":"quick","params":[],"id":3}"#)
+                var answers: [JSONValue] = []
+                for _ in 1...3 { answers.append(try await wire.receive()["result"] ?? .null) }
+                #expect(answers == ["block", "quick", "wait"])
+            }
+        }
+        #expect(order.value == ["block", "quick", "wait"])
     }
 
     @Test("Concurrency bound: at most maxConcurrentCalls run; the others wait and none is dropped", arguments: [false, true])

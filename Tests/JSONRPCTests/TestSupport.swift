@@ -15,11 +15,13 @@ import Testing
 /// The whole is bounded by `seconds`, so a hang fails the test instead of hanging the run.
 func withRPCServer(
     _ registry: SubprotocolRegistry = .jsonRPC(JSONRPCDemo.handler()), seconds: Double = 30,
+    handlerExecution: WebSocketHandlerExecution = .eventLoop,
     _ body: @escaping @Sendable (_ port: Int) async throws -> Void
 ) async throws {
     var routes = WebSocketRoutes()
     routes.add("/rpc", registry)
-    let configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
+    var configuration = WebSocketServerConfiguration(host: "127.0.0.1", port: 0, routes: routes, shutdownTimeout: .seconds(1))
+    configuration.connection.handlerExecution = handlerExecution
     try await withLoopbackServer(configuration, seconds: seconds) { _, port in try await body(port) }
 }
 
