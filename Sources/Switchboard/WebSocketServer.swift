@@ -28,6 +28,8 @@ public final class WebSocketServer: Service, Sendable {
     private let state = NIOLockedValueBox(State())
     /// The descriptor held back for when accept runs out of them.
     private let reserve = DescriptorReserve()
+    /// Every connection's read-buffer sizing, from ``WebSocketServerConfiguration/initialReadBufferSize``.
+    private let readAllocator: AdaptiveRecvByteBufferAllocator
 
     private struct State {
         var listener: (any Channel)?
@@ -46,6 +48,8 @@ public final class WebSocketServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = eventLoopGroup
+        self.readAllocator = AdaptiveRecvByteBufferAllocator(
+            minimum: 64, initial: min(65536, max(64, configuration.initialReadBufferSize)), maximum: 65536)
     }
 
     /// Serves until ``shutdown()`` is called, the task is cancelled or its `ServiceGroup` shuts
@@ -72,16 +76,11 @@ public final class WebSocketServer: Service, Sendable {
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.maxMessagesPerRead, value: UInt(max(1, configuration.acceptsPerWakeup)))
-                // TCP_NODELAY is a TCP-level option: `.socketOption(.tcp_nodelay)` would set SOL_SOCKET's
-                // option of the same number, SO_DEBUG on Linux, which needs CAP_NET_ADMIN and fails every
-                // connection of a server that is not root. Linux copies the listener's TCP_NODELAY (which
-                // NIO sets) into accepted sockets; this makes it explicit for every platform.
-                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .childChannelOption(
-                    .recvAllocator,
-                    value: AdaptiveRecvByteBufferAllocator(
-                        minimum: 64, initial: min(65536, max(64, configuration.initialReadBufferSize)), maximum: 65536)
-                )
+                // No child channel options: NIO applies them through a chain of futures, one link per
+                // option, for every accepted socket (6% of a handshake's CPU with two). TCP_NODELAY,
+                // which NIO sets on the listener, is copied into accepted sockets by Linux and the
+                // BSDs (Darwin included), as bare NIO relies on; the read buffer's allocator is set
+                // in `configure`, directly.
                 .serverChannelInitializer { [logger, reserve] listener in
                     listener.eventLoop.makeCompletedFuture {
                         try listener.pipeline.syncOperations.addHandler(Self.acceptBackoff(reserve: reserve, logger: logger))
@@ -210,6 +209,7 @@ public final class WebSocketServer: Service, Sendable {
             for waiter in drained { waiter.resume() }
         }
 
+        try channel.syncOptions?.setOption(.recvAllocator, value: readAllocator)
         let ops = channel.pipeline.syncOperations
         if let sslContext { try ops.addHandler(NIOSSLServerHandler(context: sslContext)) }
         try ops.addHandler(

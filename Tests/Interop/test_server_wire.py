@@ -113,3 +113,51 @@ def test_close_with_one_byte_body_closes_1002(server):
     with RawClient(server.port) as c:
         c.send_frame(OP_CLOSE, b"\x03")
         expect_close(c, {1002})
+
+
+def _sockets_of(pid: int):
+    """The TCP sockets of process `pid`, duplicated into ours (pidfd_getfd, Linux 5.6+): (fd, peer) pairs."""
+    import ctypes
+    import os
+    import socket
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    SYS_pidfd_open, SYS_pidfd_getfd = 434, 438  # x86-64 and aarch64 alike
+    pidfd = libc.syscall(SYS_pidfd_open, pid, 0)
+    assert pidfd >= 0, f"pidfd_open failed: errno {ctypes.get_errno()}"
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            local = libc.syscall(SYS_pidfd_getfd, pidfd, int(name), 0)
+            assert local >= 0, f"pidfd_getfd failed: errno {ctypes.get_errno()}"
+            yield socket.socket(fileno=local)
+    finally:
+        os.close(pidfd)
+
+
+def test_accepted_connections_have_nodelay(server):
+    # The server sets no option on accepted sockets: it relies on the kernel copying the
+    # listener's TCP_NODELAY (which NIO sets) into them. Without it, Nagle's algorithm would
+    # hold back small answers behind unacknowledged ones.
+    import socket
+
+    with RawClient(server.port) as c:
+        assert c.status == 101
+        client_port = c.sock.getsockname()[1]
+        seen = {}
+        for s in _sockets_of(server.proc.proc.pid):
+            try:
+                if s.family == socket.AF_INET and s.type == socket.SOCK_STREAM:
+                    try:
+                        peer = s.getpeername()
+                    except OSError:
+                        peer = None  # the listener
+                    seen[peer] = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            finally:
+                s.close()  # our duplicate only
+        assert seen.get(("127.0.0.1", client_port)) == 1, seen
+        assert seen.get(None) == 1, seen
