@@ -253,6 +253,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardTestSupport", "JSONRPC", "SwitchboardJSON", "SwitchboardExamples", "Switchboard", "SwitchboardCore",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strictSettings
         ),

@@ -76,6 +76,16 @@ struct HandshakeSpan: Sendable {
         span.end()
     }
 
+    /// Ends the span of an upgrade a host server accepted and then dropped without installing
+    /// the connection (the client left before the 101, or the host's own upgrade failed).
+    func abandoned() {
+        if span.isRecording {
+            span.attributes["error.type"] = "abandoned"
+            span.setStatus(SpanStatus(code: .error))
+        }
+        span.end()
+    }
+
     /// Ends a client's span whose handshake failed without an answer it could read.
     func failed(_ error: any Error) {
         if case WebSocketError.upgradeRefused(let status) = error {

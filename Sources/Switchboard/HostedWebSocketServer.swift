@@ -73,7 +73,7 @@ public struct HostedWebSocketServer: Sendable {
             return reject(rejection, handshakeRequest, byHook: false, span: span)
         case .accept(let accepted):
             guard let hook = accepted.accept else {
-                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values, span: span))
+                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values, span: AcceptedUpgradeSpan(span)))
             }
             let (pathParameters, subprotocol, timeout) = (accepted.pathParameters, accepted.subprotocol, handshakeTimeout)
             // The host server has no handshake timeout of ours: the hook is raced against it here.
@@ -97,7 +97,7 @@ public struct HostedWebSocketServer: Sendable {
                     HandshakeRejection(status: 503, reason: "the route's check did not answer in time"), handshakeRequest, byHook: true, span: span)
             case .failure(let rejection)?: return reject(rejection, handshakeRequest, byHook: true, span: span)
             case .success(let values)?:
-                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values, span: span))
+                return .upgrade(AcceptedUpgrade(request: handshakeRequest, accepted: accepted, values: values, span: AcceptedUpgradeSpan(span)))
             }
         }
     }
@@ -108,7 +108,7 @@ public struct HostedWebSocketServer: Sendable {
     public func makeConnection(_ upgrade: AcceptedUpgrade, on channel: any Channel) throws -> WebSocketServerConnection {
         let executor = connection.handlerExecution.preference(for: channel.eventLoop)
         let upgraded = try ServerUpgrade.install(
-            upgrade.request, upgrade.accepted, values: upgrade.values, span: upgrade.span, on: channel, position: .last, handshake: handshake,
+            upgrade.request, upgrade.accepted, values: upgrade.values, span: upgrade.span.take(), on: channel, position: .last, handshake: handshake,
             configuration: connection, handshakeTimeout: handshakeTimeout, logger: logger, executor: executor)
         return WebSocketServerConnection(upgraded)
     }
@@ -140,8 +140,8 @@ public struct AcceptedUpgrade: @unchecked Sendable {
     let request: HandshakeRequest
     let accepted: WebSocketServerHandshake.Accepted
     let values: WebSocketContextValues
-    /// Ended by ``HostedWebSocketServer/makeConnection(_:on:)``; a host that drops the upgrade instead leaves it unended.
-    let span: HandshakeSpan
+    /// Ended by ``HostedWebSocketServer/makeConnection(_:on:)``, or as abandoned when the host drops the upgrade.
+    let span: AcceptedUpgradeSpan
 
     /// The headers of the 101 response (`Upgrade`, `Connection`, `Sec-WebSocket-Accept`, the
     /// chosen subprotocol and extensions).

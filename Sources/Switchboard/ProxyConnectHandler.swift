@@ -40,7 +40,7 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
                 return
             }
             guard (200..<300).contains(status) else {
-                fail(context, "proxy refused CONNECT \(target): \(statusLine)")
+                fail(context, WebSocketError.proxyRefused(status: status))
                 return
             }
             settle(.success(()))
@@ -61,7 +61,11 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func fail(_ context: ChannelHandlerContext, _ reason: String) {
-        settle(.failure(WebSocketError.handshakeFailed(reason)))
+        fail(context, WebSocketError.handshakeFailed(reason))
+    }
+
+    private func fail(_ context: ChannelHandlerContext, _ error: WebSocketError) {
+        settle(.failure(error))
         context.close(promise: nil)
     }
 

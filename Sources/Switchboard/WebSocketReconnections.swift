@@ -36,13 +36,14 @@ extension WebSocketConnector {
             }, backoff: backoff, logger: logger)
     }
 
-    /// Whether an error of a connection attempt may go away by itself. Not: a 4xx refusal (the
-    /// request or its credentials are wrong; but 408 and 429 are about timing), a 3xx (the
-    /// client does not follow redirects), a failed TLS handshake (certificate or protocol),
-    /// a malformed URL. Everything else is: refused or reset connections, timeouts, 5xx.
+    /// Whether an error of a connection attempt may go away by itself. Not: a 4xx refusal, by
+    /// the server or by the HTTP proxy (the request or its credentials are wrong, as in a
+    /// proxy's 407; but 408 and 429 are about timing), a 3xx (the client does not follow
+    /// redirects), a failed TLS handshake (certificate or protocol), a malformed URL.
+    /// Everything else is: refused or reset connections, timeouts, 5xx.
     public static func isRetryable(_ error: any Error) -> Bool {
         switch error as? WebSocketError {
-        case .upgradeRefused(let status)?: return status >= 500 || status == 408 || status == 429
+        case .upgradeRefused(let status)?, .proxyRefused(let status)?: return status >= 500 || status == 408 || status == 429
         case .tlsFailed?: return false
         default: return true
         }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import JSONRPC
 import NIOCore
 import Switchboard
@@ -81,6 +82,34 @@ struct TracingTests {
             #expect(unknown.status?.code == .error)
             #expect(try one("nope", .client).attributes["rpc.jsonrpc.error_code"]?.toSpanAttribute() == .string("-32601"))
         }
+    }
+
+    @Test("A hosted upgrade the host server drops without installing ends its span, as abandoned")
+    func abandonedHostedUpgrade() async throws {
+        var routes = WebSocketRoutes()
+        routes.add("/hosted", .jsonRPC(JSONRPCHandler()))
+        let hosted = HostedWebSocketServer(routes: routes)
+        var request = HTTPRequest(method: .get, scheme: nil, authority: "127.0.0.1", path: "/hosted")
+        request.headerFields[.upgrade] = "websocket"
+        request.headerFields[.connection] = "Upgrade"
+        request.headerFields[.secWebSocketKey] = "dGhlIHNhbXBsZSBub25jZQ=="
+        request.headerFields[.secWebSocketVersion] = "13"
+        let traceID = try await ScopedTestTracer.recording {
+            try await withSpan("test") { root in
+                let decision = await hosted.evaluate(request, remoteAddress: nil, isSecure: false)
+                guard case .upgrade(let upgrade) = decision else {
+                    Issue.record("not accepted: \(decision)")
+                    return ""
+                }
+                #expect(upgrade.subprotocol == nil)
+                return try #require(root.context[ScopedTestTracer.IdentityKey.self]).traceID
+            }  // the upgrade is dropped here, never installed
+        }
+        let spans = try await spans(inTrace: traceID, count: 2)
+        let handshake = try #require(spans.first { $0.kind == .server }, "\(spans.map(\.name))")
+        #expect(handshake.name == "GET")
+        #expect(handshake.attributes["error.type"]?.toSpanAttribute() == .string("abandoned"))
+        #expect(handshake.status?.code == .error)
     }
 
     @Test("A traceparent from a peer that is not ours is continued; a refusal ends the span with its status, the hook's span inside it")

@@ -26,9 +26,39 @@ struct ReconnectTests {
             (.upgradeRefused(status: 301), false), (.tlsFailed("certificate"), false), (.upgradeRefused(status: 408), true),
             (.upgradeRefused(status: 429), true), (.upgradeRefused(status: 503), true),
             (.handshakeFailed("the connection closed during the handshake"), true), (.timeout("handshake"), true),
+            (.proxyRefused(status: 407), false), (.proxyRefused(status: 403), false), (.proxyRefused(status: 502), true),
         ])
     func retryable(error: WebSocketError, expected: Bool) {
         #expect(WebSocketConnector.isRetryable(error) == expected)
+    }
+
+    @Test("A proxy's 407 ends reconnecting at its first attempt; its 503 is retried", arguments: [(407, 1), (503, 3)])
+    func proxyRefusals(status: Int, attempts: Int) async throws {
+        let answer = "HTTP/1.1 \(status) No\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n"
+        try await withScriptedPeer(.answerThenClose(answer)) { port in
+            var configuration = WebSocketClientConfiguration.test()
+            configuration.proxy = HTTPProxy(host: "127.0.0.1", port: port)
+            let backoff = ReconnectBackoff(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(20), maximumAttempts: 3)
+            let target = try #require(WebSocketURL("ws://127.0.0.1:1/echo"))
+            let connections = WebSocketConnector.reconnecting(to: target, configuration: configuration, backoff: backoff) {
+                _, _, _ in
+            }
+            var failed = 0
+            do {
+                for try await event in connections {
+                    guard case .failed(let error, _) = event else {
+                        Issue.record("connected through a proxy that refuses: \(event)")
+                        return
+                    }
+                    #expect(error as? WebSocketError == .proxyRefused(status: status))
+                    failed += 1
+                }
+                Issue.record("the sequence ended without an error")
+            } catch {
+                #expect(error as? WebSocketError == .proxyRefused(status: status))
+            }
+            #expect(failed + 1 == attempts)
+        }
     }
 
     @Test("A port nobody listens on: failed attempts with growing waits, then the last error after maximumAttempts")
