@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from websockets.asyncio.client import connect
@@ -12,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 import stress  # noqa: F401 - puts Tests/Interop on sys.path
 from jsonrpc_client import JsonRpcClient, JsonRpcError, check_response
-from stress import MiB, OP_TEXT, RawConn, frame
+from stress import MiB, OP_TEXT, RawConn, frame, send_until_blocked
 
 INT_MAX, INT_MIN = (1 << 63) - 1, -(1 << 63)
 NESTING = 100_000
@@ -243,3 +244,28 @@ def test_subscribe_flood(stress):
     m.assert_healthy(peak_growth_mib=64, final_growth_mib=64)
     assert errors > 0 and ok < SUBSCRIBES, m.observed
     assert after == 5, m.observed
+
+
+CALL_FLOOD_BYTES = 64 * MiB      # of small calls sent by a peer that never reads the answers
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("method", ["sum", "no_such_method"])
+def test_call_flood_from_a_peer_that_never_reads(stress, method):
+    """Calls to a method that does not await, and to an unknown one, are answered in the
+    reading task itself (no task per call): a peer that never reads the answers must stop
+    that task at the outbound bound, and the server must stop reading it."""
+    srv = stress.start()
+    calls = b"".join(frame(OP_TEXT, json.dumps({"jsonrpc": "2.0", "method": method, "params": [i, 1], "id": i}).encode())
+                     for i in range(2000))
+    with stress.measure(f"{CALL_FLOOD_BYTES // MiB} MB of {method} calls from a peer that never reads: "
+                        "the server stops reading (throttled), RSS bounded") as m:
+        conn = RawConn(srv.port, path="/rpc", rcvbuf=4096)
+        try:
+            sent, how = send_until_blocked(conn, calls, CALL_FLOOD_BYTES, 2.0, time.monotonic() + 45)
+            m.rss()
+            m.observed = f"{sent / MiB:.1f} MB of calls taken, then {how}"
+        finally:
+            conn.close()
+    m.assert_healthy(peak_growth_mib=64, final_growth_mib=64)
+    assert how in ("throttled", "closed"), m.observed
