@@ -51,7 +51,7 @@ package struct CallTelemetry: Sendable {
 
     /// Runs `body`, a call the peer made of `method` (`nil`: a method we do not have); `body`
     /// answers it and returns how it ended.
-    package func served(method: String?, requestID: String?, _ body: () async -> Outcome) async {
+    package func served(method: String?, requestID: @autoclosure () -> String?, _ body: () async -> Outcome) async {
         let name = method ?? "_OTHER"
         let start = ContinuousClock.now
         guard let tracer else {
@@ -64,7 +64,7 @@ package struct CallTelemetry: Sendable {
     }
 
     /// ``served(method:requestID:_:)`` for a call answered without waiting.
-    package func servedNow(method: String?, requestID: String?, _ body: () -> Outcome) {
+    package func servedNow(method: String?, requestID: @autoclosure () -> String?, _ body: () -> Outcome) {
         let name = method ?? "_OTHER"
         let start = ContinuousClock.now
         guard let tracer else {
@@ -93,7 +93,7 @@ package struct CallTelemetry: Sendable {
         }
         guard let tracer else { return try await measured(nil) }
         return try await tracer.withAnySpan(method, ofKind: .client) { span in
-            describe(span, method: method, requestID: nil)
+            describe(span, method: method, requestID: { nil })
             return try await measured(span)
         }
     }
@@ -101,11 +101,12 @@ package struct CallTelemetry: Sendable {
     private static let served = "rpc.server.duration"
     private static let made = "rpc.client.duration"
 
-    private func describe(_ span: any Span, method: String, requestID: String?) {
+    /// `requestID` is only made for a span that records: most calls are traced by nobody.
+    private func describe(_ span: any Span, method: String, requestID: () -> String?) {
         guard span.isRecording else { return }
         span.attributes["rpc.system"] = system
         span.attributes["rpc.method"] = method
-        if let requestID { span.attributes["rpc.jsonrpc.request_id"] = requestID }
+        if let requestID = requestID() { span.attributes["rpc.jsonrpc.request_id"] = requestID }
     }
 
     private func record(_ outcome: Outcome, span: (any Span)?, since start: ContinuousClock.Instant, method: String, metric: String) {

@@ -73,6 +73,7 @@ struct TracingTests {
             let served = try one("add", .server)
             #expect(served.parentSpanID == serverHandshake.identity.spanID)
             #expect(served.attributes["rpc.system"]?.toSpanAttribute() == .string("jsonrpc"))
+            #expect(served.attributes["rpc.jsonrpc.request_id"] != nil, "a recording span gets the call's id")
             #expect(served.attributes["rpc.jsonrpc.error_code"] == nil && served.status == nil)
             #expect(try one("add", .client).parentSpanID == clientHandshake.identity.spanID)
 
